@@ -1,0 +1,67 @@
+//! Engine throughput, with divan (criterion's plotting clashes with the `ab_glyph` feature of
+//! plotters that the charts need).
+//!
+//! - `baseline_paths`: the full model on `scenarios/baseline.toml` (100,000 loans, 36 months,
+//!   actions, partial payments, recovery and sale) for a few paths; divan reports time per
+//!   iteration and loan-months per second (counting every loan-month of the horizon, including
+//!   months after a loan has settled).
+//! - `sampling_kernel`: the floor: one 32-bit uniform, one row lookup and a state update per
+//!   loan-month, nothing else. The ratio of the two is the price of the money rules.
+//!
+//! Run with `cargo bench --bench engine`.
+
+use std::path::Path;
+
+use arrears::engine::rng::{Stream, stream};
+use arrears::engine::tables::Tables;
+use arrears::{book, engine, scenario};
+use divan::counter::ItemsCount;
+use rand::Rng;
+
+const PATHS: u64 = 8;
+
+fn main() {
+    divan::main();
+}
+
+#[divan::bench(sample_count = 5)]
+fn baseline_paths(bencher: divan::Bencher) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut scenario =
+        scenario::load(&root.join("scenarios/baseline.toml")).expect("baseline is valid");
+    scenario.simulation.paths = PATHS;
+    let book = book::load(&scenario).expect("book");
+    let loan_months = PATHS * book.len() as u64 * u64::from(scenario.simulation.horizon_months);
+    bencher.counter(ItemsCount::new(loan_months)).bench(|| {
+        engine::run(&scenario.simulation, &scenario.model, &book, None, &|_| {}).expect("run")
+    });
+}
+
+#[divan::bench(sample_count = 5)]
+fn sampling_kernel(bencher: divan::Bencher) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenario =
+        scenario::load(&root.join("scenarios/baseline.toml")).expect("baseline is valid");
+    let book = book::load(&scenario).expect("book");
+    let tables = Tables::new(&scenario.model).expect("tables");
+    let horizon = scenario.simulation.horizon_months;
+    let loan_months = book.len() as u64 * u64::from(horizon);
+    bencher.counter(ItemsCount::new(loan_months)).bench(|| {
+        let mut occupancy = vec![0u64; scenario.model.space.len()];
+        let mut balance_sum = 0.0;
+        for loan in 0..book.len() {
+            let mut rng = stream(1, Stream::LoanMonths, 0, loan as u64);
+            let seg = &tables.segments[book.segment[loan] as usize];
+            let mut state = book.state[loan];
+            let mut balance = book.balance[loan];
+            for _ in 0..horizon {
+                let u = (rng.next_u64() >> 32) as u32;
+                state = seg.row(0, state).sample(u);
+                balance *= 0.97;
+                occupancy[state as usize] += 1;
+            }
+            balance_sum += balance;
+        }
+        divan::black_box((occupancy, balance_sum))
+    });
+}

@@ -1,0 +1,107 @@
+//! The loan book: every loan's starting balance, rate, term, months on book and state, as
+//! columns (struct of arrays, the layout the engine reads). Built either synthetically from the
+//! scenario's segment descriptions ([`synthetic`]) or from a loan tape read with polars
+//! ([`tape`]). This is the only module besides `scenario` that reads input files.
+
+pub mod synthetic;
+pub mod tape;
+
+use std::path::PathBuf;
+
+use crate::model::{Model, StateId};
+use crate::scenario::{BookSource, Scenario};
+
+/// Loans as columns; index `i` across every vector is one loan.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoanBook {
+    /// Loan identifiers as given by the tape (synthetic loans: `SEGMENT-000001`).
+    pub loan_id: Vec<String>,
+    /// Index into [`Model::segments`].
+    pub segment: Vec<u16>,
+    /// Outstanding balance at the start, currency.
+    pub balance: Vec<f64>,
+    /// Annual percentage rate as a fraction (0.24 = 24%).
+    pub apr: Vec<f64>,
+    /// Remaining contractual term in months (ignored for revolving products).
+    pub remaining_term: Vec<u32>,
+    /// Months since origination at the start.
+    pub months_on_book: Vec<u32>,
+    /// Starting state (current or a delinquency bucket).
+    pub state: Vec<StateId>,
+    /// Credit limit of revolving lines, currency; 0 for instalment loans.
+    pub credit_limit: Vec<f64>,
+}
+
+impl LoanBook {
+    pub fn len(&self) -> usize {
+        self.balance.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.balance.is_empty()
+    }
+
+    pub fn total_balance(&self) -> f64 {
+        self.balance.iter().sum()
+    }
+
+    pub fn push(&mut self, loan: Loan) {
+        self.loan_id.push(loan.loan_id);
+        self.segment.push(loan.segment);
+        self.balance.push(loan.balance);
+        self.apr.push(loan.apr);
+        self.remaining_term.push(loan.remaining_term);
+        self.months_on_book.push(loan.months_on_book);
+        self.state.push(loan.state);
+        self.credit_limit.push(loan.credit_limit);
+    }
+}
+
+/// One loan, for building a book row by row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loan {
+    pub loan_id: String,
+    pub segment: u16,
+    pub balance: f64,
+    pub apr: f64,
+    pub remaining_term: u32,
+    pub months_on_book: u32,
+    pub state: StateId,
+    pub credit_limit: f64,
+}
+
+/// Why a loan book cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BookError {
+    #[error("cannot read loan tape `{}`: {message}", path.display())]
+    Read { path: PathBuf, message: String },
+    /// Problems in the tape's contents, each naming the row (1-based data row) and column.
+    #[error("loan tape `{}` is invalid ({} problem{}):\n{}\nhint: {hint}", path.display(), problems.len(), if problems.len() == 1 { "" } else { "s" }, problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<String>,
+        hint: String,
+    },
+}
+
+/// Builds the scenario's loan book.
+pub fn load(scenario: &Scenario) -> Result<LoanBook, BookError> {
+    match &scenario.book {
+        BookSource::Synthetic(segments) => Ok(synthetic::generate(
+            segments,
+            &scenario.model,
+            scenario.simulation.seed,
+        )),
+        BookSource::Tape { path } => tape::read(path, &scenario.model),
+    }
+}
+
+/// Checks shared by every source, so the engine can trust the book.
+pub fn debug_check(book: &LoanBook, model: &Model) {
+    debug_assert!(
+        book.segment
+            .iter()
+            .all(|&s| (s as usize) < model.segments.len())
+    );
+    debug_assert!(book.balance.iter().all(|b| b.is_finite() && *b >= 0.0));
+}

@@ -1,0 +1,146 @@
+//! The model compiled for sampling: per segment, per month-on-book matrix, per state, the
+//! non-zero destinations with cumulative integer thresholds, so a transition is one 32-bit
+//! uniform compared against a handful of integers, with no float work and no branches that
+//! depend on the draw.
+
+use crate::model::{ActionError, Model, StateId, StateKind};
+
+/// Probabilities are quantised to multiples of 2^-32 (about 2.3e-10), far below any
+/// Monte Carlo error a run can reach.
+const SCALE: f64 = 4_294_967_296.0;
+
+/// One state's next-state distribution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampledRow {
+    /// `thresholds[k]`: the destination is `dest[j]` for the first `j` with `u < thresholds[j]`.
+    /// The last threshold is 2^32, so every `u32` lands somewhere.
+    thresholds: Vec<u64>,
+    dest: Vec<StateId>,
+}
+
+impl SampledRow {
+    fn new(probabilities: &[f64]) -> SampledRow {
+        let mut thresholds = Vec::new();
+        let mut dest = Vec::new();
+        let mut cumulative = 0.0;
+        for (to, &p) in probabilities.iter().enumerate() {
+            if p > 0.0 {
+                cumulative += p;
+                thresholds.push((cumulative * SCALE).round().min(SCALE) as u64);
+                dest.push(to as StateId);
+            }
+        }
+        *thresholds.last_mut().expect("a valid row has mass") = SCALE as u64;
+        SampledRow { thresholds, dest }
+    }
+
+    /// The destination for a uniform `u` on `0..2^32`.
+    #[inline]
+    pub fn sample(&self, u: u32) -> StateId {
+        let u = u64::from(u);
+        let mut idx = 0;
+        for &t in &self.thresholds[..self.thresholds.len() - 1] {
+            idx += usize::from(u >= t);
+        }
+        self.dest[idx]
+    }
+}
+
+/// A segment's compiled matrices and the month-on-book lookup.
+#[derive(Debug, Clone)]
+pub struct SegmentTables {
+    /// `rows[matrix * n_states + state]`.
+    rows: Vec<SampledRow>,
+    n_states: usize,
+    /// Matrix index for each month on book; beyond the end, matrix 0.
+    by_month_on_book: Vec<u16>,
+    /// Collection cost per account-month in each state.
+    pub cost: Vec<f64>,
+}
+
+impl SegmentTables {
+    #[inline]
+    pub fn row(&self, months_on_book: u32, state: StateId) -> &SampledRow {
+        let matrix = self
+            .by_month_on_book
+            .get(months_on_book as usize)
+            .copied()
+            .unwrap_or(0) as usize;
+        &self.rows[matrix * self.n_states + state as usize]
+    }
+}
+
+/// Every segment compiled, plus per-state facts the inner loop needs.
+#[derive(Debug, Clone)]
+pub struct Tables {
+    pub segments: Vec<SegmentTables>,
+    pub kinds: Vec<StateKind>,
+    /// Instalments in arrears for each state (0 for current and terminal states).
+    pub months_past_due: Vec<f64>,
+}
+
+impl Tables {
+    pub fn new(model: &Model) -> Result<Tables, ActionError> {
+        let space = &model.space;
+        let n = space.len();
+        let mut segments = Vec::new();
+        for (seg_idx, seg) in model.segments.iter().enumerate() {
+            let mut rows = Vec::new();
+            for matrix in seg.matrices() {
+                let effective = model.effective_matrix(seg_idx, matrix)?;
+                for from in 0..n {
+                    rows.push(SampledRow::new(effective.row(from as StateId)));
+                }
+            }
+            let last = seg.by_month_on_book.iter().map(|(_, hi, _)| *hi).max();
+            let by_month_on_book = match last {
+                None => Vec::new(),
+                Some(last) => (0..=last).map(|mob| seg.matrix_index(mob) as u16).collect(),
+            };
+            let cost = (0..n)
+                .map(|s| model.action_cost(seg_idx, s as StateId))
+                .collect();
+            segments.push(SegmentTables {
+                rows,
+                n_states: n,
+                by_month_on_book,
+                cost,
+            });
+        }
+        let kinds: Vec<StateKind> = space.states.iter().map(|s| s.kind).collect();
+        let months_past_due = kinds
+            .iter()
+            .map(|k| match k {
+                StateKind::Delinquent { months_past_due } => f64::from(*months_past_due),
+                _ => 0.0,
+            })
+            .collect();
+        Ok(Tables {
+            segments,
+            kinds,
+            months_past_due,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_split_the_u32_range_by_probability() {
+        let row = SampledRow::new(&[0.5, 0.0, 0.25, 0.25]);
+        assert_eq!(row.sample(0), 0);
+        assert_eq!(row.sample((1 << 31) - 1), 0);
+        assert_eq!(row.sample(1 << 31), 2);
+        assert_eq!(row.sample(3 << 30), 3);
+        assert_eq!(row.sample(u32::MAX), 3);
+    }
+
+    #[test]
+    fn a_certain_move_ignores_the_draw() {
+        let row = SampledRow::new(&[0.0, 1.0]);
+        assert_eq!(row.sample(0), 1);
+        assert_eq!(row.sample(u32::MAX), 1);
+    }
+}

@@ -1,0 +1,5 @@
+//! The `arrears` binary: everything lives in the library; see `arrears::cli`.
+
+fn main() -> std::process::ExitCode {
+    arrears::cli::main()
+}

@@ -1,0 +1,546 @@
+//! From per-path outcomes to the figures a risk analyst reports: every estimate with its
+//! standard deviation across paths, Monte Carlo standard error and percentiles; tail measures
+//! of the loss distribution; the timeline by month with bands; and warnings about figures that
+//! rest on too few paths.
+//!
+//! Conventions (stated in the README):
+//! - percentiles and VaR are the inverse of the empirical distribution function (Hyndman and
+//!   Fan 1996, definition 1): the `ceil(n q)`-th smallest value;
+//! - expected shortfall at `q` is the mean of the `n - floor(n q)` largest values;
+//! - the standard error of a mean is the sample standard deviation / sqrt(paths).
+
+use serde::Serialize;
+
+use super::outcome::{Flow, PathOutcome, TimelineLayout, Total};
+use crate::model::StateSpace;
+
+/// The percentiles reported for every figure.
+pub const PERCENTILES: [(f64, &str); 5] = [
+    (0.05, "p5"),
+    (0.50, "p50"),
+    (0.95, "p95"),
+    (0.99, "p99"),
+    (0.999, "p99_9"),
+];
+
+/// Confidence levels of the tail measures.
+pub const TAIL_LEVELS: [(f64, &str); 3] = [(0.95, "95"), (0.99, "99"), (0.999, "99_9")];
+
+/// Tail paths a quantile should rest on before it is reported without a warning.
+pub const MIN_TAIL_PATHS: f64 = 10.0;
+
+/// Summary of one figure across paths.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    pub mean: f64,
+    pub sd: f64,
+    /// Monte Carlo standard error of the mean: sd / sqrt(n).
+    pub se: f64,
+    pub p5: f64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub p99_9: f64,
+    /// Paths the estimate rests on.
+    pub n: usize,
+}
+
+impl Estimate {
+    /// Summarises `values`; NaN for every field when there are none.
+    pub fn new(values: &[f64]) -> Estimate {
+        let n = values.len();
+        if n == 0 {
+            return Estimate {
+                mean: f64::NAN,
+                sd: f64::NAN,
+                se: f64::NAN,
+                p5: f64::NAN,
+                p50: f64::NAN,
+                p95: f64::NAN,
+                p99: f64::NAN,
+                p99_9: f64::NAN,
+                n,
+            };
+        }
+        let (mean, sd) = mean_sd(values);
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let q = |p| quantile(&sorted, p);
+        Estimate {
+            mean,
+            sd,
+            se: sd / (n as f64).sqrt(),
+            p5: q(0.05),
+            p50: q(0.5),
+            p95: q(0.95),
+            p99: q(0.99),
+            p99_9: q(0.999),
+            n,
+        }
+    }
+}
+
+/// Mean and sample standard deviation (n - 1), summed in order (Welford).
+pub fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let (mut mean, mut m2) = (0.0, 0.0);
+    for (i, &x) in values.iter().enumerate() {
+        let delta = x - mean;
+        mean += delta / (i + 1) as f64;
+        m2 += delta * (x - mean);
+    }
+    let n = values.len();
+    let sd = if n > 1 {
+        (m2 / (n - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
+    (mean, sd)
+}
+
+/// The `ceil(n q)`-th smallest of `sorted` (inverse empirical CDF).
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let n = sorted.len();
+    let rank = ((n as f64 * q).ceil() as usize).clamp(1, n);
+    sorted[rank - 1]
+}
+
+/// Mean of the `n - floor(n q)` largest of `sorted`.
+pub fn expected_shortfall(sorted: &[f64], q: f64) -> f64 {
+    let n = sorted.len();
+    let tail = (n - ((n as f64 * q).floor() as usize).min(n)).max(1);
+    sorted[n - tail..].iter().sum::<f64>() / tail as f64
+}
+
+/// Value at risk and expected shortfall of a loss at one level.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TailMeasure {
+    pub level: f64,
+    pub var: f64,
+    pub expected_shortfall: f64,
+    /// Paths beyond the VaR: fewer than [`MIN_TAIL_PATHS`] makes the figure unreliable.
+    pub tail_paths: usize,
+}
+
+pub fn tail_measures(losses: &[f64]) -> Vec<TailMeasure> {
+    let mut sorted = losses.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    TAIL_LEVELS
+        .iter()
+        .map(|&(level, _)| TailMeasure {
+            level,
+            var: quantile(&sorted, level),
+            expected_shortfall: expected_shortfall(&sorted, level),
+            tail_paths: sorted.len()
+                - ((sorted.len() as f64 * level).floor() as usize).min(sorted.len()),
+        })
+        .collect()
+}
+
+/// A figure reported per path and summarised across paths.
+pub struct Metric {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub description: &'static str,
+    /// `None` when the figure is undefined on the path (a ratio over no defaults).
+    pub value: fn(&PathOutcome) -> Option<f64>,
+}
+
+fn ratio(num: f64, den: f64) -> Option<f64> {
+    (den > 0.0).then(|| num / den)
+}
+
+/// Every per-path figure, in report order. The names are the column names of `paths.csv`
+/// and the keys of `summary.json`.
+pub const METRICS: &[Metric] = &[
+    Metric {
+        name: "original_balance",
+        unit: "currency",
+        description: "balance of the book at the start",
+        value: |o| Some(o.get(Total::OriginalBalance)),
+    },
+    Metric {
+        name: "repaid",
+        unit: "currency",
+        description: "principal repaid by borrowers while on book (scheduled, prepaid, cures, partial payments)",
+        value: |o| Some(o.get(Total::Repaid)),
+    },
+    Metric {
+        name: "interest_collected",
+        unit: "currency",
+        description: "interest paid by borrowers",
+        value: |o| Some(o.get(Total::InterestCollected)),
+    },
+    Metric {
+        name: "gross_write_offs",
+        unit: "currency",
+        description: "balances charged off (written off as bad debt)",
+        value: |o| Some(o.get(Total::GrossWriteOffs)),
+    },
+    Metric {
+        name: "recoveries",
+        unit: "currency",
+        description: "cash collected on charged-off balances within the horizon, gross of costs",
+        value: |o| Some(o.get(Total::Recoveries)),
+    },
+    Metric {
+        name: "sale_proceeds",
+        unit: "currency",
+        description: "cash received from debt buyers",
+        value: |o| Some(o.get(Total::SaleProceeds)),
+    },
+    Metric {
+        name: "sold_face",
+        unit: "currency",
+        description: "face value of debt sold",
+        value: |o| Some(o.get(Total::SoldFace)),
+    },
+    Metric {
+        name: "net_write_offs",
+        unit: "currency",
+        description: "gross write-offs less recoveries and sale proceeds on written-off balances",
+        value: |o| {
+            Some(
+                o.get(Total::GrossWriteOffs)
+                    - o.get(Total::Recoveries)
+                    - (o.get(Total::SaleProceeds) - o.get(Total::SaleProceedsBeforeChargeOff)),
+            )
+        },
+    },
+    Metric {
+        name: "net_credit_loss",
+        unit: "currency",
+        description: "net write-offs plus the loss on debt sold before charge-off (face less price)",
+        value: |o| {
+            Some(
+                o.get(Total::GrossWriteOffs) + o.get(Total::SoldFaceBeforeChargeOff)
+                    - o.get(Total::Recoveries)
+                    - o.get(Total::SaleProceeds),
+            )
+        },
+    },
+    Metric {
+        name: "collection_costs",
+        unit: "currency",
+        description: "cost of collection actions plus the cost share of recoveries",
+        value: |o| Some(o.get(Total::CollectionCosts)),
+    },
+    Metric {
+        name: "outstanding",
+        unit: "currency",
+        description: "balance still on book at the horizon",
+        value: |o| Some(o.get(Total::Outstanding)),
+    },
+    Metric {
+        name: "written_off_unrecovered",
+        unit: "currency",
+        description: "charged-off balance neither recovered nor sold by the horizon",
+        value: |o| Some(o.get(Total::WrittenOffNet)),
+    },
+    Metric {
+        name: "drawn",
+        unit: "currency",
+        description: "new drawings on revolving lines",
+        value: |o| Some(o.get(Total::Drawn)),
+    },
+    Metric {
+        name: "accrued_charges",
+        unit: "currency",
+        description: "interest and late fees capitalised while overdue",
+        value: |o| Some(o.get(Total::AccruedCharges)),
+    },
+    Metric {
+        name: "defaults",
+        unit: "loans",
+        description: "loans charged off or sold while delinquent",
+        value: |o| Some(o.get(Total::Defaults)),
+    },
+    Metric {
+        name: "charge_offs",
+        unit: "loans",
+        description: "loans charged off",
+        value: |o| Some(o.get(Total::ChargeOffs)),
+    },
+    Metric {
+        name: "sales",
+        unit: "loans",
+        description: "loans sold",
+        value: |o| Some(o.get(Total::Sales)),
+    },
+    Metric {
+        name: "pay_offs",
+        unit: "loans",
+        description: "loans paid off at term or early",
+        value: |o| Some(o.get(Total::PayOffs)),
+    },
+    Metric {
+        name: "exposure_at_default",
+        unit: "currency",
+        description: "balance at charge-off, or at sale while delinquent",
+        value: |o| Some(o.get(Total::ExposureAtDefault)),
+    },
+    Metric {
+        name: "recovery_rate",
+        unit: "fraction",
+        description: "recoveries and sale proceeds on the horizon's defaults, to the end of their workout, over exposure at default; undiscounted, gross of costs",
+        value: |o| {
+            ratio(
+                o.get(Total::WorkoutRecoveries),
+                o.get(Total::ExposureAtDefault),
+            )
+        },
+    },
+    Metric {
+        name: "recovery_rate_net",
+        unit: "fraction",
+        description: "as recovery_rate, net of collection costs",
+        value: |o| {
+            ratio(
+                o.get(Total::WorkoutRecoveries) - o.get(Total::WorkoutCosts),
+                o.get(Total::ExposureAtDefault),
+            )
+        },
+    },
+    Metric {
+        name: "recovery_rate_discounted",
+        unit: "fraction",
+        description: "as recovery_rate_net, discounted to the default date",
+        value: |o| {
+            ratio(
+                o.get(Total::WorkoutRecoveriesPvNet),
+                o.get(Total::ExposureAtDefault),
+            )
+        },
+    },
+    Metric {
+        name: "loss_given_default",
+        unit: "fraction",
+        description: "1 - recovery_rate_discounted",
+        value: |o| {
+            ratio(
+                o.get(Total::WorkoutRecoveriesPvNet),
+                o.get(Total::ExposureAtDefault),
+            )
+            .map(|r| 1.0 - r)
+        },
+    },
+    Metric {
+        name: "net_credit_loss_rate",
+        unit: "fraction",
+        description: "net credit loss over the book's starting balance",
+        value: |o| {
+            ratio(
+                o.get(Total::GrossWriteOffs) + o.get(Total::SoldFaceBeforeChargeOff)
+                    - o.get(Total::Recoveries)
+                    - o.get(Total::SaleProceeds),
+                o.get(Total::OriginalBalance),
+            )
+        },
+    },
+];
+
+pub fn metric(name: &str) -> &'static Metric {
+    METRICS
+        .iter()
+        .find(|m| m.name == name)
+        .expect("known metric")
+}
+
+/// One figure's summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct Headline {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub description: &'static str,
+    #[serde(flatten)]
+    pub estimate: Estimate,
+}
+
+/// One row of the timeline table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineRow {
+    pub month: u32,
+    /// `"state"` or `"flow"`.
+    pub category: &'static str,
+    /// State or flow name.
+    pub item: String,
+    /// Stage of the state, empty otherwise.
+    pub stage: String,
+    /// `"loans"`, `"balance"` or `"amount"`.
+    pub measure: &'static str,
+    /// `"loans"` or `"currency"`.
+    pub unit: &'static str,
+    pub mean: f64,
+    pub se: f64,
+    pub p5: f64,
+    pub p50: f64,
+    pub p95: f64,
+}
+
+/// Everything the report needs besides the raw paths.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub headlines: Vec<Headline>,
+    pub net_credit_loss_tail: Vec<TailMeasure>,
+    pub timeline: Vec<TimelineRow>,
+    /// Largest |money in - money accounted for| over paths; rounding only.
+    pub conservation_max_residual: f64,
+    pub warnings: Vec<String>,
+}
+
+pub fn summarise(paths: &[PathOutcome], layout: TimelineLayout, space: &StateSpace) -> RunSummary {
+    let n_paths = paths.len();
+    let mut warnings = Vec::new();
+    let headlines: Vec<Headline> = METRICS
+        .iter()
+        .map(|m| {
+            let values: Vec<f64> = paths.iter().filter_map(|p| (m.value)(p)).collect();
+            if m.name == "recovery_rate" && values.len() < n_paths {
+                warnings.push(format!(
+                    "recovery rates rest on the {} of {n_paths} paths with defaults; raise `paths` or the horizon if that is few",
+                    values.len()
+                ));
+            }
+            Headline { name: m.name, unit: m.unit, description: m.description, estimate: Estimate::new(&values) }
+        })
+        .collect();
+    let losses: Vec<f64> = paths
+        .iter()
+        .filter_map(|p| (metric("net_credit_loss").value)(p))
+        .collect();
+    let tail = tail_measures(&losses);
+    for t in &tail {
+        if (t.tail_paths as f64) < MIN_TAIL_PATHS {
+            let needed = (MIN_TAIL_PATHS / (1.0 - t.level)).ceil() as u64;
+            warnings.push(format!(
+                "{}% VaR and expected shortfall of net credit loss rest on {} tail path{}; raise `paths` to at least {needed} for a stable figure",
+                t.level * 100.0,
+                t.tail_paths,
+                if t.tail_paths == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    let conservation_max_residual = paths
+        .iter()
+        .map(|p| p.conservation_residual().abs())
+        .fold(0.0, f64::max);
+    RunSummary {
+        headlines,
+        net_credit_loss_tail: tail,
+        timeline: timeline(paths, layout, space),
+        conservation_max_residual,
+        warnings,
+    }
+}
+
+fn band(values: &mut [f64]) -> (f64, f64, f64, f64, f64) {
+    let (mean, sd) = mean_sd(values);
+    values.sort_by(f64::total_cmp);
+    let se = sd / (values.len() as f64).sqrt();
+    (
+        mean,
+        se,
+        quantile(values, 0.05),
+        quantile(values, 0.5),
+        quantile(values, 0.95),
+    )
+}
+
+fn timeline(paths: &[PathOutcome], layout: TimelineLayout, space: &StateSpace) -> Vec<TimelineRow> {
+    let mut rows = Vec::new();
+    if paths.is_empty() {
+        return rows;
+    }
+    let mut values = vec![0.0; paths.len()];
+    let cell = |idx: usize, values: &mut Vec<f64>| {
+        for (v, p) in values.iter_mut().zip(paths) {
+            *v = p.timeline[idx];
+        }
+        band(values)
+    };
+    for month in 0..=layout.horizon_months {
+        for state in 0..layout.n_states {
+            let name = space.name(state as u8).to_string();
+            let stage = space.stage_name(state as u8).unwrap_or("").to_string();
+            for (measure, unit, idx) in [
+                ("loans", "loans", layout.loans(month, state)),
+                ("balance", "currency", layout.balance(month, state)),
+            ] {
+                let (mean, se, p5, p50, p95) = cell(idx, &mut values);
+                rows.push(TimelineRow {
+                    month: month as u32,
+                    category: "state",
+                    item: name.clone(),
+                    stage: stage.clone(),
+                    measure,
+                    unit,
+                    mean,
+                    se,
+                    p5,
+                    p50,
+                    p95,
+                });
+            }
+        }
+        if month == 0 {
+            continue;
+        }
+        for flow in Flow::ALL {
+            let (mean, se, p5, p50, p95) = cell(layout.flow(month, flow), &mut values);
+            let measure = if flow.unit() == "loans" {
+                "loans"
+            } else {
+                "amount"
+            };
+            rows.push(TimelineRow {
+                month: month as u32,
+                category: "flow",
+                item: flow.name().to_string(),
+                stage: String::new(),
+                measure,
+                unit: flow.unit(),
+                mean,
+                se,
+                p5,
+                p50,
+                p95,
+            });
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantile_is_inverse_empirical_cdf() {
+        let sorted: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(quantile(&sorted, 0.99), 99.0);
+        assert_eq!(quantile(&sorted, 0.5), 50.0);
+        assert_eq!(quantile(&sorted, 0.001), 1.0);
+        assert_eq!(quantile(&sorted, 1.0), 100.0);
+        // ES at 99%: the mean of the single largest value.
+        assert_eq!(expected_shortfall(&sorted, 0.99), 100.0);
+        assert_eq!(
+            expected_shortfall(&sorted, 0.95),
+            (96.0 + 97.0 + 98.0 + 99.0 + 100.0) / 5.0
+        );
+    }
+
+    #[test]
+    fn estimate_of_known_values() {
+        let e = Estimate::new(&[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(e.mean, 2.5);
+        assert!((e.sd - 1.290_994_448_735_805_6).abs() < 1e-12);
+        assert!((e.se - e.sd / 2.0).abs() < 1e-12);
+        assert!(Estimate::new(&[]).mean.is_nan());
+    }
+
+    #[test]
+    fn few_tail_paths_warn_with_the_paths_needed() {
+        let t = tail_measures(&(0..100).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(t[0].tail_paths, 5);
+        assert_eq!(t[2].tail_paths, 1);
+    }
+}

@@ -1,0 +1,244 @@
+//! Everything a run writes, and the only module that writes files: tables (CSV and Parquet),
+//! charts (PNG and SVG), `summary.json` with the run manifest.
+//!
+//! Results are written into a temporary folder beside the destination and renamed into place
+//! only when everything is written, so a result folder is never half-written; an existing
+//! result folder is replaced only when the caller asks (`--force`).
+
+pub mod charts;
+pub mod tables;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::book::LoanBook;
+use crate::engine::RunOutput;
+use crate::metrics::stats::{Headline, RunSummary, TailMeasure, metric};
+use crate::scenario::Scenario;
+
+/// Why results could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("result folder `{}` exists already", path.display())]
+    Exists { path: PathBuf },
+    #[error("cannot write `{}`: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write table `{}`: {message}", path.display())]
+    Table { path: PathBuf, message: String },
+    #[error(transparent)]
+    Chart(#[from] charts::ChartError),
+}
+
+impl ReportError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> ReportError {
+        ReportError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+    pub(crate) fn table(path: &Path, e: impl std::fmt::Display) -> ReportError {
+        ReportError::Table {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What produced a result: enough to reproduce it. The only place a timestamp appears.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub arrears_version: &'static str,
+    pub scenario_name: String,
+    pub scenario_file: String,
+    pub scenario_sha256: String,
+    /// SHA-256 of the loan tape, when the book is one.
+    pub loan_tape_sha256: Option<String>,
+    pub format_version: i64,
+    pub seed: u64,
+    pub paths: u64,
+    pub horizon_months: u32,
+    pub loans: usize,
+    pub threads: usize,
+    pub rng: &'static str,
+    pub run_seconds: f64,
+    pub created_utc: String,
+}
+
+#[derive(Serialize)]
+struct SummaryFile<'a> {
+    manifest: &'a Manifest,
+    figures: serde_json::Map<String, serde_json::Value>,
+    net_credit_loss_tail: &'a [TailMeasure],
+    conservation_max_residual: f64,
+    warnings: &'a [String],
+}
+
+/// Refuses an existing destination unless `force`; call before running so nobody waits for
+/// a run whose result cannot be written.
+pub fn check_destination(dir: &Path, force: bool) -> Result<(), ReportError> {
+    if dir.exists() && !force {
+        return Err(ReportError::Exists {
+            path: dir.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// Writes every output of a run into `dir` (atomically: temporary folder, then rename).
+pub fn write_results(
+    dir: &Path,
+    force: bool,
+    scenario: &Scenario,
+    book: &LoanBook,
+    output: &RunOutput,
+    summary: &RunSummary,
+    manifest: &Manifest,
+) -> Result<(), ReportError> {
+    check_destination(dir, force)?;
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| ReportError::io(parent, e))?;
+    let name = dir
+        .file_name()
+        .map_or("result".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(|e| ReportError::io(&tmp, e))?;
+    }
+    std::fs::create_dir(&tmp).map_err(|e| ReportError::io(&tmp, e))?;
+    let written = write_into(&tmp, scenario, book, output, summary, manifest);
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if dir.exists() {
+        // `force`: move the old result aside first so a failed rename loses nothing.
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        std::fs::rename(dir, &old).map_err(|e| ReportError::io(dir, e))?;
+        std::fs::rename(&tmp, dir).map_err(|e| ReportError::io(dir, e))?;
+        let _ = std::fs::remove_dir_all(&old);
+    } else {
+        std::fs::rename(&tmp, dir).map_err(|e| ReportError::io(dir, e))?;
+    }
+    Ok(())
+}
+
+fn write_into(
+    dir: &Path,
+    scenario: &Scenario,
+    _book: &LoanBook,
+    output: &RunOutput,
+    summary: &RunSummary,
+    manifest: &Manifest,
+) -> Result<(), ReportError> {
+    let summary_path = dir.join("summary.json");
+    let json = summary_json(summary, manifest);
+    std::fs::write(&summary_path, json).map_err(|e| ReportError::io(&summary_path, e))?;
+
+    let mut paths = tables::paths_frame(&output.paths)
+        .map_err(|e| ReportError::table(&dir.join("paths.csv"), e))?;
+    tables::write_both(&mut paths, dir, "paths")?;
+    let mut timeline = tables::timeline_frame(&summary.timeline)
+        .map_err(|e| ReportError::table(&dir.join("timeline.csv"), e))?;
+    tables::write_both(&mut timeline, dir, "timeline")?;
+
+    let meta = charts::ChartMeta {
+        scenario_name: scenario.simulation.name.clone(),
+        seed: scenario.simulation.seed,
+        paths: scenario.simulation.paths,
+        currency: String::new(),
+    };
+    let space = &scenario.model.space;
+    let months: Vec<u32> = (0..=output.layout.horizon_months as u32).collect();
+    let series: Vec<(String, Option<String>, Vec<f64>)> = (0..space.len() as u8)
+        .filter(|&s| space.kind(s).is_on_book() || s == space.charged_off())
+        .map(|s| {
+            let values = months
+                .iter()
+                .map(|&m| {
+                    output
+                        .paths
+                        .iter()
+                        .map(|p| p.timeline[output.layout.balance(m as usize, s as usize)])
+                        .sum::<f64>()
+                        / output.paths.len() as f64
+                })
+                .collect();
+            (
+                space.name(s).to_string(),
+                space.stage_name(s).map(str::to_string),
+                values,
+            )
+        })
+        .collect();
+    charts::balance_by_state(&dir.join("balance_by_state"), &meta, &months, &series)?;
+    let losses: Vec<f64> = output
+        .paths
+        .iter()
+        .filter_map(|p| (metric("net_credit_loss").value)(p))
+        .collect();
+    let mean = summary
+        .headlines
+        .iter()
+        .find(|h| h.name == "net_credit_loss")
+        .map_or(f64::NAN, |h| h.estimate.mean);
+    let var_99 = summary
+        .net_credit_loss_tail
+        .iter()
+        .find(|t| t.level == 0.99)
+        .map_or(f64::NAN, |t| t.var);
+    charts::loss_distribution(&dir.join("loss_distribution"), &meta, &losses, mean, var_99)?;
+    Ok(())
+}
+
+/// `summary.json`: the manifest, every headline figure, tail measures and warnings.
+pub fn summary_json(summary: &RunSummary, manifest: &Manifest) -> String {
+    let figures = summary
+        .headlines
+        .iter()
+        .map(|h: &Headline| {
+            (
+                h.name.to_string(),
+                serde_json::to_value(h).expect("plain data serialises"),
+            )
+        })
+        .collect();
+    let file = SummaryFile {
+        manifest,
+        figures,
+        net_credit_loss_tail: &summary.net_credit_loss_tail,
+        conservation_max_residual: summary.conservation_max_residual,
+        warnings: &summary.warnings,
+    };
+    serde_json::to_string_pretty(&file).expect("plain data serialises") + "\n"
+}
+
+/// UTC time as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, Hinnant's algorithm).
+pub fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}

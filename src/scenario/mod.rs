@@ -1,0 +1,195 @@
+//! The scenario file: reading it, checking it, and turning it into a [`Scenario`].
+//!
+//! Two phases (as ripgrep parses arguments): `raw` mirrors the TOML with spans, `validate`
+//! checks everything at once and builds the model. Every problem becomes a [`Diagnostic`]
+//! pointing at a line and column with a hint, and all of them are reported together. Unknown
+//! keys are errors. The format carries a `version` so later features can add keys without
+//! breaking files written today. The reference is `docs/SCENARIOS.md`.
+
+mod diagnostic;
+mod raw;
+mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::Diagnostic;
+
+use crate::model::{Model, StateId};
+
+/// The scenario format version this build reads.
+pub const FORMAT_VERSION: i64 = 1;
+
+/// A checked scenario, ready to run.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file it came from, as given.
+    pub file: PathBuf,
+    /// SHA-256 of the file's bytes, hex.
+    pub file_sha256: String,
+    pub simulation: Simulation,
+    pub model: Model,
+    pub book: BookSource,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Simulation {
+    pub name: String,
+    pub paths: u64,
+    pub horizon_months: u32,
+    pub seed: u64,
+    /// `None`: one per core.
+    pub threads: Option<usize>,
+}
+
+/// Where the loan book comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BookSource {
+    /// Generated from each segment's `[segments.NAME.book]`, in segment order.
+    Synthetic(Vec<SyntheticSegment>),
+    /// A loan tape (CSV or Parquet), path resolved against the scenario's folder.
+    Tape { path: PathBuf },
+}
+
+/// How to generate one segment's loans.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntheticSegment {
+    pub segment: usize,
+    pub loans: u64,
+    pub balance: BalanceDistribution,
+    pub apr: f64,
+    pub term_months: u32,
+    /// Months on book at the start, uniform over `[first, last]`.
+    pub months_on_book: (u32, u32),
+    /// Credit limit as a multiple of the starting balance (revolving products).
+    pub credit_limit_ratio: Option<f64>,
+    /// Share of the segment's loans starting in each state; sums to one.
+    pub initial_states: Vec<(StateId, f64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BalanceDistribution {
+    Fixed {
+        value: f64,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    /// Parameterised by the mean and standard deviation of the balance itself.
+    LogNormal {
+        mean: f64,
+        sd: f64,
+    },
+}
+
+/// Why a scenario cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read scenario `{}`: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}", render_invalid(path, text, diagnostics))]
+    Invalid {
+        path: PathBuf,
+        text: String,
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+fn render_invalid(path: &Path, text: &str, diagnostics: &[Diagnostic]) -> String {
+    let file = path.display().to_string();
+    let mut out = format!(
+        "scenario `{file}` is invalid ({} problem{})\n",
+        diagnostics.len(),
+        if diagnostics.len() == 1 { "" } else { "s" }
+    );
+    for d in diagnostics {
+        out.push('\n');
+        out.push_str(&d.render(&file, text));
+    }
+    out.trim_end().to_string()
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}`: {} paths x {} months, seed {}, {} segments",
+            self.simulation.name,
+            self.simulation.paths,
+            self.simulation.horizon_months,
+            self.simulation.seed,
+            self.model.segments.len()
+        )
+    }
+}
+
+/// Reads and checks a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| ScenarioError::Invalid {
+        path: path.to_path_buf(),
+        text: String::new(),
+        diagnostics: vec![
+            Diagnostic::new(
+                format!(
+                    "the file is not UTF-8 text (bad byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+                None,
+            )
+            .hint("save the scenario as UTF-8 text"),
+        ],
+    })?;
+    parse(&text, path)
+}
+
+/// Checks scenario text; `path` names it in messages and anchors relative paths.
+pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+    let invalid = |diagnostics| ScenarioError::Invalid {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+        diagnostics,
+    };
+    let raw: raw::RawScenario =
+        toml::from_str(text).map_err(|e| invalid(vec![toml_diagnostic(&e)]))?;
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    let (simulation, model, book) = validate::validate(&raw, base_dir).map_err(invalid)?;
+    Ok(Scenario {
+        file: path.to_path_buf(),
+        file_sha256: sha256_hex(text.as_bytes()),
+        simulation,
+        model,
+        book,
+    })
+}
+
+fn toml_diagnostic(e: &toml::de::Error) -> Diagnostic {
+    let message = e.message().trim().to_string();
+    let hint = if message.starts_with("unknown field") {
+        "check the spelling against docs/SCENARIOS.md; unknown keys are errors so typos do not pass silently"
+    } else if message.starts_with("missing field") {
+        "add the key; docs/SCENARIOS.md lists what each section needs"
+    } else if message.starts_with("invalid type") {
+        "the value has the wrong type: numbers without quotes, names in quotes; docs/SCENARIOS.md gives each key's type"
+    } else {
+        "the file is not valid TOML of the scenario format; see docs/SCENARIOS.md"
+    };
+    // A missing top-level key has an empty span at the start of the file: point at nothing
+    // rather than at the first line.
+    let span = e.span().filter(|s| !s.is_empty());
+    Diagnostic::new(message, span).hint(hint)
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}

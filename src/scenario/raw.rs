@@ -1,0 +1,155 @@
+//! The scenario file as written: serde types that mirror the TOML one to one, with the span of
+//! every value that validation may need to point at. Nothing here is checked beyond types;
+//! `validate` turns these into the model.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+pub type Row = IndexMap<Spanned<String>, Spanned<f64>>;
+pub type Rows = IndexMap<Spanned<String>, Spanned<Row>>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub version: Spanned<i64>,
+    pub simulation: RawSimulation,
+    pub states: RawStates,
+    #[serde(default)]
+    pub stages: IndexMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
+    pub charge_off: Option<Spanned<RawChargeOff>>,
+    #[serde(default)]
+    pub money: RawMoney,
+    pub book: Spanned<RawBook>,
+    pub segments: Spanned<IndexMap<Spanned<String>, Spanned<RawSegment>>>,
+    #[serde(default)]
+    pub actions: Vec<Spanned<RawAction>>,
+    pub recovery: Option<Spanned<RawRecovery>>,
+    pub debt_sale: Option<Spanned<RawDebtSale>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulation {
+    pub name: Spanned<String>,
+    pub paths: Spanned<i64>,
+    pub horizon_months: Spanned<i64>,
+    pub seed: Spanned<i64>,
+    pub threads: Option<Spanned<i64>>,
+    pub discount_rate: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStates {
+    pub buckets: Spanned<Vec<Spanned<RawBucket>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBucket {
+    pub name: Spanned<String>,
+    pub min_dpd: Spanned<i64>,
+    pub max_dpd: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChargeOff {
+    pub dpd: Option<Spanned<i64>>,
+    pub state: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMoney {
+    pub accrue_interest_while_overdue: Option<bool>,
+    pub late_fee: Option<Spanned<f64>>,
+    pub unlock_on_cure: Option<bool>,
+    pub partial_payments: Option<Spanned<RawPartialPayments>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPartialPayments {
+    pub probability: Spanned<f64>,
+    pub share_alpha: Spanned<f64>,
+    pub share_beta: Spanned<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBook {
+    pub source: Spanned<String>,
+    pub path: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSegment {
+    pub product: Option<Spanned<String>>,
+    pub draw_rate: Option<Spanned<f64>>,
+    pub min_payment_rate: Option<Spanned<f64>>,
+    pub book: Option<Spanned<RawSyntheticBook>>,
+    pub transitions: Spanned<Rows>,
+    #[serde(default)]
+    pub transitions_by_month_on_book: Vec<Spanned<RawMobOverride>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMobOverride {
+    pub months_on_book: Spanned<Vec<Spanned<i64>>>,
+    pub rows: Spanned<Rows>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSyntheticBook {
+    pub loans: Spanned<i64>,
+    pub balance: Spanned<RawBalance>,
+    pub apr: Spanned<f64>,
+    pub term_months: Spanned<i64>,
+    pub months_on_book: Option<Spanned<Vec<Spanned<i64>>>>,
+    pub credit_limit_ratio: Option<Spanned<f64>>,
+    pub initial_states: Option<Spanned<Row>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBalance {
+    pub distribution: Spanned<String>,
+    pub value: Option<Spanned<f64>>,
+    pub min: Option<Spanned<f64>>,
+    pub max: Option<Spanned<f64>>,
+    pub mean: Option<Spanned<f64>>,
+    pub sd: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAction {
+    pub name: Spanned<String>,
+    pub stage: Spanned<String>,
+    pub cost_per_account: Spanned<f64>,
+    pub cure_multiplier: Option<Spanned<f64>>,
+    pub roll_multiplier: Option<Spanned<f64>>,
+    pub segments: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecovery {
+    pub curve: Spanned<Vec<Spanned<f64>>>,
+    pub payment_probability: Option<Spanned<f64>>,
+    pub cost_share: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDebtSale {
+    pub trigger: Spanned<String>,
+    pub state: Option<Spanned<String>>,
+    pub months: Option<Spanned<i64>>,
+    pub price: Spanned<f64>,
+}

@@ -1,0 +1,1186 @@
+//! Raw scenario -> model. Every check appends a [`Diagnostic`] and carries on with a stand-in
+//! value, so one run of `arrears validate` lists every problem in the file.
+
+use std::ops::Range;
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::raw::*;
+use super::{
+    BalanceDistribution, BookSource, Diagnostic, FORMAT_VERSION, Simulation, SyntheticSegment,
+};
+use crate::model::states::{CHARGED_OFF_NAME, CURRENT_NAME, PAID_OFF_NAME, SOLD_NAME};
+use crate::model::{
+    Bucket, CollectionAction, DebtSale, MatrixError, Model, MoneyRules, PartialPayments, Product,
+    RecoveryPolicy, SegmentModel, StateId, StateSpace, TransitionMatrix,
+};
+
+/// Largest number of delinquency buckets (state ids are `u8`, with room for the others).
+const MAX_BUCKETS: usize = 64;
+/// Upper bounds that catch typos (an extra zero) long before they exhaust memory or patience.
+const MAX_PATHS: i64 = 10_000_000;
+const MAX_HORIZON_MONTHS: i64 = 600;
+const MAX_SYNTHETIC_LOANS: i64 = 100_000_000;
+
+struct Ctx {
+    diags: Vec<Diagnostic>,
+}
+
+fn span<T>(s: &Spanned<T>) -> Option<Range<usize>> {
+    Some(s.span())
+}
+
+impl Ctx {
+    fn error<T>(&mut self, at: &Spanned<T>, message: impl Into<String>, hint: impl Into<String>) {
+        self.diags
+            .push(Diagnostic::new(message, span(at)).hint(hint));
+    }
+
+    /// A number in `[lo, hi]`; `what` names the key.
+    fn in_range(&mut self, v: &Spanned<f64>, lo: f64, hi: f64, what: &str, hint: &str) -> f64 {
+        let x = *v.get_ref();
+        if !(lo..=hi).contains(&x) {
+            self.error(
+                v,
+                format!("`{what}` is {x}, expected a number in [{lo}, {hi}]"),
+                hint,
+            );
+            return lo.max(0.0).min(hi);
+        }
+        x
+    }
+
+    fn int_in_range(&mut self, v: &Spanned<i64>, lo: i64, hi: i64, what: &str, hint: &str) -> i64 {
+        let x = *v.get_ref();
+        if !(lo..=hi).contains(&x) {
+            self.error(
+                v,
+                format!("`{what}` is {x}, expected a whole number in [{lo}, {hi}]"),
+                hint,
+            );
+            return lo;
+        }
+        x
+    }
+
+    fn identifier(&mut self, v: &Spanned<String>, what: &str) {
+        let s = v.get_ref();
+        let ok = !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !s.starts_with(|c: char| c.is_ascii_digit());
+        if !ok {
+            self.error(
+                v,
+                format!("{what} `{s}` is not a valid name"),
+                "use lowercase letters, digits and `_`, starting with a letter (names become column values and file names)",
+            );
+        }
+    }
+}
+
+pub(super) fn validate(
+    raw: &RawScenario,
+    base_dir: &Path,
+) -> Result<(Simulation, Model, BookSource), Vec<Diagnostic>> {
+    let mut cx = Ctx { diags: Vec::new() };
+    if *raw.version.get_ref() != FORMAT_VERSION {
+        cx.error(
+            &raw.version,
+            format!(
+                "scenario format version {} is not supported",
+                raw.version.get_ref()
+            ),
+            format!("this build of arrears reads `version = {FORMAT_VERSION}`"),
+        );
+    }
+    let simulation = simulation(&mut cx, &raw.simulation);
+    let space = states(&mut cx, raw);
+    let segment_names: Vec<String> = raw
+        .segments
+        .get_ref()
+        .keys()
+        .map(|k| k.get_ref().clone())
+        .collect();
+    if segment_names.is_empty() {
+        cx.error(
+            &raw.segments,
+            "the scenario has no segments",
+            "add at least one `[segments.NAME]` with its `transitions`",
+        );
+    }
+    let charge_off_on_entering = charge_off(&mut cx, raw, &space);
+    let debt_sale = debt_sale(&mut cx, raw, &space, &charge_off_on_entering);
+    let triggers: Vec<StateId> = charge_off_on_entering
+        .iter()
+        .copied()
+        .chain(match debt_sale {
+            Some(DebtSale::OnEntering { state, .. }) => Some(state),
+            _ => None,
+        })
+        .collect();
+    let mut segments = Vec::new();
+    for (name, seg) in raw.segments.get_ref() {
+        cx.identifier(name, "segment name");
+        segments.push(segment(&mut cx, name.get_ref(), seg, &space, &triggers));
+    }
+    let actions = actions(&mut cx, raw, &space, &segment_names);
+    let money = money(&mut cx, &raw.money);
+    let recovery = recovery(&mut cx, raw);
+    let discount_rate = raw.simulation.discount_rate.as_ref().map(|r| {
+        cx.in_range(r, 0.0, 10.0, "simulation.discount_rate", "an effective annual rate: 0.12 for 12% a year; leave it out to discount at each loan's APR")
+    });
+    let book = book(&mut cx, raw, base_dir, &space, &triggers);
+
+    let model = Model {
+        space,
+        segments,
+        actions,
+        charge_off_on_entering,
+        money,
+        recovery,
+        debt_sale,
+        discount_rate,
+    };
+    // Actions that leave no room in a row show up only once applied.
+    if cx.diags.is_empty() {
+        for (seg_idx, seg) in model.segments.iter().enumerate() {
+            for matrix in seg.matrices() {
+                if let Err(e) = model.effective_matrix(seg_idx, matrix) {
+                    // Point at the first action working the stage of the row that overflowed.
+                    let crate::model::ActionError::NoRoom { state, .. } = &e;
+                    let stage = model
+                        .space
+                        .id(state)
+                        .and_then(|id| model.space.stage_name(id));
+                    let at = raw
+                        .actions
+                        .iter()
+                        .find(|a| Some(a.get_ref().stage.get_ref().as_str()) == stage)
+                        .or(raw.actions.first())
+                        .map(|a| a.span());
+                    cx.diags.push(Diagnostic::new(e.to_string(), at).hint(
+                        "lower the actions' `cure_multiplier`/`roll_multiplier`, or leave probability to stay in the bucket that they can take from",
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    if cx.diags.is_empty() {
+        Ok((simulation, model, book))
+    } else {
+        Err(cx.diags)
+    }
+}
+
+fn simulation(cx: &mut Ctx, raw: &RawSimulation) -> Simulation {
+    let name = raw.name.get_ref().clone();
+    let name_ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        && !name.starts_with('.');
+    if !name_ok {
+        cx.error(
+            &raw.name,
+            format!("simulation name `{name}` cannot be a folder name"),
+            "use letters, digits, `_`, `-` and `.`; results go to `output/<name>/`",
+        );
+    }
+    let paths = cx.int_in_range(
+        &raw.paths,
+        1,
+        MAX_PATHS,
+        "simulation.paths",
+        "the number of Monte Carlo paths, e.g. 1000",
+    );
+    let horizon = cx.int_in_range(
+        &raw.horizon_months,
+        1,
+        MAX_HORIZON_MONTHS,
+        "simulation.horizon_months",
+        "how many months to simulate, e.g. 36",
+    );
+    let seed = cx.int_in_range(
+        &raw.seed,
+        0,
+        i64::MAX,
+        "simulation.seed",
+        "any whole number from 0 up",
+    );
+    let threads = raw.threads.as_ref().map(|t| {
+        cx.int_in_range(
+            t,
+            1,
+            1024,
+            "simulation.threads",
+            "leave it out to use every core; results do not depend on it",
+        ) as usize
+    });
+    Simulation {
+        name,
+        paths: paths as u64,
+        horizon_months: horizon as u32,
+        seed: seed as u64,
+        threads,
+    }
+}
+
+fn states(cx: &mut Ctx, raw: &RawScenario) -> StateSpace {
+    let reserved = [CURRENT_NAME, PAID_OFF_NAME, CHARGED_OFF_NAME, SOLD_NAME];
+    let mut buckets: Vec<Bucket> = Vec::new();
+    let raw_buckets = raw.states.buckets.get_ref();
+    if raw_buckets.is_empty() {
+        cx.error(&raw.states.buckets, "no delinquency buckets", "list buckets by days past due, e.g. `{ name = \"dpd_1_30\", min_dpd = 1, max_dpd = 30 }`");
+    }
+    if raw_buckets.len() > MAX_BUCKETS {
+        cx.error(
+            &raw.states.buckets,
+            format!(
+                "{} buckets, at most {MAX_BUCKETS} are supported",
+                raw_buckets.len()
+            ),
+            "merge buckets",
+        );
+    }
+    for (i, b) in raw_buckets.iter().enumerate().take(MAX_BUCKETS) {
+        let b = b.get_ref();
+        let name = b.name.get_ref();
+        cx.identifier(&b.name, "bucket name");
+        if reserved.contains(&name.as_str()) {
+            cx.error(&b.name, format!("`{name}` is a built-in state, not a bucket"), "`current`, `paid_off`, `charged_off` and `sold` exist already; name buckets by their DPD range, e.g. `dpd_1_30`");
+            continue;
+        }
+        if buckets.iter().any(|x| &x.name == name) {
+            cx.error(
+                &b.name,
+                format!("bucket `{name}` is defined twice"),
+                "give each bucket its own name",
+            );
+            continue;
+        }
+        let min = cx.int_in_range(
+            &b.min_dpd,
+            1,
+            100_000,
+            "min_dpd",
+            "days past due where the bucket starts; `current` is 0",
+        ) as u32;
+        let max = b.max_dpd.as_ref().map(|m| {
+            let max = *m.get_ref();
+            if max < i64::from(min) {
+                cx.error(
+                    m,
+                    format!("`max_dpd` {max} is below `min_dpd` {min}"),
+                    "a bucket covers min_dpd..=max_dpd days past due",
+                );
+            }
+            max.max(i64::from(min)) as u32
+        });
+        if max.is_none() && i + 1 != raw_buckets.len() {
+            cx.error(
+                &b.name,
+                format!("bucket `{name}` has no `max_dpd` but is not the last"),
+                "only the last (worst) bucket may be open-ended",
+            );
+        }
+        if let Some(prev) = buckets.last() {
+            let prev_max = prev.max_dpd.unwrap_or(u32::MAX);
+            if min <= prev_max {
+                cx.error(
+                    &b.min_dpd,
+                    format!(
+                        "bucket `{name}` starts at {min} DPD, inside `{}`",
+                        prev.name
+                    ),
+                    "list buckets in ascending days past due, without overlaps",
+                );
+            }
+        }
+        buckets.push(Bucket {
+            name: name.clone(),
+            min_dpd: min,
+            max_dpd: max,
+        });
+    }
+    let mut stages: Vec<(String, Vec<String>)> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for (stage_name, members) in &raw.stages {
+        cx.identifier(stage_name, "stage name");
+        let mut names = Vec::new();
+        for m in members.get_ref() {
+            let n = m.get_ref().as_str();
+            if !buckets.iter().any(|b| b.name == n) {
+                cx.error(
+                    m,
+                    format!(
+                        "stage `{}` lists `{n}`, which is not a bucket",
+                        stage_name.get_ref()
+                    ),
+                    format!(
+                        "stages group buckets; the buckets are: {}",
+                        bucket_list(&buckets)
+                    ),
+                );
+            } else if seen.contains(&n) {
+                cx.error(
+                    m,
+                    format!("bucket `{n}` is in two stages"),
+                    "a bucket belongs to at most one stage",
+                );
+            } else {
+                seen.push(n);
+                names.push(n.to_string());
+            }
+        }
+        stages.push((stage_name.get_ref().clone(), names));
+    }
+    StateSpace::new(&buckets, &stages)
+}
+
+fn bucket_list(buckets: &[Bucket]) -> String {
+    buckets
+        .iter()
+        .map(|b| format!("`{}`", b.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn state_names(space: &StateSpace) -> String {
+    space
+        .states
+        .iter()
+        .map(|s| format!("`{}`", s.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn bucket_id(cx: &mut Ctx, space: &StateSpace, v: &Spanned<String>, what: &str) -> Option<StateId> {
+    match space.id(v.get_ref()) {
+        Some(id) if matches!(space.kind(id), crate::model::StateKind::Delinquent { .. }) => {
+            Some(id)
+        }
+        _ => {
+            let names: Vec<_> = space
+                .states
+                .iter()
+                .filter(|s| s.dpd.is_some_and(|(lo, _)| lo > 0))
+                .map(|s| format!("`{}`", s.name))
+                .collect();
+            cx.error(
+                v,
+                format!("{what} `{}` is not a delinquency bucket", v.get_ref()),
+                format!("use one of {}", names.join(", ")),
+            );
+            None
+        }
+    }
+}
+
+fn charge_off(cx: &mut Ctx, raw: &RawScenario, space: &StateSpace) -> Vec<StateId> {
+    let Some(co) = &raw.charge_off else {
+        return Vec::new();
+    };
+    let c = co.get_ref();
+    match (&c.dpd, &c.state) {
+        (Some(dpd), None) => {
+            let d = cx.int_in_range(
+                dpd,
+                1,
+                100_000,
+                "charge_off.dpd",
+                "days past due at which a loan is written off, e.g. 180",
+            ) as u32;
+            let ids: Vec<StateId> = space
+                .on_book()
+                .filter(|&id| space.states[id as usize].dpd.is_some_and(|(lo, _)| lo > d))
+                .collect();
+            if ids.is_empty() {
+                cx.error(dpd, format!("no bucket starts after {d} DPD, so this charge-off policy never fires"), format!("add a bucket such as `{{ name = \"dpd_{}_plus\", min_dpd = {} }}`, or set `charged_off` in the matrix rows and remove [charge_off]", d + 1, d + 1));
+            }
+            ids
+        }
+        (None, Some(state)) => match bucket_id(cx, space, state, "charge_off.state") {
+            Some(first) => space.on_book().filter(|&id| id >= first).collect(),
+            None => Vec::new(),
+        },
+        _ => {
+            cx.error(co, "[charge_off] needs exactly one of `dpd` or `state`", "`dpd = 180` charges off loans rolling past 180 days; `state = \"dpd_181_plus\"` charges off loans entering that bucket or a worse one");
+            Vec::new()
+        }
+    }
+}
+
+fn debt_sale(
+    cx: &mut Ctx,
+    raw: &RawScenario,
+    space: &StateSpace,
+    co: &[StateId],
+) -> Option<DebtSale> {
+    let ds = raw.debt_sale.as_ref()?;
+    let d = ds.get_ref();
+    let price = cx.in_range(
+        &d.price,
+        0.0,
+        1.0,
+        "debt_sale.price",
+        "price per unit of face value: 0.05 is five cents on the dollar",
+    );
+    match d.trigger.get_ref().as_str() {
+        "state" => {
+            if d.months.is_some() {
+                cx.error(
+                    ds,
+                    "`months` does not apply to `trigger = \"state\"`",
+                    "remove `months`, or use `trigger = \"months_after_charge_off\"`",
+                );
+            }
+            let Some(state) = &d.state else {
+                cx.error(
+                    ds,
+                    "`trigger = \"state\"` needs `state`",
+                    "name the bucket whose loans are sold on entry, e.g. `state = \"dpd_151_180\"`",
+                );
+                return None;
+            };
+            let id = bucket_id(cx, space, state, "debt_sale.state")?;
+            if co.contains(&id) {
+                cx.error(
+                    state,
+                    format!(
+                        "`{}` is charged off on entry, so nothing is left to sell there",
+                        state.get_ref()
+                    ),
+                    "sell from an earlier bucket, or use `trigger = \"months_after_charge_off\"`",
+                );
+            }
+            Some(DebtSale::OnEntering { state: id, price })
+        }
+        "months_after_charge_off" => {
+            if d.state.is_some() {
+                cx.error(
+                    ds,
+                    "`state` does not apply to `trigger = \"months_after_charge_off\"`",
+                    "remove `state`",
+                );
+            }
+            let Some(months) = &d.months else {
+                cx.error(ds, "`trigger = \"months_after_charge_off\"` needs `months`", "`months = 0` sells at charge-off, `months = 6` after six months of in-house collection");
+                return None;
+            };
+            let m = cx.int_in_range(
+                months,
+                0,
+                MAX_HORIZON_MONTHS,
+                "debt_sale.months",
+                "months of in-house collection before the sale",
+            ) as u32;
+            Some(DebtSale::AfterChargeOff { months: m, price })
+        }
+        other => {
+            cx.error(
+                &d.trigger,
+                format!("unknown debt sale trigger `{other}`"),
+                "use `\"state\"` (sold on entering a bucket) or `\"months_after_charge_off\"`",
+            );
+            None
+        }
+    }
+}
+
+/// Reads matrix rows; `require_all` for the base matrix, partial for month-on-book overrides.
+fn rows(
+    cx: &mut Ctx,
+    raw_rows: &Spanned<Rows>,
+    space: &StateSpace,
+    triggers: &[StateId],
+    base: Option<&TransitionMatrix>,
+    segment: &str,
+) -> Option<TransitionMatrix> {
+    let n = space.len();
+    let mut rows: Vec<Vec<f64>> = match base {
+        Some(m) => m.to_rows(),
+        None => (0..n)
+            .map(|i| {
+                let mut r = vec![0.0; n];
+                r[i] = 1.0;
+                r
+            })
+            .collect(),
+    };
+    let mut ok = true;
+    let mut given = vec![false; n];
+    for (from, row) in raw_rows.get_ref() {
+        let Some(from_id) = space.id(from.get_ref()) else {
+            cx.error(
+                from,
+                format!("`{}` is not a state", from.get_ref()),
+                format!("rows are named after states: {}", state_names(space)),
+            );
+            ok = false;
+            continue;
+        };
+        if space.kind(from_id).is_terminal() {
+            cx.error(from, format!("`{}` is terminal and has no row", from.get_ref()), "terminal states (`paid_off`, `charged_off`, `sold`) are absorbing; remove this row");
+            ok = false;
+            continue;
+        }
+        if triggers.contains(&from_id) {
+            cx.error(
+                from,
+                format!(
+                    "loans entering `{}` are charged off or sold at once, so its row is never used",
+                    from.get_ref()
+                ),
+                "remove the row (see [charge_off] and [debt_sale])",
+            );
+            ok = false;
+            continue;
+        }
+        given[from_id as usize] = true;
+        let mut r = vec![0.0; n];
+        let mut row_ok = true;
+        for (to, p) in row.get_ref() {
+            match space.id(to.get_ref()) {
+                Some(to_id) => r[to_id as usize] = *p.get_ref(),
+                None => {
+                    cx.error(
+                        to,
+                        format!("`{}` is not a state", to.get_ref()),
+                        format!("the states are: {}", state_names(space)),
+                    );
+                    row_ok = false;
+                }
+            }
+        }
+        // Check this row alone so the message points at it.
+        let mut single: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                let mut e = vec![0.0; n];
+                e[i] = 1.0;
+                e
+            })
+            .collect();
+        single[from_id as usize] = r.clone();
+        if row_ok && let Err(e) = TransitionMatrix::new(space, single) {
+            let hint = match e {
+                MatrixError::RowSum { .. } => format!(
+                    "each row gives the probability of moving from `{}` to every state in one month; states left out are 0",
+                    from.get_ref()
+                ),
+                MatrixError::OutOfRange { .. } => "probabilities are between 0 and 1".to_string(),
+            };
+            cx.error(row, format!("segment `{segment}`: {e}"), hint);
+            row_ok = false;
+        }
+        ok &= row_ok;
+        rows[from_id as usize] = r;
+    }
+    if base.is_none() {
+        for id in space.on_book() {
+            if !given[id as usize] && !triggers.contains(&id) {
+                cx.error(
+                    raw_rows,
+                    format!("segment `{segment}` has no row for `{}`", space.name(id)),
+                    format!(
+                        "add `{} = {{ ... }}` with its probabilities of moving to each state",
+                        space.name(id)
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    TransitionMatrix::new(space, rows).ok()
+}
+
+fn segment(
+    cx: &mut Ctx,
+    name: &str,
+    seg: &Spanned<RawSegment>,
+    space: &StateSpace,
+    triggers: &[StateId],
+) -> SegmentModel {
+    let s = seg.get_ref();
+    let product = match s.product.as_ref().map(|p| p.get_ref().as_str()) {
+        None | Some("instalment") => {
+            for extra in [&s.draw_rate, &s.min_payment_rate].into_iter().flatten() {
+                cx.error(
+                    extra,
+                    "`draw_rate` and `min_payment_rate` apply to revolving products only",
+                    "set `product = \"revolving\"` or remove the key",
+                );
+            }
+            Product::Instalment
+        }
+        Some("revolving") => {
+            let draw_rate = s.draw_rate.as_ref().map_or(0.0, |v| {
+                cx.in_range(
+                    v,
+                    0.0,
+                    1.0,
+                    "draw_rate",
+                    "share of the unused limit drawn each month by a current account",
+                )
+            });
+            let min_payment_rate = match &s.min_payment_rate {
+                Some(v) => cx.in_range(
+                    v,
+                    0.0,
+                    1.0,
+                    "min_payment_rate",
+                    "share of the balance repaid each month on top of interest, e.g. 0.05",
+                ),
+                None => {
+                    cx.error(
+                        seg,
+                        format!("revolving segment `{name}` needs `min_payment_rate`"),
+                        "the share of the balance repaid each month on top of interest, e.g. 0.05",
+                    );
+                    0.05
+                }
+            };
+            Product::Revolving {
+                draw_rate,
+                min_payment_rate,
+            }
+        }
+        Some(other) => {
+            cx.error(
+                s.product.as_ref().expect("matched Some"),
+                format!("unknown product `{other}`"),
+                "use `\"instalment\"` or `\"revolving\"`",
+            );
+            Product::Instalment
+        }
+    };
+    let identity = || {
+        let n = space.len();
+        let rows = (0..n).map(|i| {
+            let mut r = vec![0.0; n];
+            r[i] = 1.0;
+            r
+        });
+        TransitionMatrix::new(space, rows.collect()).expect("identity is valid")
+    };
+    let transitions =
+        rows(cx, &s.transitions, space, triggers, None, name).unwrap_or_else(identity);
+    let mut by_month_on_book: Vec<(u32, u32, TransitionMatrix)> = Vec::new();
+    for o in &s.transitions_by_month_on_book {
+        let o = o.get_ref();
+        let window = o.months_on_book.get_ref();
+        let (first, last) = match window.as_slice() {
+            [a, b] if *a.get_ref() >= 0 && a.get_ref() <= b.get_ref() => {
+                (*a.get_ref() as u32, *b.get_ref() as u32)
+            }
+            _ => {
+                cx.error(
+                    &o.months_on_book,
+                    "`months_on_book` must be `[first, last]` with 0 <= first <= last",
+                    "e.g. `months_on_book = [0, 5]` for the first six months on book",
+                );
+                continue;
+            }
+        };
+        if by_month_on_book
+            .iter()
+            .any(|(a, b, _)| first <= *b && *a <= last)
+        {
+            cx.error(
+                &o.months_on_book,
+                format!("months on book {first}..={last} overlap another override"),
+                "give each month on book at most one override",
+            );
+            continue;
+        }
+        if let Some(m) = rows(cx, &o.rows, space, triggers, Some(&transitions), name) {
+            by_month_on_book.push((first, last, m));
+        }
+    }
+    SegmentModel {
+        name: name.to_string(),
+        product,
+        transitions,
+        by_month_on_book,
+    }
+}
+
+fn actions(
+    cx: &mut Ctx,
+    raw: &RawScenario,
+    space: &StateSpace,
+    segment_names: &[String],
+) -> Vec<CollectionAction> {
+    let mut out: Vec<CollectionAction> = Vec::new();
+    for a in &raw.actions {
+        let r = a.get_ref();
+        cx.identifier(&r.name, "action name");
+        if out.iter().any(|x| &x.name == r.name.get_ref()) {
+            cx.error(
+                &r.name,
+                format!("action `{}` is defined twice", r.name.get_ref()),
+                "give each action its own name",
+            );
+        }
+        let Some(stage) = space
+            .stages
+            .iter()
+            .position(|s| &s.name == r.stage.get_ref())
+        else {
+            let names: Vec<_> = space
+                .stages
+                .iter()
+                .map(|s| format!("`{}`", s.name))
+                .collect();
+            cx.error(
+                &r.stage,
+                format!("stage `{}` is not defined", r.stage.get_ref()),
+                if names.is_empty() {
+                    "define stages under [stages], e.g. `early = [\"dpd_1_30\"]`".to_string()
+                } else {
+                    format!("the stages are: {}", names.join(", "))
+                },
+            );
+            continue;
+        };
+        let cost = cx.in_range(
+            &r.cost_per_account,
+            0.0,
+            1e9,
+            "cost_per_account",
+            "currency per account per month in the stage",
+        );
+        let mult_hint =
+            "a multiplier: 1.2 raises the probability by a fifth, 1 leaves it unchanged";
+        let cure = r.cure_multiplier.as_ref().map_or(1.0, |m| {
+            cx.in_range(m, 0.0, 100.0, "cure_multiplier", mult_hint)
+        });
+        let roll = r.roll_multiplier.as_ref().map_or(1.0, |m| {
+            cx.in_range(m, 0.0, 100.0, "roll_multiplier", mult_hint)
+        });
+        let segments = r.segments.as_ref().map(|list| {
+            list.get_ref()
+                .iter()
+                .filter_map(|s| {
+                    let idx = segment_names.iter().position(|n| n == s.get_ref());
+                    if idx.is_none() {
+                        cx.error(
+                            s,
+                            format!("segment `{}` is not defined", s.get_ref()),
+                            format!(
+                                "the segments are: {}",
+                                segment_names
+                                    .iter()
+                                    .map(|n| format!("`{n}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        );
+                    }
+                    idx
+                })
+                .collect()
+        });
+        out.push(CollectionAction {
+            name: r.name.get_ref().clone(),
+            stage,
+            cost_per_account: cost,
+            cure_multiplier: cure,
+            roll_multiplier: roll,
+            segments,
+        });
+    }
+    out
+}
+
+fn money(cx: &mut Ctx, raw: &RawMoney) -> MoneyRules {
+    let late_fee = raw.late_fee.as_ref().map_or(0.0, |f| {
+        cx.in_range(
+            f,
+            0.0,
+            1e9,
+            "money.late_fee",
+            "currency added to the balance for each month a loan is overdue",
+        )
+    });
+    let partial_payments = raw.partial_payments.as_ref().map(|p| {
+        let p = p.get_ref();
+        PartialPayments {
+            probability: cx.in_range(
+                &p.probability,
+                0.0,
+                1.0,
+                "partial_payments.probability",
+                "probability that a delinquent loan pays part of its arrears in a month",
+            ),
+            share_alpha: cx.in_range(
+                &p.share_alpha,
+                1e-3,
+                1e3,
+                "partial_payments.share_alpha",
+                "Beta shape parameter, > 0",
+            ),
+            share_beta: cx.in_range(
+                &p.share_beta,
+                1e-3,
+                1e3,
+                "partial_payments.share_beta",
+                "Beta shape parameter, > 0",
+            ),
+        }
+    });
+    MoneyRules {
+        accrue_interest_while_overdue: raw.accrue_interest_while_overdue.unwrap_or(false),
+        late_fee,
+        partial_payments,
+        unlock_on_cure: raw.unlock_on_cure.unwrap_or(false),
+    }
+}
+
+fn recovery(cx: &mut Ctx, raw: &RawScenario) -> RecoveryPolicy {
+    let Some(r) = &raw.recovery else {
+        return RecoveryPolicy::none();
+    };
+    let rr = r.get_ref();
+    let curve: Vec<f64> = rr
+        .curve
+        .get_ref()
+        .iter()
+        .map(|v| {
+            cx.in_range(
+                v,
+                0.0,
+                1.0,
+                "recovery.curve",
+                "share of the charged-off balance recovered in that month",
+            )
+        })
+        .collect();
+    let payer_share = rr.payment_probability.as_ref().map_or(1.0, |p| {
+        cx.in_range(
+            p,
+            1e-6,
+            1.0,
+            "recovery.payment_probability",
+            "share of charged-off accounts that pay at all",
+        )
+    });
+    let cost_share = rr.cost_share.as_ref().map_or(0.0, |c| {
+        cx.in_range(
+            c,
+            0.0,
+            1.0,
+            "recovery.cost_share",
+            "collection cost as a share of what is recovered, e.g. 0.2",
+        )
+    });
+    let total: f64 = curve.iter().sum();
+    if total > payer_share + 1e-9 {
+        cx.error(&rr.curve, format!("the curve recovers {total:.4} of the balance in all, more than `payment_probability` {payer_share}"), "paying accounts recover curve / payment_probability; the curve's sum must not exceed payment_probability (each payer repays at most its balance)");
+    }
+    RecoveryPolicy {
+        curve,
+        payment_probability: payer_share,
+        cost_share,
+    }
+}
+
+fn book(
+    cx: &mut Ctx,
+    raw: &RawScenario,
+    base_dir: &Path,
+    space: &StateSpace,
+    triggers: &[StateId],
+) -> BookSource {
+    let b = raw.book.get_ref();
+    match b.source.get_ref().as_str() {
+        "synthetic" => {
+            if let Some(p) = &b.path {
+                cx.error(
+                    p,
+                    "`path` applies to `source = \"tape\"` only",
+                    "remove `path`, or set `source = \"tape\"`",
+                );
+            }
+            let mut segs = Vec::new();
+            for (idx, (name, seg)) in raw.segments.get_ref().iter().enumerate() {
+                match &seg.get_ref().book {
+                    Some(sb) => {
+                        if let Some(s) =
+                            synthetic(cx, idx, name.get_ref(), sb, space, triggers, seg.get_ref())
+                        {
+                            segs.push(s);
+                        }
+                    }
+                    None => cx.error(
+                        seg,
+                        format!(
+                            "segment `{}` has no `[segments.{}.book]`",
+                            name.get_ref(),
+                            name.get_ref()
+                        ),
+                        "a synthetic book needs, per segment: loans, balance, apr, term_months",
+                    ),
+                }
+            }
+            if !segs.is_empty() && segs.iter().all(|s| s.loans == 0) {
+                cx.error(
+                    &raw.book,
+                    "the synthetic book has no loans",
+                    "set `loans` above 0 in at least one segment",
+                );
+            }
+            BookSource::Synthetic(segs)
+        }
+        "tape" => {
+            for (name, seg) in raw.segments.get_ref() {
+                if let Some(sb) = &seg.get_ref().book {
+                    cx.error(
+                        sb,
+                        format!(
+                            "segment `{}` describes a synthetic book, but the book is a tape",
+                            name.get_ref()
+                        ),
+                        "remove `[segments.NAME.book]`, or set `source = \"synthetic\"`",
+                    );
+                }
+            }
+            match &b.path {
+                Some(p) => BookSource::Tape {
+                    path: base_dir.join(p.get_ref()),
+                },
+                None => {
+                    cx.error(&raw.book, "`source = \"tape\"` needs `path`", "the loan tape's path, relative to the scenario file, e.g. `path = \"data/tape.csv\"`");
+                    BookSource::Tape {
+                        path: base_dir.to_path_buf(),
+                    }
+                }
+            }
+        }
+        other => {
+            cx.error(&b.source, format!("unknown book source `{other}`"), "use `\"synthetic\"` (generated from [segments.NAME.book]) or `\"tape\"` (a CSV or Parquet loan tape)");
+            BookSource::Synthetic(Vec::new())
+        }
+    }
+}
+
+fn synthetic(
+    cx: &mut Ctx,
+    idx: usize,
+    name: &str,
+    sb: &Spanned<RawSyntheticBook>,
+    space: &StateSpace,
+    triggers: &[StateId],
+    seg: &RawSegment,
+) -> Option<SyntheticSegment> {
+    let s = sb.get_ref();
+    let loans = cx.int_in_range(
+        &s.loans,
+        0,
+        MAX_SYNTHETIC_LOANS,
+        "loans",
+        "number of loans in the segment",
+    ) as u64;
+    let bal = s.balance.get_ref();
+    let fields: [(&str, &Option<Spanned<f64>>); 5] = [
+        ("value", &bal.value),
+        ("min", &bal.min),
+        ("max", &bal.max),
+        ("mean", &bal.mean),
+        ("sd", &bal.sd),
+    ];
+    let need = |cx: &mut Ctx, wanted: &[&str]| -> Option<Vec<f64>> {
+        let mut out = Vec::new();
+        for (key, v) in fields {
+            match (wanted.contains(&key), v) {
+                (true, Some(v)) => out.push(cx.in_range(
+                    v,
+                    0.0,
+                    1e12,
+                    key,
+                    "a balance in currency units, not negative",
+                )),
+                (true, None) => {
+                    cx.error(
+                        &s.balance,
+                        format!("`{}` balance needs `{key}`", bal.distribution.get_ref()),
+                        format!("give {}", wanted.join(" and ")),
+                    );
+                    return None;
+                }
+                (false, Some(v)) => {
+                    cx.error(
+                        v,
+                        format!(
+                            "`{key}` does not apply to a `{}` balance",
+                            bal.distribution.get_ref()
+                        ),
+                        format!(
+                            "a `{}` balance takes {}",
+                            bal.distribution.get_ref(),
+                            wanted.join(" and ")
+                        ),
+                    );
+                    return None;
+                }
+                (false, None) => {}
+            }
+        }
+        Some(out)
+    };
+    let balance = match bal.distribution.get_ref().as_str() {
+        "fixed" => need(cx, &["value"]).map(|v| BalanceDistribution::Fixed { value: v[0] }),
+        "uniform" => need(cx, &["min", "max"]).and_then(|v| {
+            if v[0] >= v[1] {
+                cx.error(
+                    &s.balance,
+                    format!("uniform balance needs min < max, got {} and {}", v[0], v[1]),
+                    "or use `distribution = \"fixed\"`",
+                );
+                None
+            } else {
+                Some(BalanceDistribution::Uniform {
+                    min: v[0],
+                    max: v[1],
+                })
+            }
+        }),
+        "lognormal" => need(cx, &["mean", "sd"]).and_then(|v| {
+            if v[0] <= 0.0 || v[1] <= 0.0 {
+                cx.error(
+                    &s.balance,
+                    "lognormal balance needs mean > 0 and sd > 0",
+                    "mean and sd of the balance itself, in currency",
+                );
+                None
+            } else {
+                Some(BalanceDistribution::LogNormal {
+                    mean: v[0],
+                    sd: v[1],
+                })
+            }
+        }),
+        other => {
+            cx.error(
+                &bal.distribution,
+                format!("unknown balance distribution `{other}`"),
+                "use `\"fixed\"` (value), `\"uniform\"` (min, max) or `\"lognormal\"` (mean, sd)",
+            );
+            None
+        }
+    };
+    let apr = cx.in_range(
+        &s.apr,
+        0.0,
+        10.0,
+        "apr",
+        "annual percentage rate as a fraction: 0.24 for 24%",
+    );
+    let term = cx.int_in_range(
+        &s.term_months,
+        1,
+        MAX_HORIZON_MONTHS,
+        "term_months",
+        "contractual term in months",
+    ) as u32;
+    let mob = match &s.months_on_book {
+        None => (0, 0),
+        Some(w) => match w.get_ref().as_slice() {
+            [a, b]
+                if *a.get_ref() >= 0
+                    && a.get_ref() <= b.get_ref()
+                    && *b.get_ref() < i64::from(term) =>
+            {
+                (*a.get_ref() as u32, *b.get_ref() as u32)
+            }
+            _ => {
+                cx.error(w, "`months_on_book` must be `[first, last]` with 0 <= first <= last < term_months", "loans start with a months-on-book drawn uniformly from the range; e.g. `[0, 11]`");
+                (0, 0)
+            }
+        },
+    };
+    let is_revolving = seg
+        .product
+        .as_ref()
+        .is_some_and(|p| p.get_ref() == "revolving");
+    let credit_limit_ratio = match (&s.credit_limit_ratio, is_revolving) {
+        (Some(r), true) => Some(cx.in_range(
+            r,
+            1.0,
+            1000.0,
+            "credit_limit_ratio",
+            "credit limit as a multiple of the starting balance, at least 1",
+        )),
+        (Some(r), false) => {
+            cx.error(
+                r,
+                "`credit_limit_ratio` applies to revolving products only",
+                "remove it, or set `product = \"revolving\"` on the segment",
+            );
+            None
+        }
+        (None, true) => Some(1.0),
+        (None, false) => None,
+    };
+    let mut initial_states = Vec::new();
+    match &s.initial_states {
+        None => initial_states.push((crate::model::states::CURRENT, 1.0)),
+        Some(mix) => {
+            let mut sum = 0.0;
+            for (state, share) in mix.get_ref() {
+                let Some(id) = space
+                    .id(state.get_ref())
+                    .filter(|&id| space.kind(id).is_on_book())
+                else {
+                    cx.error(
+                        state,
+                        format!("`{}` is not a state a loan can start in", state.get_ref()),
+                        "loans start `current` or in a delinquency bucket",
+                    );
+                    continue;
+                };
+                if triggers.contains(&id) {
+                    cx.error(state, format!("loans entering `{}` are charged off or sold at once; none can start there", state.get_ref()), "start them in an earlier bucket");
+                    continue;
+                }
+                let p = cx.in_range(
+                    share,
+                    0.0,
+                    1.0,
+                    "initial_states",
+                    "share of the segment's loans starting in the state",
+                );
+                sum += p;
+                if p > 0.0 {
+                    initial_states.push((id, p));
+                }
+            }
+            if (sum - 1.0).abs() > crate::model::matrix::ROW_SUM_TOLERANCE {
+                cx.error(
+                    mix,
+                    format!(
+                        "segment `{name}`: starting shares sum to {}, expected 1 (off by {:+.3e})",
+                        crate::model::fmt_number(sum),
+                        sum - 1.0
+                    ),
+                    "the shares of loans starting in each state must add up to one",
+                );
+            }
+        }
+    }
+    Some(SyntheticSegment {
+        segment: idx,
+        loans,
+        balance: balance?,
+        apr,
+        term_months: term,
+        months_on_book: mob,
+        credit_limit_ratio,
+        initial_states,
+    })
+}

@@ -1,0 +1,74 @@
+//! Helpers shared by the integration tests: building scenarios from text and running them.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use arrears::book;
+use arrears::engine::{self, RunOutput};
+use arrears::scenario::{self, Scenario};
+
+pub fn scenario(text: &str) -> Scenario {
+    match scenario::parse(text, Path::new("test.toml")) {
+        Ok(s) => s,
+        Err(e) => panic!("test scenario is invalid:\n{e}"),
+    }
+}
+
+pub fn run(scenario: &Scenario, threads: usize) -> RunOutput {
+    let book = book::load(scenario).expect("book loads");
+    engine::run(
+        &scenario.simulation,
+        &scenario.model,
+        &book,
+        Some(threads),
+        &|_| {},
+    )
+    .expect("run")
+}
+
+/// A one-segment scenario with buckets dpd_1_30, dpd_31_60, dpd_61_90 and the given matrix
+/// rows (TOML lines), loans of fixed balance starting current, a term longer than the horizon
+/// so nothing matures, and no money rules that move states: the chain is the matrix alone.
+pub fn chain_scenario(rows: &str, loans: u64, paths: u64, horizon: u32, extra: &str) -> String {
+    format!(
+        r#"
+version = 1
+[simulation]
+name = "chain"
+paths = {paths}
+horizon_months = {horizon}
+seed = 7
+[states]
+buckets = [
+  {{ name = "dpd_1_30", min_dpd = 1, max_dpd = 30 }},
+  {{ name = "dpd_31_60", min_dpd = 31, max_dpd = 60 }},
+  {{ name = "dpd_61_90", min_dpd = 61, max_dpd = 90 }},
+]
+[book]
+source = "synthetic"
+{extra}
+[segments.all.book]
+loans = {loans}
+balance = {{ distribution = "fixed", value = 1000.0 }}
+apr = 0.12
+term_months = 600
+[segments.all.transitions]
+{rows}
+"#
+    )
+}
+
+/// Dense matrix power: `v * P^t` for a row vector.
+pub fn evolve(v: &[f64], p: &[Vec<f64>], months: usize) -> Vec<f64> {
+    let mut v = v.to_vec();
+    for _ in 0..months {
+        let mut next = vec![0.0; v.len()];
+        for (i, &vi) in v.iter().enumerate() {
+            for (j, &pij) in p[i].iter().enumerate() {
+                next[j] += vi * pij;
+            }
+        }
+        v = next;
+    }
+    v
+}

@@ -1,0 +1,177 @@
+//! Monte Carlo against exact results: state occupancy of an absorbing Markov chain by month,
+//! absorption probabilities from the fundamental matrix, and the binomial variance of
+//! independent loans. Tolerances are a few standard errors computed from the run itself.
+
+#![expect(
+    clippy::needless_range_loop,
+    reason = "matrix algebra reads best with explicit indices"
+)]
+
+mod common;
+
+use arrears::metrics::Total;
+use arrears::metrics::stats::mean_sd;
+use common::{chain_scenario, evolve, run, scenario};
+
+// States in engine order: current, dpd_1_30, dpd_31_60, dpd_61_90, paid_off, charged_off, sold.
+const ROWS: &str = r#"
+current   = { current = 0.90, dpd_1_30 = 0.07, paid_off = 0.03 }
+dpd_1_30  = { current = 0.45, dpd_1_30 = 0.10, dpd_31_60 = 0.40, paid_off = 0.05 }
+dpd_31_60 = { current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.65 }
+dpd_61_90 = { current = 0.05, dpd_61_90 = 0.10, charged_off = 0.85 }
+"#;
+
+fn matrix() -> Vec<Vec<f64>> {
+    vec![
+        vec![0.90, 0.07, 0.0, 0.0, 0.03, 0.0, 0.0],
+        vec![0.45, 0.10, 0.40, 0.0, 0.05, 0.0, 0.0],
+        vec![0.20, 0.05, 0.10, 0.65, 0.0, 0.0, 0.0],
+        vec![0.05, 0.0, 0.0, 0.10, 0.0, 0.85, 0.0],
+        vec![0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0],
+        vec![0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+        vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
+    ]
+}
+
+#[test]
+fn state_occupancy_matches_the_chain_month_by_month() {
+    let loans = 2_000u64;
+    let s = scenario(&chain_scenario(ROWS, loans, 200, 12, ""));
+    let out = run(&s, 2);
+    let p = matrix();
+    let start = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    let mut checked = 0;
+    for month in 0..=12usize {
+        let exact = evolve(&start, &p, month);
+        for state in 0..7 {
+            let values: Vec<f64> = out
+                .paths
+                .iter()
+                .map(|o| o.timeline[out.layout.loans(month, state)])
+                .collect();
+            let (mean, sd) = mean_sd(&values);
+            let se = sd / (values.len() as f64).sqrt();
+            let expected = exact[state] * loans as f64;
+            assert!(
+                (mean - expected).abs() <= 4.0 * se + 1e-9,
+                "month {month} state {state}: simulated {mean:.2} ± {se:.2}, exact {expected:.2}"
+            );
+            if expected > 0.0 {
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked > 50,
+        "the test must compare real cells, compared {checked}"
+    );
+}
+
+/// Absorption probabilities B = (I - Q)^-1 R, solved here by Gaussian elimination.
+fn absorption_from_current(p: &[Vec<f64>]) -> (f64, f64) {
+    let transient = 4;
+    // Solve (I - Q) x = r for r = column of each absorbing state.
+    let solve = |col: usize| {
+        let mut a: Vec<Vec<f64>> = (0..transient)
+            .map(|i| {
+                let mut row: Vec<f64> = (0..transient)
+                    .map(|j| f64::from(u8::from(i == j)) - p[i][j])
+                    .collect();
+                row.push(p[i][col]);
+                row
+            })
+            .collect();
+        for k in 0..transient {
+            let pivot = a[k][k];
+            for j in k..=transient {
+                a[k][j] /= pivot;
+            }
+            for i in 0..transient {
+                if i != k {
+                    let f = a[i][k];
+                    for j in k..=transient {
+                        a[i][j] -= f * a[k][j];
+                    }
+                }
+            }
+        }
+        a[0][transient]
+    };
+    (solve(4), solve(5))
+}
+
+#[test]
+fn absorption_probabilities_match_the_fundamental_matrix() {
+    // Long enough that the mass left in transient states (< 1e-6) is far below the Monte
+    // Carlo error of the comparison (about 1e-3).
+    let horizon = 600;
+    let loans = 1_000u64;
+    let p = matrix();
+    let left = evolve(&[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], &p, horizon as usize);
+    assert!(left[..4].iter().sum::<f64>() < 1e-6);
+    let (to_paid_off, to_charged_off) = absorption_from_current(&p);
+    assert!((to_paid_off + to_charged_off - 1.0).abs() < 1e-12);
+
+    let s = scenario(&chain_scenario(ROWS, loans, 200, horizon, ""));
+    let out = run(&s, 2);
+    let shares: Vec<f64> = out
+        .paths
+        .iter()
+        .map(|o| o.get(Total::ChargeOffs) / loans as f64)
+        .collect();
+    let (mean, sd) = mean_sd(&shares);
+    let se = sd / (shares.len() as f64).sqrt();
+    assert!(
+        (mean - to_charged_off).abs() <= 4.0 * se,
+        "charged off {mean:.5} ± {se:.5}, fundamental matrix {to_charged_off:.5}"
+    );
+    // Independent loans: the count is binomial, so its sd across paths is sqrt(n p (1 - p)).
+    let count_sd = sd * loans as f64;
+    let binomial_sd = (loans as f64 * to_charged_off * (1.0 - to_charged_off)).sqrt();
+    // The sd of a sample sd is about sd / sqrt(2 (n - 1)).
+    let sd_se = binomial_sd / (2.0 * (shares.len() as f64 - 1.0)).sqrt();
+    assert!(
+        (count_sd - binomial_sd).abs() <= 4.0 * sd_se,
+        "sd of charge-offs {count_sd:.3}, binomial {binomial_sd:.3} ± {sd_se:.3}"
+    );
+}
+
+#[test]
+fn charge_off_policy_by_dpd_redirects_the_roll() {
+    // The same chain stated with a roll into dpd_61_90 that the policy (60 DPD) writes off.
+    let rows = r#"
+current   = { current = 0.90, dpd_1_30 = 0.07, paid_off = 0.03 }
+dpd_1_30  = { current = 0.45, dpd_1_30 = 0.10, dpd_31_60 = 0.40, paid_off = 0.05 }
+dpd_31_60 = { current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.65 }
+"#;
+    let s = scenario(&chain_scenario(
+        rows,
+        1000,
+        100,
+        24,
+        "[charge_off]\ndpd = 60\n",
+    ));
+    let out = run(&s, 1);
+    // Collapse dpd_61_90 into charged_off in the exact chain.
+    let mut p = matrix();
+    p[2][5] = p[2][3];
+    p[2][3] = 0.0;
+    let exact = evolve(&[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], &p, 24);
+    let values: Vec<f64> = out
+        .paths
+        .iter()
+        .map(|o| o.get(Total::ChargeOffs) / 1000.0)
+        .collect();
+    let (mean, sd) = mean_sd(&values);
+    let se = sd / (values.len() as f64).sqrt();
+    assert!(
+        (mean - exact[5]).abs() <= 4.0 * se,
+        "{mean} ± {se} vs {}",
+        exact[5]
+    );
+    assert!(
+        out.paths
+            .iter()
+            .all(|o| o.timeline[out.layout.loans(24, 3)] == 0.0)
+    );
+}
