@@ -277,7 +277,7 @@ impl LoanRun<'_, '_> {
             (self.months_since_charge_off as usize) < cx.payer_curve.len() && self.claim > 0.0;
         let sale_to_come = cx
             .sale_after_charge_off
-            .is_some_and(|(m, _)| self.months_since_charge_off <= m && self.claim > 0.0);
+            .is_some_and(|(m, _)| self.months_since_charge_off < m && self.claim > 0.0);
         !collecting && !sale_to_come
     }
 
@@ -474,38 +474,36 @@ impl LoanRun<'_, '_> {
         }
     }
 
-    /// One month of a charged-off claim: sale if due, else in-house collection. `month` is
-    /// `None` past the horizon, where only the workout totals move.
+    /// One month of a charged-off claim: in-house collection, then the sale if it falls due at
+    /// the end of this month. `month` is `None` past the horizon, where only the workout
+    /// totals move.
     fn charged_off_month(&mut self, month: Option<u32>, out: &mut PathOutcome) {
         let cx = self.cx;
+        self.discount *= self.monthly_discount;
+        let k = self.months_since_charge_off as usize;
+        self.months_since_charge_off += 1;
+        if self.payer && k < cx.payer_curve.len() {
+            let amount = (cx.payer_curve[k] * self.charged_off_balance).min(self.claim);
+            if amount > 0.0 {
+                let cost = amount * cx.cost_share;
+                self.claim -= amount;
+                out.totals[Total::WorkoutRecoveries.idx()] += amount;
+                out.totals[Total::WorkoutCosts.idx()] += cost;
+                out.totals[Total::WorkoutRecoveriesPvNet.idx()] += (amount - cost) * self.discount;
+                if let Some(month) = month {
+                    let layout = cx.layout;
+                    out.totals[Total::Recoveries.idx()] += amount;
+                    out.totals[Total::CollectionCosts.idx()] += cost;
+                    out.timeline[layout.flow(month as usize, Flow::Recoveries)] += amount;
+                    out.timeline[layout.flow(month as usize, Flow::CollectionCosts)] += cost;
+                }
+            }
+        }
         if let Some((m, price)) = cx.sale_after_charge_off
             && self.months_since_charge_off == m
             && self.claim > 0.0
         {
             self.sell_claim(month, price, out);
-            return;
-        }
-        self.discount *= self.monthly_discount;
-        let k = self.months_since_charge_off as usize;
-        self.months_since_charge_off += 1;
-        if !self.payer || k >= cx.payer_curve.len() {
-            return;
-        }
-        let amount = (cx.payer_curve[k] * self.charged_off_balance).min(self.claim);
-        if amount <= 0.0 {
-            return;
-        }
-        let cost = amount * cx.cost_share;
-        self.claim -= amount;
-        out.totals[Total::WorkoutRecoveries.idx()] += amount;
-        out.totals[Total::WorkoutCosts.idx()] += cost;
-        out.totals[Total::WorkoutRecoveriesPvNet.idx()] += (amount - cost) * self.discount;
-        if let Some(month) = month {
-            let layout = cx.layout;
-            out.totals[Total::Recoveries.idx()] += amount;
-            out.totals[Total::CollectionCosts.idx()] += cost;
-            out.timeline[layout.flow(month as usize, Flow::Recoveries)] += amount;
-            out.timeline[layout.flow(month as usize, Flow::CollectionCosts)] += cost;
         }
     }
 

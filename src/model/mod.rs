@@ -113,8 +113,10 @@ pub struct RecoveryPolicy {
     /// `curve[k]`: expected share of the charged-off balance recovered in month `k + 1` after
     /// charge-off. Collection ends after the last month of the curve.
     pub curve: Vec<f64>,
-    /// Probability that a charged-off account pays in a given month; a payment is
-    /// `curve[k] / payment_probability` of the charged-off balance, so the mean follows the curve.
+    /// Share of charged-off accounts that pay at all (drawn once per account at charge-off).
+    /// A paying account recovers `curve[k] / payment_probability` of its charged-off balance in
+    /// month `k + 1`, so the mean follows the curve and loan-level recovery is bimodal (most
+    /// accounts recover nothing), as unsecured recoveries are.
     pub payment_probability: f64,
     /// Cost of in-house collection as a share of what is recovered.
     pub cost_share: f64,
@@ -135,8 +137,9 @@ impl RecoveryPolicy {
 pub enum DebtSale {
     /// A loan entering `state` is sold that month; face value is its balance.
     OnEntering { state: StateId, price: f64 },
-    /// A charged-off claim is sold `months` after charge-off (0: at charge-off); face value is
-    /// what is left of the claim.
+    /// A charged-off claim is sold at the end of the `months`-th month after charge-off, after
+    /// that many months of in-house collection (0: at charge-off); face value is what is left
+    /// of the claim.
     AfterChargeOff { months: u32, price: f64 },
 }
 

@@ -69,10 +69,55 @@ pub struct Manifest {
     pub created_utc: String,
 }
 
+/// The book as simulated, by segment.
+#[derive(Debug, Clone, Serialize)]
+pub struct BookSummary {
+    pub loans: usize,
+    pub balance: f64,
+    pub segments: Vec<SegmentSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentSummary {
+    pub segment: String,
+    pub loans: usize,
+    pub balance: f64,
+}
+
+impl BookSummary {
+    pub fn new(book: &LoanBook, scenario: &Scenario) -> BookSummary {
+        let segments = scenario
+            .model
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(idx, seg)| {
+                let (loans, balance) = book
+                    .segment
+                    .iter()
+                    .zip(&book.balance)
+                    .filter(|(s, _)| **s as usize == idx)
+                    .fold((0, 0.0), |(n, b), (_, x)| (n + 1, b + x));
+                SegmentSummary {
+                    segment: seg.name.clone(),
+                    loans,
+                    balance,
+                }
+            })
+            .collect();
+        BookSummary {
+            loans: book.len(),
+            balance: book.total_balance(),
+            segments,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct SummaryFile<'a> {
     manifest: &'a Manifest,
-    figures: serde_json::Map<String, serde_json::Value>,
+    book: &'a BookSummary,
+    figures: Figures<'a>,
     net_credit_loss_tail: &'a [TailMeasure],
     conservation_max_residual: f64,
     warnings: &'a [String],
@@ -133,13 +178,13 @@ pub fn write_results(
 fn write_into(
     dir: &Path,
     scenario: &Scenario,
-    _book: &LoanBook,
+    book: &LoanBook,
     output: &RunOutput,
     summary: &RunSummary,
     manifest: &Manifest,
 ) -> Result<(), ReportError> {
     let summary_path = dir.join("summary.json");
-    let json = summary_json(summary, manifest);
+    let json = summary_json(summary, manifest, &BookSummary::new(book, scenario));
     std::fs::write(&summary_path, json).map_err(|e| ReportError::io(&summary_path, e))?;
 
     let mut paths = tables::paths_frame(&output.paths)
@@ -158,7 +203,11 @@ fn write_into(
     let space = &scenario.model.space;
     let months: Vec<u32> = (0..=output.layout.horizon_months as u32).collect();
     let series: Vec<(String, Option<String>, Vec<f64>)> = (0..space.len() as u8)
-        .filter(|&s| space.kind(s).is_on_book() || s == space.charged_off())
+        // Trigger buckets are never occupied (entering one is a charge-off or a sale).
+        .filter(|&s| {
+            (space.kind(s).is_on_book() && !scenario.model.is_trigger(s))
+                || s == space.charged_off()
+        })
         .map(|s| {
             let values = months
                 .iter()
@@ -198,20 +247,27 @@ fn write_into(
     Ok(())
 }
 
+/// Headline figures as a JSON object keyed by name, in report order (a plain map would sort
+/// them alphabetically).
+struct Figures<'a>(&'a [Headline]);
+
+impl Serialize for Figures<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for h in self.0 {
+            map.serialize_entry(h.name, h)?;
+        }
+        map.end()
+    }
+}
+
 /// `summary.json`: the manifest, every headline figure, tail measures and warnings.
-pub fn summary_json(summary: &RunSummary, manifest: &Manifest) -> String {
-    let figures = summary
-        .headlines
-        .iter()
-        .map(|h: &Headline| {
-            (
-                h.name.to_string(),
-                serde_json::to_value(h).expect("plain data serialises"),
-            )
-        })
-        .collect();
+pub fn summary_json(summary: &RunSummary, manifest: &Manifest, book: &BookSummary) -> String {
+    let figures = Figures(&summary.headlines);
     let file = SummaryFile {
         manifest,
+        book,
         figures,
         net_credit_loss_tail: &summary.net_credit_loss_tail,
         conservation_max_residual: summary.conservation_max_residual,

@@ -544,6 +544,10 @@ fn rows(
         let mut row_ok = true;
         for (to, p) in row.get_ref() {
             match space.id(to.get_ref()) {
+                Some(to_id) if to_id == space.sold() && *p.get_ref() > 0.0 => {
+                    cx.error(to, "loans reach `sold` only through [debt_sale]", "sales need a price: use `[debt_sale]` with `trigger = \"state\"` to sell loans entering a bucket, or `trigger = \"months_after_charge_off\"`");
+                    row_ok = false;
+                }
                 Some(to_id) => r[to_id as usize] = *p.get_ref(),
                 None => {
                     cx.error(
