@@ -304,7 +304,7 @@ fn print_figures(
         let (mean, se, p5, p95) = if h.unit == "fraction" {
             (
                 format!("{:.2}%", 100.0 * e.mean),
-                format!("{:.2}%", 100.0 * e.se),
+                format!("{:.3}%", 100.0 * e.se),
                 format!("{:.2}%", 100.0 * e.p5),
                 format!("{:.2}%", 100.0 * e.p95),
             )
