@@ -181,10 +181,16 @@ dpd_31_60 = { current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.6
 #[test]
 fn actions_are_compared_on_common_random_numbers() {
     let stages = "[stages]\nearly = [\"dpd_1_30\"]\n";
-    let neutral = format!("{stages}[[actions]]\nname = \"sms\"\nstage = \"early\"\ncost_per_account = 1.0\n");
-    let calls = format!("{stages}[[actions]]\nname = \"calls\"\nstage = \"early\"\ncost_per_account = 5.0\ncure_multiplier = 1.2\n");
-    let base = run(&scenario(&chain_scenario(ROWS, 2_000, 100, 24, &format!("{stages}"))), 2);
-    let same = run(&scenario(&chain_scenario(ROWS, 2_000, 100, 24, &neutral)), 1);
+    let neutral =
+        format!("{stages}[[actions]]\nname = \"sms\"\nstage = \"early\"\ncost_per_account = 1.0\n");
+    let calls = format!(
+        "{stages}[[actions]]\nname = \"calls\"\nstage = \"early\"\ncost_per_account = 5.0\ncure_multiplier = 1.2\n"
+    );
+    let base = run(&scenario(&chain_scenario(ROWS, 2_000, 100, 24, stages)), 2);
+    let same = run(
+        &scenario(&chain_scenario(ROWS, 2_000, 100, 24, &neutral)),
+        1,
+    );
     // An action with no effect on the matrix leaves every loan's path exactly as it was.
     for (a, b) in base.paths.iter().zip(&same.paths) {
         assert_eq!(a.get(Total::ChargeOffs), b.get(Total::ChargeOffs));
@@ -194,11 +200,23 @@ fn actions_are_compared_on_common_random_numbers() {
     // A real effect: the paired difference is far more precise than two independent runs.
     let treated = run(&scenario(&chain_scenario(ROWS, 2_000, 100, 24, &calls)), 2);
     let co = |o: &arrears::metrics::PathOutcome| o.get(Total::ChargeOffs);
-    let diffs: Vec<f64> = base.paths.iter().zip(&treated.paths).map(|(a, b)| co(a) - co(b)).collect();
+    let diffs: Vec<f64> = base
+        .paths
+        .iter()
+        .zip(&treated.paths)
+        .map(|(a, b)| co(a) - co(b))
+        .collect();
     let (mean_diff, sd_diff) = mean_sd(&diffs);
     let (_, sd_base) = mean_sd(&base.paths.iter().map(co).collect::<Vec<_>>());
     let (_, sd_treated) = mean_sd(&treated.paths.iter().map(co).collect::<Vec<_>>());
     let independent_sd = (sd_base.powi(2) + sd_treated.powi(2)).sqrt();
-    assert!(mean_diff > 4.0 * sd_diff / 10.0, "more cures, fewer charge-offs: {mean_diff} ± {}", sd_diff / 10.0);
-    assert!(sd_diff < 0.6 * independent_sd, "paired sd {sd_diff:.2} vs independent {independent_sd:.2}");
+    assert!(
+        mean_diff > 4.0 * sd_diff / 10.0,
+        "more cures, fewer charge-offs: {mean_diff} ± {}",
+        sd_diff / 10.0
+    );
+    assert!(
+        sd_diff < 0.6 * independent_sd,
+        "paired sd {sd_diff:.2} vs independent {independent_sd:.2}"
+    );
 }
