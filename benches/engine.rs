@@ -6,7 +6,11 @@
 //!   iteration and loan-months per second (counting every loan-month of the horizon, including
 //!   months after a loan has settled).
 //! - `sampling_kernel`: the floor: one 32-bit uniform, one row lookup and a state update per
-//!   loan-month, nothing else. The ratio of the two is the price of the money rules.
+//!   loan-month, nothing else, on one thread for one path, every month of every loan.
+//!
+//! The two are not yet like for like: the engine runs on every core and stops drawing for a
+//! loan once it has settled (paid off, sold, collection over), while the kernel runs every
+//! month on one thread. A like-for-like ceiling and a numpy peer are the performance issue's.
 //!
 //! Run with `cargo bench --bench engine`.
 

@@ -241,7 +241,7 @@ fn progress_bar(paths: u64, quiet: bool) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(paths);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} simulating [{bar:40}] {pos}/{len} paths, {elapsed} elapsed, ~{eta} left",
+            "simulating [{bar:30}] {pos}/{len} paths, {elapsed} elapsed, ~{eta} left",
         )
         .expect("valid template")
         .progress_chars("=> "),

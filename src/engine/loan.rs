@@ -319,14 +319,11 @@ impl LoanRun<'_, '_> {
                 self.miss_payment(to, month, u_aux, out);
             }
             StateKind::PaidOff => {
+                // Prepayment (or settlement) in full, with the month's interest.
                 let interest = self.balance * self.rate;
-                out.totals[Total::Repaid.idx()] += self.balance;
                 out.totals[Total::InterestCollected.idx()] += interest;
-                out.totals[Total::PayOffs.idx()] += 1.0;
                 out.timeline[flow(Flow::Prepayments)] += self.balance + interest;
-                out.timeline[flow(Flow::PayOffs)] += 1.0;
-                self.balance = 0.0;
-                self.state = cx.paid_off;
+                self.pay_off(month, out);
             }
             StateKind::ChargedOff => self.charge_off(month, u_aux, out),
             StateKind::Sold => {
@@ -370,11 +367,7 @@ impl LoanRun<'_, '_> {
             Product::Instalment => {
                 if self.balance <= ZERO_BALANCE {
                     // Matured: the last instalment clears the loan.
-                    out.totals[Total::Repaid.idx()] += self.balance;
-                    self.balance = 0.0;
-                    self.state = cx.paid_off;
-                    out.totals[Total::PayOffs.idx()] += 1.0;
-                    out.timeline[layout.flow(month as usize, Flow::PayOffs)] += 1.0;
+                    self.pay_off(month, out);
                 }
             }
             Product::Revolving { draw_rate, .. } => {
@@ -387,6 +380,15 @@ impl LoanRun<'_, '_> {
                 self.instalment = self.scheduled_payment(product);
             }
         }
+    }
+
+    /// Repays what is left of the balance and closes the loan as paid off.
+    fn pay_off(&mut self, month: u32, out: &mut PathOutcome) {
+        out.totals[Total::Repaid.idx()] += self.balance;
+        out.totals[Total::PayOffs.idx()] += 1.0;
+        out.timeline[self.cx.layout.flow(month as usize, Flow::PayOffs)] += 1.0;
+        self.balance = 0.0;
+        self.state = self.cx.paid_off;
     }
 
     fn cure(&mut self, product: &Product, month: u32, out: &mut PathOutcome) {
@@ -406,11 +408,7 @@ impl LoanRun<'_, '_> {
             self.locked = false;
         }
         if self.balance <= ZERO_BALANCE {
-            out.totals[Total::Repaid.idx()] += self.balance;
-            self.balance = 0.0;
-            self.state = cx.paid_off;
-            out.totals[Total::PayOffs.idx()] += 1.0;
-            out.timeline[layout.flow(month as usize, Flow::PayOffs)] += 1.0;
+            self.pay_off(month, out);
         } else {
             // Re-amortise what is left over the remaining term.
             self.instalment = match *product {
