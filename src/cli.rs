@@ -198,6 +198,7 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&scenario.simulation.name));
     report::check_destination(&out_dir, options.force)?;
+    check_memory(&scenario)?;
     let book = book::load(&scenario)?;
 
     let started = Instant::now();
@@ -231,6 +232,34 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
         eprintln!("warning: {w}");
     }
     eprintln!("results in {}", out_dir.display());
+    Ok(())
+}
+
+/// Per-path outcomes are kept for exact percentiles; refuse a run whose outcomes alone would not
+/// fit comfortably in memory rather than fail an hour in.
+fn check_memory(scenario: &Scenario) -> Result<(), CliError> {
+    const LIMIT_BYTES: f64 = 8.0 * 1024.0 * 1024.0 * 1024.0;
+    let layout = crate::metrics::TimelineLayout {
+        n_states: scenario.model.space.len(),
+        horizon_months: scenario.simulation.horizon_months as usize,
+    };
+    let per_path = (layout.len() + crate::metrics::Total::COUNT) as f64 * 8.0;
+    let needed = per_path * scenario.simulation.paths as f64;
+    if needed > LIMIT_BYTES {
+        let max_paths = (LIMIT_BYTES / per_path).floor();
+        return Err(CliError::Usage {
+            message: format!(
+                "{} paths x {} months would keep {:.1} GiB of per-path results in memory",
+                scenario.simulation.paths,
+                scenario.simulation.horizon_months,
+                needed / 1024.0 / 1024.0 / 1024.0
+            ),
+            hint: format!(
+                "use at most {} paths at this horizon (8 GiB), or a shorter horizon",
+                group_thousands(max_paths, 0)
+            ),
+        });
+    }
     Ok(())
 }
 

@@ -243,6 +243,17 @@ fn unreadable_and_missing_files_are_input_errors() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let o = arrears(&["run"]);
     assert_eq!(o.status.code(), Some(2));
+    // A run whose per-path results would not fit in memory is refused before it starts.
+    let o = arrears(&[
+        "run",
+        "scenarios/baseline.toml",
+        "--paths",
+        "9000000",
+        "--out",
+        "/nonexistent/x",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("GiB of per-path results"), "{}", text(&o));
 }
 
 #[test]
