@@ -202,7 +202,10 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
     let book = book::load(&scenario)?;
 
     let started = Instant::now();
-    let bar = progress_bar(scenario.simulation.paths, options.quiet);
+    let bar = progress_bar(
+        scenario.simulation.paths * engine::passes(&scenario.model),
+        options.quiet,
+    );
     let output = engine::run(
         &scenario.simulation,
         &scenario.model,
@@ -214,7 +217,7 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
     )?;
     bar.finish_and_clear();
     let run_seconds = started.elapsed().as_secs_f64();
-    let summary = stats::summarise(&output.paths, output.layout, &scenario.model.space);
+    let summary = stats::summarise(&output, &scenario.model, &book);
     let manifest = manifest(&scenario, &book, output.threads, run_seconds);
     report::write_results(
         &out_dir,

@@ -47,7 +47,7 @@ fn state_occupancy_matches_the_chain_month_by_month() {
             let values: Vec<f64> = out
                 .paths
                 .iter()
-                .map(|o| o.timeline[out.layout.loans(month, state)])
+                .map(|o| o.timeline[out.layout.timeline.loans(month, state)])
                 .collect();
             let (mean, sd) = mean_sd(&values);
             let se = sd / (values.len() as f64).sqrt();
@@ -172,7 +172,7 @@ dpd_31_60 = { current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.6
     assert!(
         out.paths
             .iter()
-            .all(|o| o.timeline[out.layout.loans(24, 3)] == 0.0)
+            .all(|o| o.timeline[out.layout.timeline.loans(24, 3)] == 0.0)
     );
 }
 

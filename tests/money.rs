@@ -225,8 +225,8 @@ proptest! {
             let scale = o.get(Total::OriginalBalance) + o.get(Total::Drawn) + o.get(Total::AccruedCharges);
             prop_assert!(o.conservation_residual().abs() <= 1e-9 * scale, "residual {}", o.conservation_residual());
             // Loans are conserved too: every month the states hold the whole book.
-            for month in 0..=out.layout.horizon_months {
-                let loans: f64 = (0..out.layout.n_states).map(|s| o.timeline[out.layout.loans(month, s)]).sum();
+            for month in 0..=out.layout.timeline.horizon_months {
+                let loans: f64 = (0..out.layout.timeline.n_states).map(|s| o.timeline[out.layout.timeline.loans(month, s)]).sum();
                 prop_assert_eq!(loans, 40.0);
             }
             prop_assert!(o.get(Total::Recoveries) <= o.get(Total::GrossWriteOffs) + 1e-9);

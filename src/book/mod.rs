@@ -30,6 +30,11 @@ pub struct LoanBook {
     pub state: Vec<StateId>,
     /// Credit limit of revolving lines, currency; 0 for instalment loans.
     pub credit_limit: Vec<f64>,
+    /// Index into [`LoanBook::vintages`].
+    pub vintage: Vec<u16>,
+    /// Vintage labels: the tape's `vintage` column, or the origination month relative to the
+    /// start (`-6`: originated six months before month 0), in order of first appearance.
+    pub vintages: Vec<String>,
 }
 
 impl LoanBook {
@@ -54,7 +59,23 @@ impl LoanBook {
         self.months_on_book.push(loan.months_on_book);
         self.state.push(loan.state);
         self.credit_limit.push(loan.credit_limit);
+        let label = loan
+            .vintage
+            .unwrap_or_else(|| origination_label(loan.months_on_book));
+        let idx = match self.vintages.iter().position(|v| *v == label) {
+            Some(i) => i,
+            None => {
+                self.vintages.push(label);
+                self.vintages.len() - 1
+            }
+        };
+        self.vintage.push(u16::try_from(idx).unwrap_or(u16::MAX));
     }
+}
+
+/// Vintage label from months on book: the origination month relative to the start.
+pub fn origination_label(months_on_book: u32) -> String {
+    format!("{}", -i64::from(months_on_book))
 }
 
 /// One loan, for building a book row by row.
@@ -68,6 +89,8 @@ pub struct Loan {
     pub months_on_book: u32,
     pub state: StateId,
     pub credit_limit: f64,
+    /// Vintage label; `None`: from months on book.
+    pub vintage: Option<String>,
 }
 
 /// Why a loan book cannot be built.

@@ -15,6 +15,8 @@
 //! - exactly one of `state` (name of `current` or a delinquency bucket) or `days_past_due`
 //!   (whole days, >= 0, mapped to the bucket holding it);
 //! - `months_on_book` (whole months, optional, >= 0, default 0);
+//! - `vintage` (text, optional: the loan's origination cohort, e.g. `2025-03`; default: the
+//!   origination month relative to the start, `-months_on_book`);
 //! - `credit_limit` (number, optional, revolving segments only: >= balance, default the
 //!   balance; instalment loans store 0 whatever the tape says).
 //!
@@ -51,6 +53,7 @@ pub mod columns {
     pub const DAYS_PAST_DUE: &str = "days_past_due";
     pub const MONTHS_ON_BOOK: &str = "months_on_book";
     pub const CREDIT_LIMIT: &str = "credit_limit";
+    pub const VINTAGE: &str = "vintage";
 
     /// Columns every tape must have (besides one of `state` / `days_past_due`).
     pub const REQUIRED: [&str; 5] = [LOAN_ID, SEGMENT, BALANCE, APR, REMAINING_TERM];
@@ -469,6 +472,8 @@ fn validate(
         None
     };
     let months_on_book = number_column(frame, MONTHS_ON_BOOK, &mut problems);
+    let vintage_text = text_column(frame, VINTAGE, &mut problems);
+    let vintages = vintage_text.as_ref().map(text_cells);
     let credit_limits = number_column(frame, CREDIT_LIMIT, &mut problems);
 
     let segment_index: IndexMap<&str, (u16, &Product)> = model
@@ -805,6 +810,8 @@ fn validate(
                     months_on_book,
                     state,
                     credit_limit,
+                    // An empty cell falls back to the origination month from months on book.
+                    vintage: vintages.as_ref().and_then(|v| v[row]).map(str::to_string),
                 });
             }
         }

@@ -1,6 +1,7 @@
 //! One loan on one path: month by month through the states, moving money between the ledger's
-//! lines (repaid, recovered, sold, written off, outstanding) as the money rules say. This is the
-//! inner loop; everything it needs is precomputed in [`PathContext`].
+//! lines (repaid, recovered, sold, written off, outstanding) as the money rules say, and
+//! following each default's workout (and, in a disposition study, each sale point's hold value)
+//! to its end. This is the inner loop; everything it needs is precomputed in [`PathContext`].
 //!
 //! Conventions (docs/SCENARIOS.md has the full text):
 //! - months are steps of the transition matrix; cash flows fall at the end of the month;
@@ -10,7 +11,12 @@
 //!   the scenario says so; revolving lines lock;
 //! - a cure pays the instalments in arrears plus the month's instalment;
 //! - charge-off writes off the whole balance; the claim then follows the recovery curve until
-//!   it ends or the claim is sold.
+//!   it ends or the claim is sold;
+//! - a default (by the scenario's definition) within the horizon starts a workout: every cash
+//!   flow from the loan after it is a recovery, every collection cost after it a cost, all
+//!   discounted to the default date, until the loan settles or [`WORKOUT_CAP_MONTHS`] past the
+//!   horizon (when a current loan's balance counts as recovered and anything else as lost).
+//!   Months past the horizon move only these workout figures, never the horizon's totals.
 
 use rand::Rng;
 use rand_distr::{Beta, Distribution};
@@ -18,19 +24,36 @@ use rand_distr::{Beta, Distribution};
 use super::rng::{Stream, StreamRng, stream};
 use super::tables::Tables;
 use crate::book::LoanBook;
-use crate::metrics::{Flow, PathOutcome, TimelineLayout, Total};
+use crate::metrics::{
+    DispositionField, Flow, GroupField, OutcomeLayout, PathOutcome, RECOVERY_RATE_BINS, Total,
+    WORKOUT_CAP_MONTHS,
+};
+use crate::model::disposition::{Agency, Buyer, PointKind, SalePoint, SalePrice, agency_value};
 use crate::model::states::CURRENT;
-use crate::model::{DebtSale, Model, Product, StateId, StateKind};
+use crate::model::{DebtSale, DefaultDefinition, Model, Product, StateId, StateKind};
 
 /// Balances below this are treated as repaid (a thousandth of a currency unit).
 const ZERO_BALANCE: f64 = 1e-3;
+
+/// Most sale points a disposition study can have (hold trackers live on the stack).
+pub const MAX_SALE_POINTS: usize = 8;
+
+/// What the disposition study needs in the loop.
+struct StudyContext {
+    points: Vec<SalePoint>,
+    agency: Option<Agency>,
+    fixed_price: Option<f64>,
+    buyer: Option<(Buyer, f64)>,
+    /// Lender's monthly discount factor; `None`: each loan's APR / 12.
+    lender_discount: Option<f64>,
+}
 
 /// Everything the loan loop reads, computed once per run.
 pub struct PathContext<'a> {
     pub model: &'a Model,
     pub book: &'a LoanBook,
     pub tables: Tables,
-    pub layout: TimelineLayout,
+    pub layout: OutcomeLayout,
     pub seed: u64,
     pub horizon_months: u32,
     charged_off: StateId,
@@ -38,6 +61,8 @@ pub struct PathContext<'a> {
     paid_off: StateId,
     /// `(months after charge-off, price)`.
     sale_after_charge_off: Option<(u32, f64)>,
+    /// `(horizon month, price)`.
+    spot_sale: Option<(u32, f64)>,
     sale_on_entering_price: f64,
     /// Probability a charged-off account pays, as a threshold on a `u32` draw.
     payer_threshold: u64,
@@ -46,8 +71,13 @@ pub struct PathContext<'a> {
     /// `curve[k] / payment_probability`: a paying account's share in month `k + 1`.
     payer_curve: Vec<f64>,
     cost_share: f64,
+    cost_per_account: f64,
     /// Monthly discount factor from the scenario's rate; `None`: each loan's APR / 12.
     discount_factor: Option<f64>,
+    /// Entering this state is a default (days-past-due definition).
+    default_on_entering: Vec<bool>,
+    stage_of: Vec<Option<usize>>,
+    study: Option<StudyContext>,
 }
 
 fn threshold(p: f64) -> u64 {
@@ -55,35 +85,67 @@ fn threshold(p: f64) -> u64 {
 }
 
 impl<'a> PathContext<'a> {
+    /// `study`: track the scenario's disposition study in this pass.
     pub fn new(
         model: &'a Model,
         book: &'a LoanBook,
         tables: Tables,
         seed: u64,
         horizon_months: u32,
+        study: bool,
     ) -> PathContext<'a> {
         let space = &model.space;
-        let (sale_after_charge_off, sale_on_entering_price) = match model.debt_sale {
-            Some(DebtSale::AfterChargeOff { months, price }) => (Some((months, price)), 0.0),
-            Some(DebtSale::OnEntering { price, .. }) => (None, price),
-            None => (None, 0.0),
-        };
+        let (mut sale_after_charge_off, mut spot_sale, mut sale_on_entering_price) =
+            (None, None, 0.0);
+        match model.debt_sale {
+            Some(DebtSale::AfterChargeOff { months, price }) => {
+                sale_after_charge_off = Some((months, price));
+            }
+            Some(DebtSale::Spot { month, price }) => spot_sale = Some((month, price)),
+            Some(DebtSale::OnEntering { price, .. }) => sale_on_entering_price = price,
+            None => {}
+        }
         let partial = model.money.partial_payments;
         let recovery = &model.recovery;
+        let mut default_on_entering = vec![false; space.len()];
+        if let DefaultDefinition::DaysPastDue { states, .. } = &model.default_definition {
+            for &s in states {
+                default_on_entering[s as usize] = true;
+            }
+        }
+        let study = model.disposition.as_ref().filter(|_| study).map(|d| {
+            let rate = d.discount_rate.or(model.discount_rate);
+            StudyContext {
+                points: d.points.clone(),
+                agency: d.agency.clone(),
+                fixed_price: match d.sale_price {
+                    Some(SalePrice::Fixed(p)) => Some(p),
+                    _ => None,
+                },
+                buyer: d.buyer.clone().map(|b| {
+                    let v = b.monthly_discount();
+                    (b, v)
+                }),
+                lender_discount: rate.map(|r| (1.0 + r).powf(-1.0 / 12.0)),
+            }
+        });
+        let n_points = study.as_ref().map_or(0, |s| s.points.len());
+        let buyer_months = study
+            .as_ref()
+            .and_then(|s| s.buyer.as_ref())
+            .map_or(0, |(b, _)| b.curve.len());
         PathContext {
             model,
             book,
             tables,
-            layout: TimelineLayout {
-                n_states: space.len(),
-                horizon_months: horizon_months as usize,
-            },
+            layout: outcome_layout(model, book, horizon_months, n_points, buyer_months),
             seed,
             horizon_months,
             charged_off: space.charged_off(),
             sold: space.sold(),
             paid_off: space.paid_off(),
             sale_after_charge_off,
+            spot_sale,
             sale_on_entering_price,
             payer_threshold: threshold(recovery.payment_probability),
             partial_threshold: partial.map_or(0, |p| threshold(p.probability)),
@@ -96,12 +158,37 @@ impl<'a> PathContext<'a> {
                 .map(|c| c / recovery.payment_probability)
                 .collect(),
             cost_share: recovery.cost_share,
+            cost_per_account: recovery.cost_per_account,
             discount_factor: model.discount_rate.map(|r| (1.0 + r).powf(-1.0 / 12.0)),
+            default_on_entering,
+            stage_of: space.states.iter().map(|s| s.stage).collect(),
+            study,
         }
     }
 
     pub fn n_loans(&self) -> usize {
         self.book.len()
+    }
+}
+
+/// The shapes of every per-path array for this model and book.
+pub fn outcome_layout(
+    model: &Model,
+    book: &LoanBook,
+    horizon_months: u32,
+    n_points: usize,
+    buyer_months: usize,
+) -> OutcomeLayout {
+    OutcomeLayout {
+        timeline: crate::metrics::TimelineLayout {
+            n_states: model.space.len(),
+            horizon_months: horizon_months as usize,
+        },
+        n_segments: model.segments.len(),
+        n_stage_groups: model.space.stages.len() + 1,
+        n_vintages: book.vintages.len().max(1),
+        n_points,
+        buyer_months,
     }
 }
 
@@ -116,37 +203,65 @@ pub fn annuity(balance: f64, rate: f64, term: u32) -> f64 {
     balance * rate / (1.0 - (1.0 + rate).powi(-(term as i32)))
 }
 
-/// Per-path scratch: the timeline carry for loans that stopped moving.
+/// Per-path scratch, reused loan after loan: the timeline carry for loans that stopped
+/// moving, and the hold trackers of the disposition study (kept here rather than in each loan
+/// so that the common loan, which reaches no sale point, does not initialise them).
 pub struct PathScratch {
     /// `carry[layout.loans/balance(month, state)]`: loans settling for good at that month.
     carry: Vec<f64>,
+    holds: [HoldTracker; MAX_SALE_POINTS],
 }
 
 impl PathScratch {
-    pub fn new(layout: TimelineLayout) -> PathScratch {
+    pub fn new(layout: OutcomeLayout) -> PathScratch {
         PathScratch {
-            carry: vec![0.0; layout.len()],
+            carry: vec![0.0; layout.timeline.len()],
+            holds: [HoldTracker::default(); MAX_SALE_POINTS],
         }
     }
 
     /// Adds the settled loans to every month from the one they settled in, and clears.
-    pub fn finish(&mut self, layout: TimelineLayout, out: &mut PathOutcome) {
-        for state in 0..layout.n_states {
+    pub fn finish(&mut self, layout: OutcomeLayout, out: &mut PathOutcome) {
+        let t = layout.timeline;
+        for state in 0..t.n_states {
             let (mut loans, mut balance) = (0.0, 0.0);
-            for month in 0..=layout.horizon_months {
-                loans += std::mem::take(&mut self.carry[layout.loans(month, state)]);
-                balance += std::mem::take(&mut self.carry[layout.balance(month, state)]);
-                out.timeline[layout.loans(month, state)] += loans;
-                out.timeline[layout.balance(month, state)] += balance;
+            for month in 0..=t.horizon_months {
+                loans += std::mem::take(&mut self.carry[t.loans(month, state)]);
+                balance += std::mem::take(&mut self.carry[t.balance(month, state)]);
+                out.timeline[t.loans(month, state)] += loans;
+                out.timeline[t.balance(month, state)] += balance;
             }
         }
     }
 }
 
+/// A default's workout: cash and costs after the default date, and their present values.
+#[derive(Debug, Clone, Copy)]
+struct Workout {
+    exposure: f64,
+    stage_group: usize,
+    discount: f64,
+    months: u32,
+    gross: f64,
+    costs: f64,
+    pv_gross: f64,
+    pv_costs: f64,
+}
+
+/// The hold value of a loan from a sale point on.
+#[derive(Debug, Clone, Copy, Default)]
+struct HoldTracker {
+    active: bool,
+    discount: f64,
+    value: f64,
+}
+
 /// A loan's moving parts.
 struct LoanRun<'c, 'a> {
     cx: &'c PathContext<'a>,
+    holds: &'c mut [HoldTracker; MAX_SALE_POINTS],
     segment: usize,
+    vintage: usize,
     state: StateId,
     balance: f64,
     rate: f64,
@@ -159,15 +274,20 @@ struct LoanRun<'c, 'a> {
     charged_off_balance: f64,
     months_since_charge_off: u32,
     payer: bool,
-    /// Discount factor from the default date to the current month.
-    discount: f64,
     monthly_discount: f64,
+    lender_discount: f64,
+    workout: Option<Workout>,
+    defaulted: bool,
+    points_reached: u32,
+    /// Last horizon month simulated (spot sales fall within the horizon).
+    month_done: u32,
     amounts: Option<StreamRng>,
+    study_draws: Option<StreamRng>,
     path: u64,
     loan: u64,
 }
 
-/// Simulates loan `loan` on path `path`, adding into `out` (totals and timeline).
+/// Simulates loan `loan` on path `path`, adding into `out` (totals, timeline and the rest).
 pub fn simulate_loan(
     cx: &PathContext<'_>,
     path: u64,
@@ -180,68 +300,85 @@ pub fn simulate_loan(
     let rate = book.apr[loan] / 12.0;
     let balance = book.balance[loan];
     let state = book.state[loan];
-    let term_left = book.remaining_term[loan];
     let product = &cx.model.segments[segment].product;
+    let loan_discount = 1.0 / (1.0 + rate);
+    let PathScratch { carry, holds } = scratch;
     let mut run = LoanRun {
         cx,
+        holds,
         segment,
+        vintage: book.vintage.get(loan).copied().unwrap_or(0) as usize,
         state,
         balance,
         rate,
         instalment: 0.0,
-        term_left,
+        term_left: book.remaining_term[loan],
         credit_limit: book.credit_limit[loan],
         locked: state != CURRENT,
         claim: 0.0,
         charged_off_balance: 0.0,
         months_since_charge_off: 0,
         payer: false,
-        discount: 1.0,
-        monthly_discount: cx.discount_factor.unwrap_or(1.0 / (1.0 + rate)),
+        monthly_discount: cx.discount_factor.unwrap_or(loan_discount),
+        lender_discount: cx
+            .study
+            .as_ref()
+            .and_then(|s| s.lender_discount)
+            .unwrap_or(loan_discount),
+        workout: None,
+        defaulted: false,
+        points_reached: 0,
+        month_done: 0,
         amounts: None,
+        study_draws: None,
         path,
         loan: loan as u64,
     };
     run.instalment = run.scheduled_payment(product);
-    let layout = cx.layout;
+    let t = cx.layout.timeline;
     out.totals[Total::OriginalBalance.idx()] += balance;
-    out.timeline[layout.loans(0, state as usize)] += 1.0;
-    out.timeline[layout.balance(0, state as usize)] += balance;
+    out.timeline[t.loans(0, state as usize)] += 1.0;
+    out.timeline[t.balance(0, state as usize)] += balance;
+    if cx.study.is_some() {
+        run.check_on_book_points(Some(0), out);
+    }
 
     let mut rng = stream(cx.seed, Stream::LoanMonths, path, loan as u64);
-    let start_months_on_book = book.months_on_book[loan];
+    let mut months_on_book = book.months_on_book[loan];
+    let mut settled_early = false;
     for month in 1..=cx.horizon_months {
-        // Months on book during this month's move (0 for a loan originated this month).
-        let months_on_book = start_months_on_book + month - 1;
+        run.start_month();
         let u = rng.next_u64();
-        let (u_transition, u_aux) = ((u >> 32) as u32, u64::from(u as u32));
-        match cx.tables.kinds[run.state as usize] {
-            StateKind::Current | StateKind::Delinquent { .. } => {
-                run.on_book_month(month, months_on_book, u_transition, u_aux, out);
-            }
-            StateKind::ChargedOff => run.charged_off_month(Some(month), out),
-            StateKind::PaidOff | StateKind::Sold => {}
-        }
+        run.step(Some(month), months_on_book, u, out);
+        months_on_book += 1;
         if run.is_settled() {
             // Nothing changes any more: book the loan into every remaining month at once.
             let (s, m) = (run.state as usize, month as usize);
-            let shown_balance = run.shown_balance();
-            scratch.carry[layout.loans(m, s)] += 1.0;
-            scratch.carry[layout.balance(m, s)] += shown_balance;
+            carry[t.loans(m, s)] += 1.0;
+            carry[t.balance(m, s)] += run.shown_balance();
+            settled_early = true;
             break;
         }
-        out.timeline[layout.loans(month as usize, run.state as usize)] += 1.0;
-        out.timeline[layout.balance(month as usize, run.state as usize)] += run.shown_balance();
+        out.timeline[t.loans(month as usize, run.state as usize)] += 1.0;
+        out.timeline[t.balance(month as usize, run.state as usize)] += run.shown_balance();
     }
     if run.state == cx.charged_off {
         out.totals[Total::WrittenOffNet.idx()] += run.claim;
-        // Follow the workout past the horizon so recovery rates are complete.
-        while !run.is_settled() {
-            run.charged_off_month(None, out);
-        }
     } else if cx.tables.kinds[run.state as usize].is_on_book() {
         out.totals[Total::Outstanding.idx()] += run.balance;
     }
+    // Follow open workouts (and sale points' hold values) past the horizon.
+    if !settled_early {
+        let mut extra = 0;
+        while extra < WORKOUT_CAP_MONTHS && !run.is_settled() && run.is_tracked() {
+            run.start_month();
+            let u = rng.next_u64();
+            run.step(None, months_on_book, u, out);
+            months_on_book += 1;
+            extra += 1;
+        }
+    }
+    run.finish(out);
 }
 
 impl LoanRun<'_, '_> {
@@ -263,6 +400,11 @@ impl LoanRun<'_, '_> {
         }
     }
 
+    /// Whether a workout or a hold value is still being followed.
+    fn is_tracked(&self) -> bool {
+        self.workout.is_some() || (self.points_reached != 0 && self.holds.iter().any(|h| h.active))
+    }
+
     /// Whether the loan can no longer change: paid off, sold, or charged off with collection
     /// over and no sale to come.
     fn is_settled(&self) -> bool {
@@ -275,72 +417,151 @@ impl LoanRun<'_, '_> {
         }
         let collecting =
             (self.months_since_charge_off as usize) < cx.payer_curve.len() && self.claim > 0.0;
-        let sale_to_come = cx
-            .sale_after_charge_off
-            .is_some_and(|(m, _)| self.months_since_charge_off < m && self.claim > 0.0);
-        !collecting && !sale_to_come
+        let sale_to_come = self.claim > 0.0
+            && (cx
+                .sale_after_charge_off
+                .is_some_and(|(m, _)| self.months_since_charge_off < m)
+                || cx.spot_sale.is_some_and(|(m, _)| self.month_done < m));
+        let point_to_come = cx.study.as_ref().is_some_and(|s| {
+            s.points.iter().enumerate().any(|(i, p)| {
+                matches!(p.kind, PointKind::AfterChargeOff { months } if months > self.months_since_charge_off)
+                    && self.points_reached & (1 << i) == 0
+                    && self.claim > 0.0
+            })
+        });
+        !collecting && !sale_to_come && !point_to_come
+    }
+
+    /// Advances the discount clocks of the workout and the hold trackers by one month.
+    #[inline]
+    fn start_month(&mut self) {
+        if let Some(w) = &mut self.workout {
+            w.discount *= self.monthly_discount;
+            w.months += 1;
+        }
+        if self.points_reached != 0 {
+            for h in self.holds.iter_mut().filter(|h| h.active) {
+                h.discount *= self.lender_discount;
+            }
+        }
+    }
+
+    /// Cash from the borrower, a debt buyer or a recovery after default and sale points.
+    #[inline]
+    fn receive(&mut self, cash: f64, out: &mut PathOutcome) {
+        if let Some(w) = &mut self.workout {
+            w.gross += cash;
+            w.pv_gross += cash * w.discount;
+            if w.months >= 1 && (w.months as usize) <= WORKOUT_CAP_MONTHS {
+                out.recovery_curve[w.months as usize - 1] += cash;
+            }
+        }
+        if self.points_reached != 0 {
+            for h in self.holds.iter_mut().filter(|h| h.active) {
+                h.value += cash * h.discount;
+            }
+        }
+    }
+
+    /// A collection cost after default and sale points.
+    #[inline]
+    fn spend(&mut self, cost: f64) {
+        if let Some(w) = &mut self.workout {
+            w.costs += cost;
+            w.pv_costs += cost * w.discount;
+        }
+        if self.points_reached != 0 {
+            for h in self.holds.iter_mut().filter(|h| h.active) {
+                h.value -= cost * h.discount;
+            }
+        }
+    }
+
+    /// One month of the loan, in the horizon (`Some(month)`) or past it (`None`).
+    #[inline]
+    fn step(&mut self, month: Option<u32>, months_on_book: u32, u: u64, out: &mut PathOutcome) {
+        let (u_transition, u_aux) = ((u >> 32) as u32, u64::from(u as u32));
+        if let Some(m) = month {
+            self.month_done = m;
+        }
+        match self.cx.tables.kinds[self.state as usize] {
+            StateKind::Current | StateKind::Delinquent { .. } => {
+                self.on_book_month(month, months_on_book, u_transition, u_aux, out);
+            }
+            StateKind::ChargedOff => self.charged_off_month(month, out),
+            StateKind::PaidOff | StateKind::Sold => {}
+        }
     }
 
     fn on_book_month(
         &mut self,
-        month: u32,
+        month: Option<u32>,
         months_on_book: u32,
         u_transition: u32,
         u_aux: u64,
         out: &mut PathOutcome,
     ) {
         let cx = self.cx;
-        let layout = cx.layout;
         let tables = &cx.tables.segments[self.segment];
         let from = self.state;
         let cost = tables.cost[from as usize];
         if cost > 0.0 {
-            out.totals[Total::CollectionCosts.idx()] += cost;
-            out.timeline[layout.flow(month as usize, Flow::CollectionCosts)] += cost;
+            self.spend(cost);
+            if let Some(m) = month {
+                out.totals[Total::CollectionCosts.idx()] += cost;
+                out.timeline[cx.layout.timeline.flow(m as usize, Flow::CollectionCosts)] += cost;
+            }
         }
         let to = tables.row(months_on_book, from).sample(u_transition);
-        let flow = |f: Flow| layout.flow(month as usize, f);
         let product = &cx.model.segments[self.segment].product;
         match cx.tables.kinds[to as usize] {
-            StateKind::Current if from == CURRENT => {
-                self.pay_scheduled(product, month, out);
-            }
+            StateKind::Current if from == CURRENT => self.pay_scheduled(product, month, out),
             StateKind::Current => {
-                out.timeline[flow(Flow::Cures)] += 1.0;
+                flow(cx, out, month, Flow::Cures, 1.0);
                 self.cure(product, month, out);
             }
             StateKind::Delinquent { .. } => {
                 if from == CURRENT {
-                    out.timeline[flow(Flow::NewDelinquencies)] += 1.0;
+                    flow(cx, out, month, Flow::NewDelinquencies, 1.0);
                 } else if to > from {
-                    out.timeline[flow(Flow::RollForwards)] += 1.0;
+                    flow(cx, out, month, Flow::RollForwards, 1.0);
                 }
                 self.state = to;
+                if cx.default_on_entering[to as usize] && month.is_some() {
+                    self.start_workout(cx.stage_of[to as usize], out);
+                }
+                if cx.study.is_some() && month.is_some() {
+                    self.check_on_book_points(month, out);
+                }
                 self.miss_payment(to, month, u_aux, out);
             }
             StateKind::PaidOff => {
                 // Prepayment (or settlement) in full, with the month's interest.
                 let interest = self.balance * self.rate;
-                out.totals[Total::InterestCollected.idx()] += interest;
-                out.timeline[flow(Flow::Prepayments)] += self.balance + interest;
+                if month.is_some() {
+                    out.totals[Total::InterestCollected.idx()] += interest;
+                }
+                flow(cx, out, month, Flow::Prepayments, self.balance + interest);
+                self.receive(self.balance + interest, out);
                 self.pay_off(month, out);
             }
-            StateKind::ChargedOff => self.charge_off(month, u_aux, out),
+            StateKind::ChargedOff => self.charge_off(from, month, u_aux, out),
             StateKind::Sold => {
                 // Sold on entering a bucket: the sale is the default and its price the recovery.
                 let face = self.balance;
                 let proceeds = face * cx.sale_on_entering_price;
-                out.totals[Total::SoldFace.idx()] += face;
-                out.totals[Total::SaleProceeds.idx()] += proceeds;
-                out.totals[Total::SoldFaceBeforeChargeOff.idx()] += face;
-                out.totals[Total::SaleProceedsBeforeChargeOff.idx()] += proceeds;
-                out.totals[Total::Sales.idx()] += 1.0;
-                out.totals[Total::Defaults.idx()] += 1.0;
-                out.totals[Total::ExposureAtDefault.idx()] += face;
-                out.totals[Total::WorkoutRecoveries.idx()] += proceeds;
-                out.totals[Total::WorkoutRecoveriesPvNet.idx()] += proceeds;
-                out.timeline[flow(Flow::Sales)] += 1.0;
-                out.timeline[flow(Flow::SaleProceeds)] += proceeds;
+                if month.is_some() {
+                    self.start_workout(cx.stage_of[from as usize], out);
+                    let totals = &mut out.totals;
+                    totals[Total::SoldFace.idx()] += face;
+                    totals[Total::SaleProceeds.idx()] += proceeds;
+                    totals[Total::SoldFaceBeforeChargeOff.idx()] += face;
+                    totals[Total::SaleProceedsBeforeChargeOff.idx()] += proceeds;
+                    totals[Total::Sales.idx()] += 1.0;
+                }
+                flow(cx, out, month, Flow::Sales, 1.0);
+                flow(cx, out, month, Flow::SaleProceeds, proceeds);
+                self.receive(proceeds, out);
                 self.balance = 0.0;
                 self.state = cx.sold;
             }
@@ -348,9 +569,28 @@ impl LoanRun<'_, '_> {
         self.term_left = self.term_left.saturating_sub(1);
     }
 
-    fn pay_scheduled(&mut self, product: &Product, month: u32, out: &mut PathOutcome) {
+    /// Starts the workout of a default within the horizon (once per loan).
+    fn start_workout(&mut self, stage: Option<usize>, out: &mut PathOutcome) {
+        if self.defaulted {
+            return;
+        }
+        self.defaulted = true;
+        out.totals[Total::Defaults.idx()] += 1.0;
+        out.totals[Total::ExposureAtDefault.idx()] += self.balance;
+        self.workout = Some(Workout {
+            exposure: self.balance,
+            stage_group: self.cx.layout.stage_group(stage),
+            discount: 1.0,
+            months: 0,
+            gross: 0.0,
+            costs: 0.0,
+            pv_gross: 0.0,
+            pv_costs: 0.0,
+        });
+    }
+
+    fn pay_scheduled(&mut self, product: &Product, month: Option<u32>, out: &mut PathOutcome) {
         let cx = self.cx;
-        let layout = cx.layout;
         let interest = self.balance * self.rate;
         let principal = match *product {
             Product::Instalment if self.term_left <= 1 => self.balance,
@@ -360,9 +600,18 @@ impl LoanRun<'_, '_> {
             } => self.balance * min_payment_rate,
         };
         self.balance -= principal;
-        out.totals[Total::Repaid.idx()] += principal;
-        out.totals[Total::InterestCollected.idx()] += interest;
-        out.timeline[layout.flow(month as usize, Flow::ScheduledPayments)] += principal + interest;
+        if month.is_some() {
+            out.totals[Total::Repaid.idx()] += principal;
+            out.totals[Total::InterestCollected.idx()] += interest;
+        }
+        flow(
+            cx,
+            out,
+            month,
+            Flow::ScheduledPayments,
+            principal + interest,
+        );
+        self.receive(principal + interest, out);
         match *product {
             Product::Instalment => {
                 if self.balance <= ZERO_BALANCE {
@@ -374,8 +623,12 @@ impl LoanRun<'_, '_> {
                 if !self.locked && draw_rate > 0.0 {
                     let draw = draw_rate * (self.credit_limit - self.balance).max(0.0);
                     self.balance += draw;
-                    out.totals[Total::Drawn.idx()] += draw;
-                    out.timeline[layout.flow(month as usize, Flow::Drawdowns)] += draw;
+                    if month.is_some() {
+                        out.totals[Total::Drawn.idx()] += draw;
+                    }
+                    flow(cx, out, month, Flow::Drawdowns, draw);
+                    // New lending is money out: it lowers what the workout has recovered.
+                    self.receive(-draw, out);
                 }
                 self.instalment = self.scheduled_payment(product);
             }
@@ -383,26 +636,30 @@ impl LoanRun<'_, '_> {
     }
 
     /// Repays what is left of the balance and closes the loan as paid off.
-    fn pay_off(&mut self, month: u32, out: &mut PathOutcome) {
-        out.totals[Total::Repaid.idx()] += self.balance;
-        out.totals[Total::PayOffs.idx()] += 1.0;
-        out.timeline[self.cx.layout.flow(month as usize, Flow::PayOffs)] += 1.0;
+    fn pay_off(&mut self, month: Option<u32>, out: &mut PathOutcome) {
+        if month.is_some() {
+            out.totals[Total::Repaid.idx()] += self.balance;
+            out.totals[Total::PayOffs.idx()] += 1.0;
+        }
+        flow(self.cx, out, month, Flow::PayOffs, 1.0);
         self.balance = 0.0;
         self.state = self.cx.paid_off;
     }
 
-    fn cure(&mut self, product: &Product, month: u32, out: &mut PathOutcome) {
+    fn cure(&mut self, product: &Product, month: Option<u32>, out: &mut PathOutcome) {
         let cx = self.cx;
-        let layout = cx.layout;
         let arrears = (cx.tables.months_past_due[self.state as usize] + 1.0) * self.instalment;
         let interest = self.balance * self.rate;
         let cash = arrears.min(self.balance + interest);
         let interest_paid = interest.min(cash);
         let principal = cash - interest_paid;
         self.balance -= principal;
-        out.totals[Total::Repaid.idx()] += principal;
-        out.totals[Total::InterestCollected.idx()] += interest_paid;
-        out.timeline[layout.flow(month as usize, Flow::CurePayments)] += cash;
+        if month.is_some() {
+            out.totals[Total::Repaid.idx()] += principal;
+            out.totals[Total::InterestCollected.idx()] += interest_paid;
+        }
+        flow(cx, out, month, Flow::CurePayments, cash);
+        self.receive(cash, out);
         self.state = CURRENT;
         if cx.model.money.unlock_on_cure {
             self.locked = false;
@@ -420,9 +677,8 @@ impl LoanRun<'_, '_> {
         }
     }
 
-    fn miss_payment(&mut self, to: StateId, month: u32, u_aux: u64, out: &mut PathOutcome) {
+    fn miss_payment(&mut self, to: StateId, month: Option<u32>, u_aux: u64, out: &mut PathOutcome) {
         let cx = self.cx;
-        let layout = cx.layout;
         let money = &cx.model.money;
         self.locked = true;
         let mut charges = money.late_fee;
@@ -431,7 +687,9 @@ impl LoanRun<'_, '_> {
         }
         if charges > 0.0 {
             self.balance += charges;
-            out.totals[Total::AccruedCharges.idx()] += charges;
+            if month.is_some() {
+                out.totals[Total::AccruedCharges.idx()] += charges;
+            }
         }
         if u_aux < cx.partial_threshold
             && let Some(beta) = &cx.partial_share
@@ -445,61 +703,86 @@ impl LoanRun<'_, '_> {
                 (cx.tables.months_past_due[to as usize] * self.instalment).min(self.balance);
             let paid = share * arrears;
             self.balance -= paid;
-            out.totals[Total::Repaid.idx()] += paid;
-            out.timeline[layout.flow(month as usize, Flow::PartialPayments)] += paid;
+            if month.is_some() {
+                out.totals[Total::Repaid.idx()] += paid;
+            }
+            flow(cx, out, month, Flow::PartialPayments, paid);
+            self.receive(paid, out);
         }
     }
 
-    fn charge_off(&mut self, month: u32, u_aux: u64, out: &mut PathOutcome) {
+    fn charge_off(&mut self, from: StateId, month: Option<u32>, u_aux: u64, out: &mut PathOutcome) {
         let cx = self.cx;
-        let layout = cx.layout;
         let balance = self.balance;
-        out.totals[Total::GrossWriteOffs.idx()] += balance;
-        out.totals[Total::ChargeOffs.idx()] += 1.0;
-        out.totals[Total::Defaults.idx()] += 1.0;
-        out.totals[Total::ExposureAtDefault.idx()] += balance;
-        out.timeline[layout.flow(month as usize, Flow::ChargeOffs)] += 1.0;
-        out.timeline[layout.flow(month as usize, Flow::GrossWriteOffs)] += balance;
+        if let Some(m) = month {
+            self.start_workout(cx.stage_of[from as usize], out);
+            out.totals[Total::GrossWriteOffs.idx()] += balance;
+            out.totals[Total::ChargeOffs.idx()] += 1.0;
+            out.write_offs[cx.layout.write_off(m as usize, self.segment, false)] += balance;
+        }
+        flow(cx, out, month, Flow::ChargeOffs, 1.0);
+        flow(cx, out, month, Flow::GrossWriteOffs, balance);
         self.state = cx.charged_off;
         self.charged_off_balance = balance;
         self.claim = balance;
         self.balance = 0.0;
         self.months_since_charge_off = 0;
-        self.discount = 1.0;
         self.payer = u_aux < cx.payer_threshold;
-        if let Some((0, price)) = cx.sale_after_charge_off {
-            self.sell_claim(Some(month), price, out);
+        if cx.study.is_some() && month.is_some() {
+            self.check_charged_off_points(month, out);
+        }
+        match (cx.sale_after_charge_off, cx.spot_sale) {
+            (Some((0, price)), _) => self.sell_claim(month, price, out),
+            (_, Some((m, price))) if month == Some(m) => self.sell_claim(month, price, out),
+            _ => {}
         }
     }
 
-    /// One month of a charged-off claim: in-house collection, then the sale if it falls due at
-    /// the end of this month. `month` is `None` past the horizon, where only the workout
-    /// totals move.
+    /// One month of a charged-off claim: in-house collection, then a sale if one falls due at
+    /// the end of this month.
     fn charged_off_month(&mut self, month: Option<u32>, out: &mut PathOutcome) {
         let cx = self.cx;
-        self.discount *= self.monthly_discount;
         let k = self.months_since_charge_off as usize;
         self.months_since_charge_off += 1;
-        if self.payer && k < cx.payer_curve.len() {
-            let amount = (cx.payer_curve[k] * self.charged_off_balance).min(self.claim);
-            if amount > 0.0 {
-                let cost = amount * cx.cost_share;
-                self.claim -= amount;
-                out.totals[Total::WorkoutRecoveries.idx()] += amount;
-                out.totals[Total::WorkoutCosts.idx()] += cost;
-                out.totals[Total::WorkoutRecoveriesPvNet.idx()] += (amount - cost) * self.discount;
-                if let Some(month) = month {
-                    let layout = cx.layout;
-                    out.totals[Total::Recoveries.idx()] += amount;
-                    out.totals[Total::CollectionCosts.idx()] += cost;
-                    out.timeline[layout.flow(month as usize, Flow::Recoveries)] += amount;
-                    out.timeline[layout.flow(month as usize, Flow::CollectionCosts)] += cost;
+        if k < cx.payer_curve.len() && self.claim > 0.0 {
+            if cx.cost_per_account > 0.0 {
+                self.spend(cx.cost_per_account);
+                if let Some(m) = month {
+                    out.totals[Total::CollectionCosts.idx()] += cx.cost_per_account;
+                    let idx = cx.layout.timeline.flow(m as usize, Flow::CollectionCosts);
+                    out.timeline[idx] += cx.cost_per_account;
+                }
+            }
+            if self.payer {
+                let amount = (cx.payer_curve[k] * self.charged_off_balance).min(self.claim);
+                if amount > 0.0 {
+                    let cost = amount * cx.cost_share;
+                    self.claim -= amount;
+                    self.receive(amount, out);
+                    self.spend(cost);
+                    if let Some(m) = month {
+                        out.totals[Total::Recoveries.idx()] += amount;
+                        out.totals[Total::CollectionCosts.idx()] += cost;
+                        out.write_offs[cx.layout.write_off(m as usize, self.segment, true)] +=
+                            amount;
+                        flow(cx, out, month, Flow::Recoveries, amount);
+                        flow(cx, out, month, Flow::CollectionCosts, cost);
+                    }
                 }
             }
         }
+        if cx.study.is_some() && month.is_some() {
+            self.check_charged_off_points(month, out);
+        }
+        if self.claim <= 0.0 {
+            return;
+        }
         if let Some((m, price)) = cx.sale_after_charge_off
             && self.months_since_charge_off == m
-            && self.claim > 0.0
+        {
+            self.sell_claim(month, price, out);
+        } else if let Some((m, price)) = cx.spot_sale
+            && month == Some(m)
         {
             self.sell_claim(month, price, out);
         }
@@ -509,17 +792,170 @@ impl LoanRun<'_, '_> {
         let cx = self.cx;
         let face = self.claim;
         let proceeds = face * price;
-        out.totals[Total::WorkoutRecoveries.idx()] += proceeds;
-        out.totals[Total::WorkoutRecoveriesPvNet.idx()] += proceeds * self.discount;
-        if let Some(month) = month {
-            let layout = cx.layout;
+        self.receive(proceeds, out);
+        if let Some(m) = month {
             out.totals[Total::SoldFace.idx()] += face;
             out.totals[Total::SaleProceeds.idx()] += proceeds;
             out.totals[Total::Sales.idx()] += 1.0;
-            out.timeline[layout.flow(month as usize, Flow::Sales)] += 1.0;
-            out.timeline[layout.flow(month as usize, Flow::SaleProceeds)] += proceeds;
+            out.write_offs[cx.layout.write_off(m as usize, self.segment, true)] += proceeds;
         }
+        flow(cx, out, month, Flow::Sales, 1.0);
+        flow(cx, out, month, Flow::SaleProceeds, proceeds);
         self.claim = 0.0;
         self.state = cx.sold;
+    }
+
+    /// Sale points before charge-off reached by entering the current state.
+    fn check_on_book_points(&mut self, month: Option<u32>, out: &mut PathOutcome) {
+        let Some(study) = &self.cx.study else { return };
+        if !matches!(
+            self.cx.tables.kinds[self.state as usize],
+            StateKind::Delinquent { .. }
+        ) {
+            return;
+        }
+        for i in 0..study.points.len() {
+            if let PointKind::OnBook { first_state } = study.points[i].kind
+                && self.state >= first_state
+                && self.points_reached & (1 << i) == 0
+            {
+                self.reach_point(i, self.balance, 0, month, out);
+            }
+        }
+    }
+
+    /// Sale points at or after charge-off reached this month (and points before charge-off
+    /// that the loan skipped by being charged off directly).
+    fn check_charged_off_points(&mut self, month: Option<u32>, out: &mut PathOutcome) {
+        let Some(study) = &self.cx.study else { return };
+        for i in 0..study.points.len() {
+            if self.points_reached & (1 << i) != 0 || self.claim <= 0.0 {
+                continue;
+            }
+            let due = match study.points[i].kind {
+                PointKind::OnBook { .. } => true,
+                PointKind::AfterChargeOff { months } => months == self.months_since_charge_off,
+            };
+            if due {
+                self.reach_point(i, self.claim, self.months_since_charge_off, month, out);
+            }
+        }
+    }
+
+    /// The loan reaches sale point `i` with `face` owed at debt age `age` (months since
+    /// charge-off): record the face, value an agency placement and a sale now, and start
+    /// following the hold value.
+    fn reach_point(
+        &mut self,
+        i: usize,
+        face: f64,
+        age: u32,
+        month: Option<u32>,
+        out: &mut PathOutcome,
+    ) {
+        self.points_reached |= 1 << i;
+        if month.is_none() || face <= 0.0 {
+            return;
+        }
+        let cx = self.cx;
+        let study = cx.study.as_ref().expect("points exist only in a study");
+        let layout = cx.layout;
+        let at = |field| layout.disposition(i, self.segment, field);
+        out.disposition[at(DispositionField::Loans)] += 1.0;
+        out.disposition[at(DispositionField::Face)] += face;
+        self.holds[i] = HoldTracker {
+            active: true,
+            discount: 1.0,
+            value: 0.0,
+        };
+        // Three draws per point, always, so every strategy sees the same numbers.
+        let (seed, path, loan) = (cx.seed, self.path, self.loan);
+        let rng = self
+            .study_draws
+            .get_or_insert_with(|| stream(seed, Stream::Disposition, path, loan));
+        let mut uniform = || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let (u_first, u_second, u_buyer) = (uniform(), uniform(), uniform());
+        if let Some(agency) = &study.agency {
+            let payers = (
+                u_first < agency.first.payment_probability,
+                agency
+                    .second
+                    .as_ref()
+                    .is_some_and(|s| u_second < s.payment_probability),
+            );
+            out.disposition[at(DispositionField::Agency)] +=
+                agency_value(agency, face, age, payers, self.lender_discount);
+        }
+        if let Some(price) = study.fixed_price {
+            out.disposition[at(DispositionField::SaleFixed)] += price * face;
+        }
+        if let Some((buyer, v)) = &study.buyer
+            && u_buyer < buyer.payment_probability
+        {
+            let mut left = face;
+            let mut discount = 1.0;
+            for (k, share) in buyer.curve.iter().skip(age as usize).enumerate() {
+                discount *= v;
+                let collected = (share / buyer.payment_probability * face).min(left);
+                left -= collected;
+                let net = collected * (1.0 - buyer.cost_share);
+                out.buyer_cash[layout.buyer_cash(i, k)] += net;
+                out.disposition[at(DispositionField::BuyerPv)] += net * discount;
+                out.disposition[at(DispositionField::BuyerCollections)] += net;
+            }
+        }
+    }
+
+    /// Closes the workout and hold trackers: a loan still current when they stop counts its
+    /// balance as recovered; a delinquent or charged-off balance as lost.
+    fn finish(&mut self, out: &mut PathOutcome) {
+        let performing = self.state == CURRENT && self.balance > 0.0;
+        if performing && self.is_tracked() {
+            self.receive(self.balance, out);
+        }
+        let layout = self.cx.layout;
+        if let Some(w) = self.workout.take() {
+            for group in [
+                layout.segment_group(self.segment),
+                w.stage_group,
+                layout.vintage_group(self.vintage.min(layout.n_vintages - 1)),
+            ] {
+                let g = |f| layout.group(group, f);
+                out.recovery_groups[g(GroupField::Defaults)] += 1.0;
+                out.recovery_groups[g(GroupField::ExposureAtDefault)] += w.exposure;
+                out.recovery_groups[g(GroupField::RecoveriesGross)] += w.gross;
+                out.recovery_groups[g(GroupField::Costs)] += w.costs;
+                out.recovery_groups[g(GroupField::PvGross)] += w.pv_gross;
+                out.recovery_groups[g(GroupField::PvCosts)] += w.pv_costs;
+            }
+            out.totals[Total::WorkoutRecoveries.idx()] += w.gross;
+            out.totals[Total::WorkoutCosts.idx()] += w.costs;
+            out.totals[Total::WorkoutRecoveriesPvNet.idx()] += w.pv_gross - w.pv_costs;
+            out.totals[Total::WorkoutRecoveriesPvGross.idx()] += w.pv_gross;
+            let bin = if w.gross <= 0.0 || w.exposure <= 0.0 {
+                0
+            } else {
+                let rate = w.gross / w.exposure;
+                ((rate * 20.0).ceil() as usize).clamp(1, RECOVERY_RATE_BINS - 1)
+            };
+            out.recovery_rate_histogram[bin] += 1.0;
+        }
+        if self.points_reached != 0 {
+            for (i, h) in self.holds.iter_mut().enumerate() {
+                if h.active {
+                    out.disposition[layout.disposition(i, self.segment, DispositionField::Hold)] +=
+                        h.value;
+                }
+                *h = HoldTracker::default();
+            }
+        }
+    }
+}
+
+/// Adds `value` to flow `f` of `month` when the month is within the horizon.
+#[inline]
+fn flow(cx: &PathContext<'_>, out: &mut PathOutcome, month: Option<u32>, f: Flow, value: f64) {
+    if let Some(m) = month {
+        out.timeline[cx.layout.timeline.flow(m as usize, f)] += value;
     }
 }

@@ -4,8 +4,12 @@
 //! ([`loan::simulate_loan`]) and accumulates into its own [`PathOutcome`]. Outcomes come back
 //! in path order whatever the thread count, and every loan's draws come from its own stream
 //! keyed by `(seed, path, loan)` ([`rng`]), so results are identical for any number of threads.
-//! Memory is one outcome per path (totals plus a months x states timeline), never
-//! paths x loans x months.
+//! Memory is one outcome per path (totals, a months x states timeline and per-group arrays),
+//! never paths x loans x months.
+//!
+//! A disposition study values hold, agency and sale against in-house collection without a
+//! sale, so when the scenario also sells debt the study runs as a second pass with the sale
+//! switched off; the passes share random numbers loan by loan.
 
 pub mod loan;
 pub mod rng;
@@ -14,7 +18,7 @@ pub mod tables;
 use rayon::prelude::*;
 
 use crate::book::LoanBook;
-use crate::metrics::{PathOutcome, TimelineLayout};
+use crate::metrics::{OutcomeLayout, PathOutcome};
 use crate::model::{ActionError, Model};
 use crate::scenario::Simulation;
 use loan::{PathContext, PathScratch};
@@ -31,14 +35,33 @@ pub enum EngineError {
 /// What a run produced, before statistics.
 #[derive(Debug, Clone)]
 pub struct RunOutput {
-    pub layout: TimelineLayout,
+    pub layout: OutcomeLayout,
     /// One per path, in path order.
     pub paths: Vec<PathOutcome>,
+    /// The disposition study's pass, when it needed one of its own (the scenario sells debt);
+    /// `None` when the study rode along in `paths` or there is no study.
+    pub study_paths: Option<Vec<PathOutcome>>,
     pub threads: usize,
 }
 
+impl RunOutput {
+    /// The outcomes that carry the disposition study.
+    pub fn study_outcomes(&self) -> &[PathOutcome] {
+        self.study_paths.as_deref().unwrap_or(&self.paths)
+    }
+}
+
+/// Number of passes a run of `model` makes (for progress: paths x passes).
+pub fn passes(model: &Model) -> u64 {
+    if model.disposition.is_some() && model.debt_sale.is_some() {
+        2
+    } else {
+        1
+    }
+}
+
 /// Runs `simulation.paths` paths of `book` under `model`. `threads` overrides the scenario's
-/// setting; `progress` is called with the number of paths finished (from worker threads).
+/// setting; `progress` is called with the number of paths finished over all passes.
 pub fn run(
     simulation: &Simulation,
     model: &Model,
@@ -46,14 +69,6 @@ pub fn run(
     threads: Option<usize>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<RunOutput, EngineError> {
-    let tables = tables::Tables::new(model)?;
-    let cx = PathContext::new(
-        model,
-        book,
-        tables,
-        simulation.seed,
-        simulation.horizon_months,
-    );
     let threads = threads
         .or(simulation.threads)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -65,6 +80,49 @@ pub fn run(
             message: e.to_string(),
         })?;
     let done = std::sync::atomic::AtomicU64::new(0);
+    let separate_study = passes(model) == 2;
+    let main = pass(
+        simulation,
+        model,
+        book,
+        !separate_study,
+        &pool,
+        &done,
+        progress,
+    )?;
+    let study_paths = if separate_study {
+        let mut hold = model.clone();
+        hold.debt_sale = None;
+        Some(pass(simulation, &hold, book, true, &pool, &done, progress)?.1)
+    } else {
+        None
+    };
+    Ok(RunOutput {
+        layout: main.0,
+        paths: main.1,
+        study_paths,
+        threads,
+    })
+}
+
+fn pass(
+    simulation: &Simulation,
+    model: &Model,
+    book: &LoanBook,
+    study: bool,
+    pool: &rayon::ThreadPool,
+    done: &std::sync::atomic::AtomicU64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(OutcomeLayout, Vec<PathOutcome>), EngineError> {
+    let tables = tables::Tables::new(model)?;
+    let cx = PathContext::new(
+        model,
+        book,
+        tables,
+        simulation.seed,
+        simulation.horizon_months,
+        study,
+    );
     let paths = pool.install(|| {
         (0..simulation.paths)
             .into_par_iter()
@@ -79,11 +137,7 @@ pub fn run(
             )
             .collect()
     });
-    Ok(RunOutput {
-        layout: cx.layout,
-        paths,
-        threads,
-    })
+    Ok((cx.layout, paths))
 }
 
 /// One path: every loan, in book order.

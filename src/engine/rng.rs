@@ -20,6 +20,8 @@ pub enum Stream {
     LoanAmounts = 2,
     /// The synthetic book (`a` = segment).
     Book = 3,
+    /// Draws of the disposition study for a loan on a path (agency and buyer payers).
+    Disposition = 4,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective mix of 64 bits.

@@ -2,7 +2,12 @@
 //! Carlo errors ([`stats`]). No IO; reductions run in path order so results do not depend on
 //! the thread count.
 
+pub mod disposition;
 pub mod outcome;
+pub mod recovery;
 pub mod stats;
 
-pub use outcome::{Flow, PathOutcome, TimelineLayout, Total};
+pub use outcome::{
+    DispositionField, Flow, GroupField, OutcomeLayout, PathOutcome, RECOVERY_RATE_BINS,
+    TimelineLayout, Total, WORKOUT_CAP_MONTHS,
+};

@@ -50,10 +50,12 @@ pub enum Total {
     WorkoutCosts,
     /// Present value at the default date of workout recoveries net of costs.
     WorkoutRecoveriesPvNet,
+    /// Present value at the default date of workout recoveries, gross of costs.
+    WorkoutRecoveriesPvGross,
 }
 
 impl Total {
-    pub const ALL: [Total; 22] = [
+    pub const ALL: [Total; 23] = [
         Total::OriginalBalance,
         Total::Repaid,
         Total::InterestCollected,
@@ -76,6 +78,7 @@ impl Total {
         Total::WorkoutRecoveries,
         Total::WorkoutCosts,
         Total::WorkoutRecoveriesPvNet,
+        Total::WorkoutRecoveriesPvGross,
     ];
     pub const COUNT: usize = Total::ALL.len();
 
@@ -107,6 +110,7 @@ impl Total {
             Total::WorkoutRecoveries => "workout_recoveries",
             Total::WorkoutCosts => "workout_costs",
             Total::WorkoutRecoveriesPvNet => "workout_recoveries_pv_net",
+            Total::WorkoutRecoveriesPvGross => "workout_recoveries_pv_gross",
         }
     }
 
@@ -225,19 +229,138 @@ impl TimelineLayout {
     }
 }
 
+/// Per-default figures summed over a group of defaults (a segment, a stage at default, a
+/// vintage): fields of [`OutcomeLayout::group`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupField {
+    Defaults,
+    ExposureAtDefault,
+    /// Cash received after default, to the end of the workout.
+    RecoveriesGross,
+    /// Collection costs after default.
+    Costs,
+    /// Present value at the default date of the cash received.
+    PvGross,
+    /// Present value of the costs.
+    PvCosts,
+}
+
+impl GroupField {
+    pub const COUNT: usize = 6;
+}
+
+/// Per sale point and segment in the disposition study: fields of
+/// [`OutcomeLayout::disposition`]. Values are present values to the lender at the point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DispositionField {
+    /// Loans reaching the point.
+    Loans,
+    /// Face value at the point (balance, or what is left of a charged-off claim).
+    Face,
+    /// Hold: net cash collected in house from the point on.
+    Hold,
+    /// Agency placement: what the agency collects less its commission.
+    Agency,
+    /// Sale at the fixed price.
+    SaleFixed,
+    /// The buyer's net collections discounted at its hurdle rate.
+    BuyerPv,
+    /// The buyer's net collections, undiscounted.
+    BuyerCollections,
+}
+
+impl DispositionField {
+    pub const COUNT: usize = 7;
+}
+
+/// Loan-level recovery-rate histogram: bin 0 holds defaults that recovered nothing, bins
+/// 1..=20 the 5-point bands (0, 5%], ..., (95%, 100%], bin 21 more than 100%.
+pub const RECOVERY_RATE_BINS: usize = 22;
+
+/// Months after default followed for the recovery curve, and months a workout may run past
+/// the horizon (after which an open workout stops: a current loan's balance counts as
+/// recovered, anything else as lost).
+pub const WORKOUT_CAP_MONTHS: usize = 120;
+
+/// Shapes of a path's per-group arrays, beside the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutcomeLayout {
+    pub timeline: TimelineLayout,
+    pub n_segments: usize,
+    /// Stages plus one for "no stage".
+    pub n_stage_groups: usize,
+    pub n_vintages: usize,
+    pub n_points: usize,
+    /// Months of buyer cash flows after a purchase.
+    pub buyer_months: usize,
+}
+
+impl OutcomeLayout {
+    pub fn n_groups(&self) -> usize {
+        self.n_segments + self.n_stage_groups + self.n_vintages
+    }
+    #[inline]
+    pub fn group(&self, group: usize, field: GroupField) -> usize {
+        group * GroupField::COUNT + field as usize
+    }
+    pub fn segment_group(&self, segment: usize) -> usize {
+        segment
+    }
+    pub fn stage_group(&self, stage: Option<usize>) -> usize {
+        self.n_segments + stage.unwrap_or(self.n_stage_groups - 1)
+    }
+    pub fn vintage_group(&self, vintage: usize) -> usize {
+        self.n_segments + self.n_stage_groups + vintage
+    }
+    /// Write-offs of month `month` (1-based) in a segment: `[gross, recovered]`, where
+    /// recovered is cash from charged-off claims (recoveries and sale proceeds).
+    #[inline]
+    pub fn write_off(&self, month: usize, segment: usize, recovered: bool) -> usize {
+        ((month - 1) * self.n_segments + segment) * 2 + usize::from(recovered)
+    }
+    #[inline]
+    pub fn disposition(&self, point: usize, segment: usize, field: DispositionField) -> usize {
+        (point * self.n_segments + segment) * DispositionField::COUNT + field as usize
+    }
+    #[inline]
+    pub fn buyer_cash(&self, point: usize, month_after: usize) -> usize {
+        point * self.buyer_months + month_after
+    }
+}
+
 /// Everything one path produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathOutcome {
     pub totals: [f64; Total::COUNT],
     /// Indexed by [`TimelineLayout`].
     pub timeline: Vec<f64>,
+    /// Indexed by [`OutcomeLayout::write_off`].
+    pub write_offs: Vec<f64>,
+    /// Indexed by [`OutcomeLayout::group`].
+    pub recovery_groups: Vec<f64>,
+    /// Defaults by loan-level recovery rate ([`RECOVERY_RATE_BINS`]).
+    pub recovery_rate_histogram: Vec<f64>,
+    /// Cash received `k + 1` months after default, summed over the path's defaults.
+    pub recovery_curve: Vec<f64>,
+    /// Indexed by [`OutcomeLayout::disposition`].
+    pub disposition: Vec<f64>,
+    /// Indexed by [`OutcomeLayout::buyer_cash`]: the buyer's net collections by month after
+    /// purchase, all segments.
+    pub buyer_cash: Vec<f64>,
 }
 
 impl PathOutcome {
-    pub fn new(layout: TimelineLayout) -> PathOutcome {
+    pub fn new(layout: OutcomeLayout) -> PathOutcome {
+        let t = layout.timeline;
         PathOutcome {
             totals: [0.0; Total::COUNT],
-            timeline: vec![0.0; layout.len()],
+            timeline: vec![0.0; t.len()],
+            write_offs: vec![0.0; t.horizon_months * layout.n_segments * 2],
+            recovery_groups: vec![0.0; layout.n_groups() * GroupField::COUNT],
+            recovery_rate_histogram: vec![0.0; RECOVERY_RATE_BINS],
+            recovery_curve: vec![0.0; WORKOUT_CAP_MONTHS],
+            disposition: vec![0.0; layout.n_points * layout.n_segments * DispositionField::COUNT],
+            buyer_cash: vec![0.0; layout.n_points * layout.buyer_months],
         }
     }
 

@@ -11,7 +11,15 @@
 
 use serde::Serialize;
 
+use super::disposition::DispositionSummary;
 use super::outcome::{Flow, PathOutcome, TimelineLayout, Total};
+use super::recovery::{
+    CurveRow, GroupLabels, GroupRow, HistogramRow, WriteOffRow, recovery_by_group, recovery_curve,
+    recovery_rate_distribution, write_offs,
+};
+use crate::book::LoanBook;
+use crate::engine::RunOutput;
+use crate::model::Model;
 use crate::model::StateSpace;
 
 /// The percentiles reported for every figure.
@@ -119,6 +127,25 @@ pub struct TailMeasure {
     pub expected_shortfall: f64,
     /// Paths beyond the VaR: fewer than [`MIN_TAIL_PATHS`] makes the figure unreliable.
     pub tail_paths: usize,
+    /// 95% confidence interval of the VaR from order statistics.
+    pub var_ci_low: f64,
+    pub var_ci_high: f64,
+}
+
+/// Distribution-free confidence interval for the `q` quantile at 95%: the order statistics
+/// whose ranks bracket `n q` by 1.96 binomial standard deviations (Conover, *Practical
+/// Nonparametric Statistics*, 3rd ed., section 3.2, normal approximation), clamped to the
+/// sample.
+pub fn quantile_ci(sorted: &[f64], q: f64) -> (f64, f64) {
+    let n = sorted.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let nf = n as f64;
+    let half = 1.96 * (nf * q * (1.0 - q)).sqrt();
+    let low = ((nf * q - half).floor() as isize).clamp(1, n as isize) as usize;
+    let high = ((nf * q + half).ceil() as isize + 1).clamp(1, n as isize) as usize;
+    (sorted[low - 1], sorted[high - 1])
 }
 
 pub fn tail_measures(losses: &[f64]) -> Vec<TailMeasure> {
@@ -126,12 +153,17 @@ pub fn tail_measures(losses: &[f64]) -> Vec<TailMeasure> {
     sorted.sort_by(f64::total_cmp);
     TAIL_LEVELS
         .iter()
-        .map(|&(level, _)| TailMeasure {
-            level,
-            var: quantile(&sorted, level),
-            expected_shortfall: expected_shortfall(&sorted, level),
-            tail_paths: sorted.len()
-                - ((sorted.len() as f64 * level).floor() as usize).min(sorted.len()),
+        .map(|&(level, _)| {
+            let (var_ci_low, var_ci_high) = quantile_ci(&sorted, level);
+            TailMeasure {
+                level,
+                var: quantile(&sorted, level),
+                expected_shortfall: expected_shortfall(&sorted, level),
+                tail_paths: sorted.len()
+                    - ((sorted.len() as f64 * level).floor() as usize).min(sorted.len()),
+                var_ci_low,
+                var_ci_high,
+            }
         })
         .collect()
 }
@@ -301,9 +333,20 @@ pub const METRICS: &[Metric] = &[
         },
     },
     Metric {
+        name: "recovery_rate_discounted_gross",
+        unit: "fraction",
+        description: "as recovery_rate, discounted to the default date",
+        value: |o| {
+            ratio(
+                o.get(Total::WorkoutRecoveriesPvGross),
+                o.get(Total::ExposureAtDefault),
+            )
+        },
+    },
+    Metric {
         name: "recovery_rate_discounted",
         unit: "fraction",
-        description: "as recovery_rate_net, discounted to the default date",
+        description: "recoveries net of collection costs, discounted to the default date, over exposure at default (the basis of loss given default)",
         value: |o| {
             ratio(
                 o.get(Total::WorkoutRecoveriesPvNet),
@@ -381,13 +424,37 @@ pub struct TimelineRow {
 pub struct RunSummary {
     pub headlines: Vec<Headline>,
     pub net_credit_loss_tail: Vec<TailMeasure>,
+    /// VaR and expected shortfall of gross and net write-offs.
+    pub write_off_tails: Vec<(&'static str, Vec<TailMeasure>)>,
     pub timeline: Vec<TimelineRow>,
+    pub default_definition: String,
+    pub recovery_groups: Vec<GroupRow>,
+    pub recovery_distribution: Vec<HistogramRow>,
+    pub recovery_curve: Vec<CurveRow>,
+    pub write_offs: Vec<WriteOffRow>,
+    pub disposition: Option<DispositionSummary>,
     /// Largest |money in - money accounted for| over paths; rounding only.
     pub conservation_max_residual: f64,
     pub warnings: Vec<String>,
 }
 
-pub fn summarise(paths: &[PathOutcome], layout: TimelineLayout, space: &StateSpace) -> RunSummary {
+fn warn_tail(warnings: &mut Vec<String>, what: &str, tail: &[TailMeasure]) {
+    for t in tail {
+        if (t.tail_paths as f64) < MIN_TAIL_PATHS {
+            let needed = (MIN_TAIL_PATHS / (1.0 - t.level)).ceil() as u64;
+            warnings.push(format!(
+                "{}% VaR and expected shortfall of {what} rest on {} tail path{}; raise `paths` to at least {needed} for a stable figure",
+                t.level * 100.0,
+                t.tail_paths,
+                if t.tail_paths == 1 { "" } else { "s" }
+            ));
+        }
+    }
+}
+
+pub fn summarise(output: &RunOutput, model: &Model, book: &LoanBook) -> RunSummary {
+    let paths = &output.paths;
+    let layout = output.layout;
     let n_paths = paths.len();
     let mut warnings = Vec::new();
     let headlines: Vec<Headline> = METRICS
@@ -403,30 +470,66 @@ pub fn summarise(paths: &[PathOutcome], layout: TimelineLayout, space: &StateSpa
             Headline { name: m.name, unit: m.unit, description: m.description, estimate: Estimate::new(&values) }
         })
         .collect();
-    let losses: Vec<f64> = paths
-        .iter()
-        .filter_map(|p| (metric("net_credit_loss").value)(p))
-        .collect();
-    let tail = tail_measures(&losses);
-    for t in &tail {
-        if (t.tail_paths as f64) < MIN_TAIL_PATHS {
-            let needed = (MIN_TAIL_PATHS / (1.0 - t.level)).ceil() as u64;
-            warnings.push(format!(
-                "{}% VaR and expected shortfall of net credit loss rest on {} tail path{}; raise `paths` to at least {needed} for a stable figure",
-                t.level * 100.0,
-                t.tail_paths,
-                if t.tail_paths == 1 { "" } else { "s" }
-            ));
-        }
-    }
+    let per_path = |name: &str| -> Vec<f64> {
+        paths
+            .iter()
+            .filter_map(|p| (metric(name).value)(p))
+            .collect()
+    };
+    let tail = tail_measures(&per_path("net_credit_loss"));
+    warn_tail(&mut warnings, "net credit loss", &tail);
+    let write_off_tails = vec![
+        (
+            "gross_write_offs",
+            tail_measures(&per_path("gross_write_offs")),
+        ),
+        ("net_write_offs", tail_measures(&per_path("net_write_offs"))),
+    ];
     let conservation_max_residual = paths
         .iter()
         .map(|p| p.conservation_residual().abs())
         .fold(0.0, f64::max);
+    let segments: Vec<String> = model.segments.iter().map(|s| s.name.clone()).collect();
+    let stages: Vec<String> = model.space.stages.iter().map(|s| s.name.clone()).collect();
+    let mut segment_balances = vec![0.0; segments.len()];
+    for (s, b) in book.segment.iter().zip(&book.balance) {
+        segment_balances[*s as usize] += b;
+    }
+    let labels = GroupLabels {
+        segments: &segments,
+        stages: &stages,
+        vintages: &book.vintages,
+    };
+    let disposition = model.disposition.as_ref().map(|study| {
+        super::disposition::summarise(output.study_outcomes(), layout, study, &segments)
+    });
+    if let Some(d) = &disposition {
+        for r in d
+            .decisions
+            .iter()
+            .filter(|r| r.within_noise && r.segment == "all")
+        {
+            warnings.push(format!(
+                "at {} the lead of `{}` over `{}` ({:.2} ± {:.2} cents per unit of face) is within Monte Carlo noise; raise `paths` to separate them",
+                r.point,
+                r.best,
+                r.runner_up,
+                100.0 * r.lead_per_face.mean,
+                100.0 * r.lead_per_face.se
+            ));
+        }
+    }
     RunSummary {
         headlines,
         net_credit_loss_tail: tail,
-        timeline: timeline(paths, layout, space),
+        write_off_tails,
+        timeline: timeline(paths, layout.timeline, &model.space),
+        default_definition: model.default_definition.describe(),
+        recovery_groups: recovery_by_group(paths, layout, &labels),
+        recovery_distribution: recovery_rate_distribution(paths),
+        recovery_curve: recovery_curve(paths),
+        write_offs: write_offs(paths, layout, &segments, &segment_balances),
+        disposition,
         conservation_max_residual,
         warnings,
     }
@@ -535,6 +638,18 @@ mod tests {
         assert!((e.sd - 1.290_994_448_735_805_6).abs() < 1e-12);
         assert!((e.se - e.sd / 2.0).abs() < 1e-12);
         assert!(Estimate::new(&[]).mean.is_nan());
+    }
+
+    #[test]
+    fn quantile_interval_brackets_the_quantile() {
+        let sorted: Vec<f64> = (1..=1000).map(f64::from).collect();
+        let (lo, hi) = quantile_ci(&sorted, 0.99);
+        // n q = 990, 1.96 sd = 6.17: ranks floor(983.8) = 983 and ceil(996.2) + 1 = 998.
+        assert_eq!((lo, hi), (983.0, 998.0));
+        assert!(lo <= quantile(&sorted, 0.99) && quantile(&sorted, 0.99) <= hi);
+        let (lo, hi) = quantile_ci(&sorted[..10], 0.999);
+        assert_eq!(hi, 10.0);
+        assert!(lo <= hi);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Main types: [`Model`] (the whole behaviour of a book), [`StateSpace`], [`TransitionMatrix`],
 //! [`SegmentModel`], [`CollectionAction`], [`DebtSale`].
 
+pub mod disposition;
 pub mod matrix;
 pub mod states;
 
@@ -120,6 +121,8 @@ pub struct RecoveryPolicy {
     pub payment_probability: f64,
     /// Cost of in-house collection as a share of what is recovered.
     pub cost_share: f64,
+    /// Cost per open charged-off account per month of in-house collection.
+    pub cost_per_account: f64,
 }
 
 impl RecoveryPolicy {
@@ -128,6 +131,7 @@ impl RecoveryPolicy {
             curve: Vec::new(),
             payment_probability: 1.0,
             cost_share: 0.0,
+            cost_per_account: 0.0,
         }
     }
 }
@@ -137,6 +141,9 @@ impl RecoveryPolicy {
 pub enum DebtSale {
     /// A loan entering `state` is sold that month; face value is its balance.
     OnEntering { state: StateId, price: f64 },
+    /// One-off spot sale: at the end of horizon month `month` every open charged-off claim is
+    /// sold; face value is what is left of each claim.
+    Spot { month: u32, price: f64 },
     /// A charged-off claim is sold at the end of the `months`-th month after charge-off, after
     /// that many months of in-house collection (0: at charge-off); face value is what is left
     /// of the claim.
@@ -146,7 +153,9 @@ pub enum DebtSale {
 impl DebtSale {
     pub fn price(&self) -> f64 {
         match *self {
-            DebtSale::OnEntering { price, .. } | DebtSale::AfterChargeOff { price, .. } => price,
+            DebtSale::OnEntering { price, .. }
+            | DebtSale::AfterChargeOff { price, .. }
+            | DebtSale::Spot { price, .. } => price,
         }
     }
 }
@@ -165,6 +174,29 @@ pub struct Model {
     /// Effective annual rate used to discount recoveries to the default date; `None`: each
     /// loan's own APR (its effective interest rate, as IFRS 9 discounts).
     pub discount_rate: Option<f64>,
+    /// What counts as default, starting the recovery clock.
+    pub default_definition: DefaultDefinition,
+    /// The disposition study, when the scenario asks for one.
+    pub disposition: Option<disposition::DispositionStudy>,
+}
+
+/// The event that starts the loss clock for recovery rates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultDefinition {
+    /// Charge-off (or a sale while delinquent).
+    ChargeOff,
+    /// Rolling past `dpd` days past due: entering any of `states` (buckets starting after it),
+    /// or charge-off or sale before that.
+    DaysPastDue { dpd: u32, states: Vec<StateId> },
+}
+
+impl DefaultDefinition {
+    pub fn describe(&self) -> String {
+        match self {
+            DefaultDefinition::ChargeOff => "charge-off".to_string(),
+            DefaultDefinition::DaysPastDue { dpd, .. } => format!("more than {dpd} days past due"),
+        }
+    }
 }
 
 /// Why collection actions cannot be applied to a row.
@@ -335,6 +367,8 @@ pub(crate) mod tests {
             recovery: RecoveryPolicy::none(),
             debt_sale: None,
             discount_rate: None,
+            default_definition: DefaultDefinition::ChargeOff,
+            disposition: None,
         }
     }
 

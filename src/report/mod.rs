@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::book::LoanBook;
 use crate::engine::RunOutput;
+use crate::metrics::disposition::DispositionSummary;
 use crate::metrics::stats::{Headline, RunSummary, TailMeasure, metric};
 use crate::scenario::Scenario;
 
@@ -117,8 +118,12 @@ impl BookSummary {
 struct SummaryFile<'a> {
     manifest: &'a Manifest,
     book: &'a BookSummary,
+    default_definition: &'a str,
     figures: Figures<'a>,
     net_credit_loss_tail: &'a [TailMeasure],
+    write_off_tails: serde_json::Map<String, serde_json::Value>,
+    recovery: RecoverySection<'a>,
+    disposition: Option<DispositionSection<'a>>,
     conservation_max_residual: f64,
     warnings: &'a [String],
 }
@@ -201,7 +206,8 @@ fn write_into(
         currency: String::new(),
     };
     let space = &scenario.model.space;
-    let months: Vec<u32> = (0..=output.layout.horizon_months as u32).collect();
+    let t = output.layout.timeline;
+    let months: Vec<u32> = (0..=t.horizon_months as u32).collect();
     let series: Vec<(String, Option<String>, Vec<f64>)> = (0..space.len() as u8)
         // Trigger buckets are never occupied (entering one is a charge-off or a sale).
         .filter(|&s| {
@@ -215,7 +221,7 @@ fn write_into(
                     output
                         .paths
                         .iter()
-                        .map(|p| p.timeline[output.layout.balance(m as usize, s as usize)])
+                        .map(|p| p.timeline[t.balance(m as usize, s as usize)])
                         .sum::<f64>()
                         / output.paths.len() as f64
                 })
@@ -244,7 +250,183 @@ fn write_into(
         .find(|t| t.level == 0.99)
         .map_or(f64::NAN, |t| t.var);
     charts::loss_distribution(&dir.join("loss_distribution"), &meta, &losses, mean, var_99)?;
+    write_recovery_outputs(dir, &meta, summary)?;
+    if let Some(d) = &summary.disposition {
+        write_disposition_outputs(dir, &meta, d, scenario)?;
+    }
     Ok(())
+}
+
+fn table(
+    dir: &Path,
+    stem: &str,
+    frame: polars::prelude::PolarsResult<polars::prelude::DataFrame>,
+) -> Result<(), ReportError> {
+    let mut frame = frame.map_err(|e| ReportError::table(&dir.join(format!("{stem}.csv")), e))?;
+    tables::write_both(&mut frame, dir, stem)
+}
+
+/// Recovery and write-off tables and charts.
+fn write_recovery_outputs(
+    dir: &Path,
+    meta: &charts::ChartMeta,
+    summary: &RunSummary,
+) -> Result<(), ReportError> {
+    table(
+        dir,
+        "recovery_by_group",
+        tables::recovery_groups_frame(&summary.recovery_groups),
+    )?;
+    table(
+        dir,
+        "recovery_rate_distribution",
+        tables::recovery_distribution_frame(&summary.recovery_distribution),
+    )?;
+    table(
+        dir,
+        "recovery_curve",
+        tables::recovery_curve_frame(&summary.recovery_curve),
+    )?;
+    table(
+        dir,
+        "write_offs",
+        tables::write_offs_frame(&summary.write_offs),
+    )?;
+    let curve = &summary.recovery_curve;
+    let months: Vec<u32> = curve.iter().map(|r| r.months_since_default).collect();
+    let pick = |f: fn(&crate::metrics::stats::Estimate) -> f64| {
+        curve
+            .iter()
+            .map(|r| f(&r.cumulative_recovery_rate))
+            .collect::<Vec<f64>>()
+    };
+    charts::recovery_curve(
+        &dir.join("recovery_curve"),
+        meta,
+        &months,
+        &pick(|e| e.mean),
+        &pick(|e| e.p5),
+        &pick(|e| e.p95),
+    )?;
+    let all: Vec<_> = summary
+        .write_offs
+        .iter()
+        .filter(|r| r.segment == "all")
+        .collect();
+    let months: Vec<u32> = all.iter().map(|r| r.month).collect();
+    let col = |f: &dyn Fn(&crate::metrics::recovery::WriteOffRow) -> f64| {
+        all.iter().map(|r| f(r)).collect::<Vec<f64>>()
+    };
+    charts::write_offs_by_month(
+        &dir.join("write_offs_by_month"),
+        meta,
+        &months,
+        &col(&|r| r.gross.mean),
+        &col(&|r| r.net.mean),
+        &col(&|r| r.net.p5),
+        &col(&|r| r.net.p95),
+    )?;
+    Ok(())
+}
+
+/// Disposition study tables and charts.
+fn write_disposition_outputs(
+    dir: &Path,
+    meta: &charts::ChartMeta,
+    d: &DispositionSummary,
+    scenario: &Scenario,
+) -> Result<(), ReportError> {
+    table(dir, "disposition", tables::disposition_frame(&d.rows))?;
+    table(
+        dir,
+        "disposition_decision",
+        tables::decision_frame(&d.decisions),
+    )?;
+    let study = scenario
+        .model
+        .disposition
+        .as_ref()
+        .expect("a disposition summary comes from a study");
+    let points: Vec<String> = study.points.iter().map(|p| p.label()).collect();
+    let series: Vec<(String, Vec<f64>, Vec<f64>)> = crate::metrics::disposition::STRATEGIES
+        .iter()
+        .filter_map(|&strategy| {
+            let rows: Vec<_> = d
+                .rows
+                .iter()
+                .filter(|r| r.segment == "all" && r.strategy == strategy)
+                .collect();
+            if rows.is_empty() {
+                return None;
+            }
+            let at = |label: &String, f: fn(&crate::metrics::stats::Estimate) -> f64| {
+                rows.iter()
+                    .find(|r| &r.point == label)
+                    .map_or(f64::NAN, |r| f(&r.value_per_face))
+            };
+            let name = match strategy {
+                "sale" => match study.sale_price {
+                    Some(crate::model::disposition::SalePrice::Fixed(p)) => {
+                        format!("sale at {:.1} cents", 100.0 * p)
+                    }
+                    _ => "sale".to_string(),
+                },
+                "sale_at_buyer_price" => "sale at buyer's price".to_string(),
+                other => other.to_string(),
+            };
+            Some((
+                name,
+                points.iter().map(|p| at(p, |e| e.mean)).collect(),
+                points.iter().map(|p| at(p, |e| e.se)).collect(),
+            ))
+        })
+        .collect();
+    charts::disposition_values(&dir.join("disposition_values"), meta, &points, &series)?;
+    if let Some(buyer) = &study.buyer {
+        table(dir, "buyer_pricing", tables::buyer_frame(&d.buyer))?;
+        table(
+            dir,
+            "buyer_price_curve",
+            tables::price_curve_frame(&d.price_curve),
+        )?;
+        let hurdles = crate::metrics::disposition::hurdle_grid();
+        let curves: Vec<charts::PriceCurve> = points
+            .iter()
+            .filter_map(|label| {
+                let rows: Vec<_> = d.price_curve.iter().filter(|r| &r.point == label).collect();
+                (!rows.is_empty()).then(|| {
+                    (
+                        label.clone(),
+                        rows.iter().map(|r| r.price.mean).collect(),
+                        rows.iter().map(|r| r.price.p5).collect(),
+                        rows.iter().map(|r| r.price.p95).collect(),
+                    )
+                })
+            })
+            .collect();
+        charts::buyer_price_vs_hurdle(
+            &dir.join("buyer_price_vs_hurdle"),
+            meta,
+            &hurdles,
+            &curves,
+            buyer.hurdle_rate,
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct RecoverySection<'a> {
+    /// Recovery rates for all defaults, by segment, stage at default and vintage.
+    by_group: &'a [crate::metrics::recovery::GroupRow],
+    share_of_defaults_recovering_nothing: Option<crate::metrics::stats::Estimate>,
+}
+
+#[derive(Serialize)]
+struct DispositionSection<'a> {
+    /// Best disposition at each sale point for the whole book (segments in the tables).
+    decisions: Vec<&'a crate::metrics::disposition::DecisionRow>,
+    buyer: &'a [crate::metrics::disposition::BuyerRow],
 }
 
 /// Headline figures as a JSON object keyed by name, in report order (a plain map would sort
@@ -265,9 +447,34 @@ impl Serialize for Figures<'_> {
 /// `summary.json`: the manifest, every headline figure, tail measures and warnings.
 pub fn summary_json(summary: &RunSummary, manifest: &Manifest, book: &BookSummary) -> String {
     let figures = Figures(&summary.headlines);
+    let write_off_tails = summary
+        .write_off_tails
+        .iter()
+        .map(|(name, tail)| {
+            (
+                name.to_string(),
+                serde_json::to_value(tail).expect("plain data serialises"),
+            )
+        })
+        .collect();
+    let recovery = RecoverySection {
+        by_group: &summary.recovery_groups,
+        share_of_defaults_recovering_nothing: summary
+            .recovery_distribution
+            .first()
+            .map(|r| r.share),
+    };
+    let disposition = summary.disposition.as_ref().map(|d| DispositionSection {
+        decisions: d.decisions.iter().filter(|r| r.segment == "all").collect(),
+        buyer: &d.buyer,
+    });
     let file = SummaryFile {
         manifest,
         book,
+        default_definition: &summary.default_definition,
+        write_off_tails,
+        recovery,
+        disposition,
         figures,
         net_credit_loss_tail: &summary.net_credit_loss_tail,
         conservation_max_residual: summary.conservation_max_residual,

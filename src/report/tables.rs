@@ -9,7 +9,9 @@ use polars::prelude::*;
 
 use super::ReportError;
 use crate::metrics::PathOutcome;
-use crate::metrics::stats::{METRICS, TimelineRow};
+use crate::metrics::disposition::{BuyerRow, DecisionRow, DispositionRow, PriceCurveRow};
+use crate::metrics::recovery::{CurveRow, GroupRow, HistogramRow, WriteOffRow};
+use crate::metrics::stats::{Estimate, METRICS, TimelineRow};
 
 /// One row per path: its number and every per-path figure (null where undefined, e.g. a
 /// recovery rate on a path with no defaults).
@@ -69,4 +71,238 @@ pub fn write_both(frame: &mut DataFrame, dir: &Path, stem: &str) -> Result<(), R
         .finish(frame)
         .map_err(|e| ReportError::table(&parquet_path, e))?;
     Ok(())
+}
+
+fn f64s(name: &str, values: impl Iterator<Item = f64>) -> Column {
+    Column::new(name.into(), values.collect::<Vec<f64>>())
+}
+
+fn strs(name: &str, values: impl Iterator<Item = String>) -> Column {
+    Column::new(name.into(), values.collect::<Vec<String>>())
+}
+
+/// Estimate columns: `{name}` (mean) and `{name}_se`, plus `{name}_p5`/`_p95` when `band`.
+fn estimate_columns(name: &str, values: &[Estimate], band: bool) -> Vec<Column> {
+    let mut cols = vec![
+        f64s(name, values.iter().map(|e| e.mean)),
+        f64s(&format!("{name}_se"), values.iter().map(|e| e.se)),
+    ];
+    if band {
+        cols.push(f64s(&format!("{name}_p5"), values.iter().map(|e| e.p5)));
+        cols.push(f64s(&format!("{name}_p95"), values.iter().map(|e| e.p95)));
+    }
+    cols
+}
+
+fn frame(height: usize, groups: Vec<Vec<Column>>) -> PolarsResult<DataFrame> {
+    DataFrame::new(height, groups.into_iter().flatten().collect())
+}
+
+/// Recovery rates by dimension (all, segment, stage at default, vintage) and group.
+pub fn recovery_groups_frame(rows: &[GroupRow]) -> PolarsResult<DataFrame> {
+    let est = |f: fn(&GroupRow) -> Estimate| rows.iter().map(f).collect::<Vec<_>>();
+    frame(
+        rows.len(),
+        vec![
+            vec![
+                strs("dimension", rows.iter().map(|r| r.dimension.to_string())),
+                strs("group", rows.iter().map(|r| r.group.clone())),
+            ],
+            estimate_columns("defaults", &est(|r| r.defaults), false),
+            estimate_columns(
+                "exposure_at_default",
+                &est(|r| r.exposure_at_default),
+                false,
+            ),
+            estimate_columns("recovery_rate", &est(|r| r.recovery_rate), false),
+            estimate_columns("recovery_rate_net", &est(|r| r.recovery_rate_net), false),
+            estimate_columns(
+                "recovery_rate_discounted_gross",
+                &est(|r| r.recovery_rate_discounted_gross),
+                false,
+            ),
+            estimate_columns(
+                "recovery_rate_discounted",
+                &est(|r| r.recovery_rate_discounted),
+                true,
+            ),
+            estimate_columns("loss_given_default", &est(|r| r.loss_given_default), false),
+            vec![f64s("paths", rows.iter().map(|r| r.recovery_rate.n as f64))],
+        ],
+    )
+}
+
+pub fn recovery_distribution_frame(rows: &[HistogramRow]) -> PolarsResult<DataFrame> {
+    frame(
+        rows.len(),
+        vec![
+            vec![
+                strs("recovery_rate_band", rows.iter().map(|r| r.bin.clone())),
+                f64s("lower", rows.iter().map(|r| r.lower)),
+                f64s("upper", rows.iter().map(|r| r.upper)),
+            ],
+            estimate_columns(
+                "share_of_defaults",
+                &rows.iter().map(|r| r.share).collect::<Vec<_>>(),
+                false,
+            ),
+        ],
+    )
+}
+
+pub fn recovery_curve_frame(rows: &[CurveRow]) -> PolarsResult<DataFrame> {
+    frame(
+        rows.len(),
+        vec![
+            vec![f64s(
+                "months_since_default",
+                rows.iter().map(|r| f64::from(r.months_since_default)),
+            )],
+            estimate_columns(
+                "cumulative_recovery_rate",
+                &rows
+                    .iter()
+                    .map(|r| r.cumulative_recovery_rate)
+                    .collect::<Vec<_>>(),
+                true,
+            ),
+        ],
+    )
+}
+
+pub fn write_offs_frame(rows: &[WriteOffRow]) -> PolarsResult<DataFrame> {
+    let est = |f: fn(&WriteOffRow) -> Estimate| rows.iter().map(f).collect::<Vec<_>>();
+    frame(
+        rows.len(),
+        vec![
+            vec![
+                f64s("month", rows.iter().map(|r| f64::from(r.month))),
+                strs("segment", rows.iter().map(|r| r.segment.clone())),
+            ],
+            estimate_columns("gross_write_offs", &est(|r| r.gross), true),
+            estimate_columns("net_write_offs", &est(|r| r.net), true),
+            estimate_columns(
+                "cumulative_gross_write_offs",
+                &est(|r| r.cumulative_gross),
+                true,
+            ),
+            estimate_columns(
+                "cumulative_net_write_offs",
+                &est(|r| r.cumulative_net),
+                true,
+            ),
+            vec![
+                f64s(
+                    "cumulative_gross_share_of_book",
+                    rows.iter().map(|r| r.cumulative_gross_share),
+                ),
+                f64s(
+                    "cumulative_net_share_of_book",
+                    rows.iter().map(|r| r.cumulative_net_share),
+                ),
+            ],
+        ],
+    )
+}
+
+pub fn disposition_frame(rows: &[DispositionRow]) -> PolarsResult<DataFrame> {
+    let est = |f: fn(&DispositionRow) -> Estimate| rows.iter().map(f).collect::<Vec<_>>();
+    frame(
+        rows.len(),
+        vec![
+            vec![
+                strs("sale_point", rows.iter().map(|r| r.point.clone())),
+                f64s("dpd", rows.iter().map(|r| f64::from(r.dpd))),
+                strs("segment", rows.iter().map(|r| r.segment.clone())),
+                strs("disposition", rows.iter().map(|r| r.strategy.to_string())),
+                f64s("loans", rows.iter().map(|r| r.loans)),
+                f64s("face", rows.iter().map(|r| r.face)),
+            ],
+            estimate_columns("value_per_face", &est(|r| r.value_per_face), true),
+            estimate_columns("value", &est(|r| r.value), false),
+            estimate_columns(
+                "minus_hold_per_face",
+                &est(|r| r.minus_hold_per_face),
+                false,
+            ),
+        ],
+    )
+}
+
+pub fn decision_frame(rows: &[DecisionRow]) -> PolarsResult<DataFrame> {
+    let est = |f: fn(&DecisionRow) -> Estimate| rows.iter().map(f).collect::<Vec<_>>();
+    frame(
+        rows.len(),
+        vec![
+            vec![
+                strs("sale_point", rows.iter().map(|r| r.point.clone())),
+                f64s("dpd", rows.iter().map(|r| f64::from(r.dpd))),
+                strs("segment", rows.iter().map(|r| r.segment.clone())),
+                strs("best", rows.iter().map(|r| r.best.to_string())),
+                f64s(
+                    "best_value_per_face",
+                    rows.iter().map(|r| r.best_value_per_face),
+                ),
+                strs("runner_up", rows.iter().map(|r| r.runner_up.to_string())),
+            ],
+            estimate_columns("lead_per_face", &est(|r| r.lead_per_face), false),
+            estimate_columns("lead", &est(|r| r.lead), false),
+            vec![Column::new(
+                "within_noise".into(),
+                rows.iter().map(|r| r.within_noise).collect::<Vec<bool>>(),
+            )],
+        ],
+    )
+}
+
+pub fn buyer_frame(rows: &[BuyerRow]) -> PolarsResult<DataFrame> {
+    frame(
+        rows.len(),
+        vec![
+            vec![
+                strs("sale_point", rows.iter().map(|r| r.point.clone())),
+                f64s("dpd", rows.iter().map(|r| f64::from(r.dpd))),
+                f64s("face", rows.iter().map(|r| r.face)),
+            ],
+            estimate_columns(
+                "fair_price",
+                &rows.iter().map(|r| r.fair_price).collect::<Vec<_>>(),
+                true,
+            ),
+            vec![
+                f64s("bid_confidence", rows.iter().map(|r| r.bid_confidence)),
+                f64s("bid", rows.iter().map(|r| r.bid)),
+                f64s("bid_ci_low", rows.iter().map(|r| r.bid_ci.0)),
+                f64s("bid_ci_high", rows.iter().map(|r| r.bid_ci.1)),
+                f64s("quoted_price", rows.iter().map(|r| r.quoted_price)),
+            ],
+            estimate_columns(
+                "money_multiple",
+                &rows.iter().map(|r| r.money_multiple).collect::<Vec<_>>(),
+                false,
+            ),
+            vec![
+                f64s("irr", rows.iter().map(|r| r.irr)),
+                f64s("irr_p5", rows.iter().map(|r| r.irr_p5)),
+                f64s("irr_p95", rows.iter().map(|r| r.irr_p95)),
+            ],
+        ],
+    )
+}
+
+pub fn price_curve_frame(rows: &[PriceCurveRow]) -> PolarsResult<DataFrame> {
+    frame(
+        rows.len(),
+        vec![
+            vec![
+                strs("sale_point", rows.iter().map(|r| r.point.clone())),
+                f64s("hurdle_rate", rows.iter().map(|r| r.hurdle_rate)),
+            ],
+            estimate_columns(
+                "fair_price",
+                &rows.iter().map(|r| r.price).collect::<Vec<_>>(),
+                true,
+            ),
+        ],
+    )
 }

@@ -26,6 +26,54 @@ pub struct RawScenario {
     pub actions: Vec<Spanned<RawAction>>,
     pub recovery: Option<Spanned<RawRecovery>>,
     pub debt_sale: Option<Spanned<RawDebtSale>>,
+    #[serde(rename = "default")]
+    pub default_definition: Option<Spanned<RawDefault>>,
+    pub disposition: Option<Spanned<RawDisposition>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDefault {
+    pub definition: Spanned<String>,
+    pub dpd: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDisposition {
+    pub sale_points_dpd: Spanned<Vec<Spanned<i64>>>,
+    pub discount_rate: Option<Spanned<f64>>,
+    pub bid_confidence: Option<Spanned<f64>>,
+    pub agency: Option<Spanned<RawPlacement>>,
+    pub sale: Option<Spanned<RawSale>>,
+    pub buyer: Option<Spanned<RawBuyer>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlacement {
+    pub commission: Spanned<f64>,
+    pub curve: Spanned<Vec<Spanned<f64>>>,
+    pub payment_probability: Option<Spanned<f64>>,
+    pub recall_after_months: Spanned<i64>,
+    pub second_placement: Option<Spanned<Box<RawPlacement>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSale {
+    /// A number (price per unit of face) or `"buyer"`.
+    pub price: Spanned<toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBuyer {
+    pub curve: Spanned<Vec<Spanned<f64>>>,
+    pub payment_probability: Option<Spanned<f64>>,
+    pub cost_share: Option<Spanned<f64>>,
+    pub hurdle_rate: Spanned<f64>,
+    pub quoted_price: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,6 +191,7 @@ pub struct RawRecovery {
     pub curve: Spanned<Vec<Spanned<f64>>>,
     pub payment_probability: Option<Spanned<f64>>,
     pub cost_share: Option<Spanned<f64>>,
+    pub cost_per_account: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,5 +200,6 @@ pub struct RawDebtSale {
     pub trigger: Spanned<String>,
     pub state: Option<Spanned<String>>,
     pub months: Option<Spanned<i64>>,
+    pub month: Option<Spanned<i64>>,
     pub price: Spanned<f64>,
 }

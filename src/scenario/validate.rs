@@ -10,10 +10,13 @@ use super::raw::*;
 use super::{
     BalanceDistribution, BookSource, Diagnostic, FORMAT_VERSION, Simulation, SyntheticSegment,
 };
+use crate::model::disposition::{
+    Agency, Buyer, DispositionStudy, Placement, PointKind, SalePoint, SalePrice,
+};
 use crate::model::states::{CHARGED_OFF_NAME, CURRENT_NAME, PAID_OFF_NAME, SOLD_NAME};
 use crate::model::{
-    Bucket, CollectionAction, DebtSale, MatrixError, Model, MoneyRules, PartialPayments, Product,
-    RecoveryPolicy, SegmentModel, StateId, StateSpace, TransitionMatrix,
+    Bucket, CollectionAction, DebtSale, DefaultDefinition, MatrixError, Model, MoneyRules,
+    PartialPayments, Product, RecoveryPolicy, SegmentModel, StateId, StateSpace, TransitionMatrix,
 };
 
 /// Largest number of delinquency buckets (state ids are `u8`, with room for the others).
@@ -111,7 +114,13 @@ pub(super) fn validate(
         );
     }
     let charge_off_on_entering = charge_off(&mut cx, raw, &space);
-    let debt_sale = debt_sale(&mut cx, raw, &space, &charge_off_on_entering);
+    let debt_sale = debt_sale(
+        &mut cx,
+        raw,
+        &space,
+        &charge_off_on_entering,
+        simulation.horizon_months,
+    );
     let triggers: Vec<StateId> = charge_off_on_entering
         .iter()
         .copied()
@@ -132,6 +141,14 @@ pub(super) fn validate(
         cx.in_range(r, 0.0, 10.0, "simulation.discount_rate", "an effective annual rate: 0.12 for 12% a year; leave it out to discount at each loan's APR")
     });
     let book = book(&mut cx, raw, base_dir, &space, &triggers);
+    let default_definition = default_definition(&mut cx, raw, &space);
+    let disposition = disposition(
+        &mut cx,
+        raw,
+        &space,
+        &charge_off_on_entering,
+        simulation.horizon_months,
+    );
 
     let model = Model {
         space,
@@ -142,6 +159,8 @@ pub(super) fn validate(
         recovery,
         debt_sale,
         discount_rate,
+        default_definition,
+        disposition,
     };
     // Actions that leave no room in a row show up only once applied.
     if cx.diags.is_empty() {
@@ -418,6 +437,7 @@ fn debt_sale(
     raw: &RawScenario,
     space: &StateSpace,
     co: &[StateId],
+    horizon: u32,
 ) -> Option<DebtSale> {
     let ds = raw.debt_sale.as_ref()?;
     let d = ds.get_ref();
@@ -459,10 +479,10 @@ fn debt_sale(
             Some(DebtSale::OnEntering { state: id, price })
         }
         "months_after_charge_off" => {
-            if d.state.is_some() {
+            if d.state.is_some() || d.month.is_some() {
                 cx.error(
                     ds,
-                    "`state` does not apply to `trigger = \"months_after_charge_off\"`",
+                    "`state` and `month` do not apply to `trigger = \"months_after_charge_off\"`",
                     "remove `state`",
                 );
             }
@@ -479,11 +499,32 @@ fn debt_sale(
             ) as u32;
             Some(DebtSale::AfterChargeOff { months: m, price })
         }
+        "spot" => {
+            if d.state.is_some() || d.months.is_some() {
+                cx.error(
+                    ds,
+                    "`state` and `months` do not apply to `trigger = \"spot\"`",
+                    "a spot sale takes `month` (the horizon month of the sale) and `price`",
+                );
+            }
+            let Some(month) = &d.month else {
+                cx.error(ds, "`trigger = \"spot\"` needs `month`", "the horizon month at whose end every open charged-off claim is sold, e.g. `month = 12`");
+                return None;
+            };
+            let m = cx.int_in_range(
+                month,
+                1,
+                i64::from(horizon),
+                "debt_sale.month",
+                "a spot sale must fall within the horizon: a month from 1 to `horizon_months`",
+            ) as u32;
+            Some(DebtSale::Spot { month: m, price })
+        }
         other => {
             cx.error(
                 &d.trigger,
                 format!("unknown debt sale trigger `{other}`"),
-                "use `\"state\"` (sold on entering a bucket) or `\"months_after_charge_off\"`",
+                "use `\"state\"` (sold on entering a bucket), `\"months_after_charge_off\"` (forward flow) or `\"spot\"` (one-off sale in a given month)",
             );
             None
         }
@@ -846,13 +887,16 @@ fn money(cx: &mut Ctx, raw: &RawMoney) -> MoneyRules {
     }
 }
 
-fn recovery(cx: &mut Ctx, raw: &RawScenario) -> RecoveryPolicy {
-    let Some(r) = &raw.recovery else {
-        return RecoveryPolicy::none();
-    };
-    let rr = r.get_ref();
-    let curve: Vec<f64> = rr
-        .curve
+/// A recovery curve (expected share of the balance collected per month of debt age) with the
+/// share of accounts that pay at all; the curve's sum may not exceed that share, or a paying
+/// account would recover more than it owes.
+fn curve_and_payers(
+    cx: &mut Ctx,
+    raw_curve: &Spanned<Vec<Spanned<f64>>>,
+    raw_payers: Option<&Spanned<f64>>,
+    section: &str,
+) -> (Vec<f64>, f64) {
+    let curve: Vec<f64> = raw_curve
         .get_ref()
         .iter()
         .map(|v| {
@@ -860,20 +904,43 @@ fn recovery(cx: &mut Ctx, raw: &RawScenario) -> RecoveryPolicy {
                 v,
                 0.0,
                 1.0,
-                "recovery.curve",
-                "share of the charged-off balance recovered in that month",
+                &format!("{section}.curve"),
+                "expected share of the balance collected in that month",
             )
         })
         .collect();
-    let payer_share = rr.payment_probability.as_ref().map_or(1.0, |p| {
+    let payers = raw_payers.map_or(1.0, |p| {
         cx.in_range(
             p,
             1e-6,
             1.0,
-            "recovery.payment_probability",
-            "share of charged-off accounts that pay at all",
+            &format!("{section}.payment_probability"),
+            "share of accounts that pay at all, above 0",
         )
     });
+    let total: f64 = curve.iter().sum();
+    if total > payers + 1e-9 {
+        cx.error(
+            raw_curve,
+            format!(
+                "the curve recovers {} of the balance in all, more than `payment_probability` {}: paying accounts would recover {:.0}% of what they owe",
+                crate::model::fmt_number(total),
+                crate::model::fmt_number(payers),
+                100.0 * total / payers
+            ),
+            "paying accounts collect curve / payment_probability, so the curve's sum must not exceed payment_probability (cumulative recovery of at most 100%)",
+        );
+    }
+    (curve, payers)
+}
+
+fn recovery(cx: &mut Ctx, raw: &RawScenario) -> RecoveryPolicy {
+    let Some(r) = &raw.recovery else {
+        return RecoveryPolicy::none();
+    };
+    let rr = r.get_ref();
+    let (curve, payment_probability) =
+        curve_and_payers(cx, &rr.curve, rr.payment_probability.as_ref(), "recovery");
     let cost_share = rr.cost_share.as_ref().map_or(0.0, |c| {
         cx.in_range(
             c,
@@ -883,15 +950,237 @@ fn recovery(cx: &mut Ctx, raw: &RawScenario) -> RecoveryPolicy {
             "collection cost as a share of what is recovered, e.g. 0.2",
         )
     });
-    let total: f64 = curve.iter().sum();
-    if total > payer_share + 1e-9 {
-        cx.error(&rr.curve, format!("the curve recovers {total:.4} of the balance in all, more than `payment_probability` {payer_share}"), "paying accounts recover curve / payment_probability; the curve's sum must not exceed payment_probability (each payer repays at most its balance)");
-    }
+    let cost_per_account = rr.cost_per_account.as_ref().map_or(0.0, |c| {
+        cx.in_range(
+            c,
+            0.0,
+            1e9,
+            "recovery.cost_per_account",
+            "cost per charged-off account per month of in-house collection",
+        )
+    });
     RecoveryPolicy {
         curve,
-        payment_probability: payer_share,
+        payment_probability,
         cost_share,
+        cost_per_account,
     }
+}
+
+fn default_definition(cx: &mut Ctx, raw: &RawScenario, space: &StateSpace) -> DefaultDefinition {
+    let Some(d) = &raw.default_definition else {
+        return DefaultDefinition::ChargeOff;
+    };
+    let r = d.get_ref();
+    match (r.definition.get_ref().as_str(), &r.dpd) {
+        ("charge_off", None) => DefaultDefinition::ChargeOff,
+        ("charge_off", Some(dpd)) => {
+            cx.error(
+                dpd,
+                "`dpd` does not apply to `definition = \"charge_off\"`",
+                "remove `dpd`, or use `definition = \"dpd\"`",
+            );
+            DefaultDefinition::ChargeOff
+        }
+        ("dpd", Some(dpd)) => {
+            let days = cx.int_in_range(
+                dpd,
+                1,
+                100_000,
+                "default.dpd",
+                "days past due beyond which a loan is in default, e.g. 90 (the Basel definition)",
+            ) as u32;
+            let states: Vec<StateId> = space
+                .on_book()
+                .filter(|&id| {
+                    space.states[id as usize]
+                        .dpd
+                        .is_some_and(|(lo, _)| lo > days)
+                })
+                .collect();
+            if states.is_empty() {
+                cx.error(dpd, format!("no bucket starts after {days} DPD, so no loan could default by this definition"), "choose a DPD below the start of your worst bucket, or `definition = \"charge_off\"`");
+            }
+            DefaultDefinition::DaysPastDue { dpd: days, states }
+        }
+        ("dpd", None) => {
+            cx.error(
+                d,
+                "`definition = \"dpd\"` needs `dpd`",
+                "e.g. `dpd = 90`: a loan more than 90 days past due is in default",
+            );
+            DefaultDefinition::ChargeOff
+        }
+        (other, _) => {
+            cx.error(
+                &r.definition,
+                format!("unknown default definition `{other}`"),
+                "use `\"charge_off\"` or `\"dpd\"` (with `dpd = 90`, say)",
+            );
+            DefaultDefinition::ChargeOff
+        }
+    }
+}
+
+fn placement(cx: &mut Ctx, r: &RawPlacement, section: &str) -> Placement {
+    let commission = cx.in_range(
+        &r.commission,
+        0.0,
+        0.99,
+        &format!("{section}.commission"),
+        "the agency's share of what it collects, typically 0.25-0.5",
+    );
+    let (curve, payment_probability) =
+        curve_and_payers(cx, &r.curve, r.payment_probability.as_ref(), section);
+    let recall = cx.int_in_range(
+        &r.recall_after_months,
+        1,
+        MAX_HORIZON_MONTHS,
+        &format!("{section}.recall_after_months"),
+        "months the agency works the account before handing it back",
+    ) as u32;
+    Placement {
+        commission,
+        curve,
+        payment_probability,
+        recall_after_months: recall,
+    }
+}
+
+fn disposition(
+    cx: &mut Ctx,
+    raw: &RawScenario,
+    space: &StateSpace,
+    charge_off: &[StateId],
+    horizon: u32,
+) -> Option<DispositionStudy> {
+    let d = raw.disposition.as_ref()?;
+    let r = d.get_ref();
+    // Charge-off DPD: the day before the first charge-off trigger bucket starts.
+    let charge_off_dpd = charge_off
+        .iter()
+        .filter_map(|&id| space.states[id as usize].dpd.map(|(lo, _)| lo - 1))
+        .min();
+    let mut points: Vec<SalePoint> = Vec::new();
+    if r.sale_points_dpd.get_ref().is_empty() {
+        cx.error(&r.sale_points_dpd, "no sale points", "list the days past due at which to compare hold, agency and sale, e.g. `[90, 120, 180, 360]`");
+    }
+    for p in r.sale_points_dpd.get_ref() {
+        let dpd = cx.int_in_range(
+            p,
+            1,
+            100_000,
+            "disposition.sale_points_dpd",
+            "days past due of a candidate sale point",
+        ) as u32;
+        if let Some(last) = points.last()
+            && dpd <= last.dpd
+        {
+            cx.error(
+                p,
+                format!("sale point {dpd} DPD is not after {} DPD", last.dpd),
+                "list sale points in ascending days past due, each once",
+            );
+            continue;
+        }
+        if dpd.div_ceil(30) > horizon {
+            cx.error(p, format!("sale point {dpd} DPD is after the horizon: no loan can be {dpd} days past due within {horizon} months"), format!("use points up to {} DPD, or a longer `horizon_months`", horizon * 30));
+            continue;
+        }
+        let on_book = space.on_book().find(|&id| {
+            !charge_off.contains(&id)
+                && space.states[id as usize]
+                    .dpd
+                    .is_some_and(|(lo, _)| lo >= dpd && lo > 0)
+        });
+        let kind = match (on_book, charge_off_dpd) {
+            (Some(first_state), Some(co)) if dpd <= co => PointKind::OnBook { first_state },
+            (Some(first_state), None) => PointKind::OnBook { first_state },
+            (_, Some(co)) => PointKind::AfterChargeOff {
+                months: dpd.saturating_sub(co).div_ceil(30),
+            },
+            (None, None) => {
+                cx.error(p, format!("sale point {dpd} DPD is beyond every bucket and the scenario charges off by matrix only"), "add `[charge_off] dpd = ...` so points after charge-off have an age, or choose a point inside your buckets");
+                continue;
+            }
+        };
+        points.push(SalePoint { dpd, kind });
+    }
+    let agency = r.agency.as_ref().map(|a| {
+        let first = placement(cx, a.get_ref(), "disposition.agency");
+        let second = a.get_ref().second_placement.as_ref().map(|s| {
+            if let Some(nested) = &s.get_ref().second_placement {
+                cx.error(
+                    nested,
+                    "only one second placement is supported",
+                    "remove the nested `second_placement`",
+                );
+            }
+            placement(cx, s.get_ref(), "disposition.agency.second_placement")
+        });
+        Agency { first, second }
+    });
+    let buyer = r.buyer.as_ref().map(|b| {
+        let rb = b.get_ref();
+        let (curve, payment_probability) = curve_and_payers(cx, &rb.curve, rb.payment_probability.as_ref(), "disposition.buyer");
+        Buyer {
+            curve,
+            payment_probability,
+            cost_share: rb.cost_share.as_ref().map_or(0.0, |c| cx.in_range(c, 0.0, 0.99, "disposition.buyer.cost_share", "the buyer's collection cost as a share of what it collects, typically 0.2-0.4")),
+            hurdle_rate: cx.in_range(&rb.hurdle_rate, 0.0, 2.0, "disposition.buyer.hurdle_rate", "the buyer's required return, effective annual: 0.2 for 20% a year (debt buyers use 15-30%)"),
+            quoted_price: rb.quoted_price.as_ref().map(|q| cx.in_range(q, 0.0, 1.0, "disposition.buyer.quoted_price", "price per unit of face at which to report the buyer's IRR, e.g. 0.08")),
+        }
+    });
+    let sale_price = r.sale.as_ref().and_then(|s| {
+        let price = &s.get_ref().price;
+        let number = match price.get_ref() {
+            toml::Value::Float(x) => Some(*x),
+            toml::Value::Integer(i) => Some(*i as f64),
+            _ => None,
+        };
+        match (number, price.get_ref()) {
+            (Some(x), _) => {
+                let v = Spanned::new(price.span(), x);
+                Some(SalePrice::Fixed(cx.in_range(&v, 0.0, 1.0, "disposition.sale.price", "price per unit of face value: 0.08 is eight cents on the dollar; or \"buyer\" for the buyer's fair price")))
+            }
+            (None, toml::Value::String(t)) if t == "buyer" => {
+                if buyer.is_none() {
+                    cx.error(price, "`price = \"buyer\"` needs [disposition.buyer]", "describe the buyer (curve, hurdle_rate, ...) so its price can be computed");
+                }
+                Some(SalePrice::Buyer)
+            }
+            _ => {
+                cx.error(price, "`price` must be a number or \"buyer\"", "price per unit of face value, e.g. `price = 0.08`, or `price = \"buyer\"`");
+                None
+            }
+        }
+    });
+    let bid_confidence = r.bid_confidence.as_ref().map_or(0.8, |c| {
+        cx.in_range(
+            c,
+            0.01,
+            0.99,
+            "disposition.bid_confidence",
+            "share of paths on which the buyer must make its hurdle at the bid, e.g. 0.8",
+        )
+    });
+    let discount_rate = r.discount_rate.as_ref().map(|x| {
+        cx.in_range(
+            x,
+            0.0,
+            10.0,
+            "disposition.discount_rate",
+            "the lender's effective annual rate for the study; leave it out to use the run's",
+        )
+    });
+    Some(DispositionStudy {
+        points,
+        agency,
+        sale_price,
+        buyer,
+        bid_confidence,
+        discount_rate,
+    })
 }
 
 fn book(
