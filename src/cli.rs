@@ -328,7 +328,7 @@ fn print_figures(
         if threads == 1 { "" } else { "s" },
     );
     println!(
-        "{:<26} {:>26} {:>16} {:>16}",
+        "{:<32} {:>26} {:>16} {:>16}",
         "figure", "mean ± standard error", "p5", "p95"
     );
     for h in &summary.headlines {
@@ -349,7 +349,7 @@ fn print_figures(
             )
         };
         println!(
-            "{:<26} {:>26} {:>16} {:>16}",
+            "{:<32} {:>26} {:>16} {:>16}",
             h.name,
             format!("{mean} ± {se}"),
             p5,
@@ -358,7 +358,7 @@ fn print_figures(
     }
     for t in &summary.net_credit_loss_tail {
         println!(
-            "{:<26} {:>26} {:>16}",
+            "{:<32} {:>26} {:>16}",
             format!("net_credit_loss VaR {}%", t.level * 100.0),
             group_thousands(t.var, 0),
             format!("ES {}", group_thousands(t.expected_shortfall, 0))

@@ -305,3 +305,44 @@ fn a_run_writes_the_documented_figures() {
     let header = std::fs::read_to_string(out.join("timeline.csv")).unwrap();
     assert!(header.starts_with("month,category,item,stage,measure,unit,mean,se,p5,p50,p95"));
 }
+
+/// A scenario that sells debt and also studies dispositions runs the study as a second pass
+/// (hold without the sale), and writes its tables.
+#[test]
+fn a_study_beside_a_debt_sale_runs_in_its_own_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenario_text = std::fs::read_to_string(root.join("scenarios/stress.toml")).unwrap()
+        + "\n[disposition]\nsale_points_dpd = [180, 360]\n[disposition.sale]\nprice = 0.05\n";
+    let file = tmp.path().join("stress_study.toml");
+    std::fs::write(&file, scenario_text).unwrap();
+    let out = tmp.path().join("out");
+    let r = arrears(&[
+        "run",
+        file.to_str().unwrap(),
+        "--paths",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(r.status.success(), "{}", text(&r));
+    let decision = std::fs::read_to_string(out.join("disposition_decision.csv")).unwrap();
+    assert!(decision.lines().count() > 2, "{decision}");
+    // The main run still sold debt.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert!(
+        summary["figures"]["sale_proceeds"]["mean"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert!(
+        summary["disposition"]["decisions"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 2
+    );
+}

@@ -249,3 +249,146 @@ proptest! {
         }
     }
 }
+
+/// Three buckets, the last charged off on entry at 30 DPD; every loan is charged off in month
+/// 1 at 1,000 (current -> dpd_31_plus, redirected to charged_off).
+fn charged_off_pool(loans: u64, paths: u64, extra: &str) -> String {
+    format!(
+        r#"
+version = 1
+[simulation]
+name = "pool"
+paths = {paths}
+horizon_months = 12
+seed = 11
+discount_rate = 0.0
+[states]
+buckets = [
+  {{ name = "dpd_1_30", min_dpd = 1, max_dpd = 30 }},
+  {{ name = "dpd_31_plus", min_dpd = 31 }},
+]
+[charge_off]
+dpd = 30
+[book]
+source = "synthetic"
+[segments.all.book]
+loans = {loans}
+balance = {{ distribution = "fixed", value = 1000.0 }}
+apr = 0.12
+term_months = 24
+[segments.all.transitions]
+current = {{ dpd_31_plus = 1.0 }}
+dpd_1_30 = {{ current = 1.0 }}
+{extra}
+"#
+    )
+}
+
+/// A buyer whose monthly collections fall geometrically: `a r^k` of face in month `k + 1`.
+/// Its fair price at hurdle h (monthly discount v = (1 + h)^(-1/12)), net of cost share s, is
+/// `(1 - s) a v (1 - (r v)^K) / (1 - r v)` in closed form.
+fn geometric_buyer(payers: f64) -> (String, f64) {
+    let (a, r, k, s, h) = (0.02, 0.9, 24, 0.3, 0.2);
+    let curve: Vec<String> = (0..k)
+        .map(|i| format!("{:.17}", a * f64::powi(r, i)))
+        .collect();
+    let v = f64::powf(1.0 + h, -1.0 / 12.0);
+    let exact = (1.0 - s) * a * v * (1.0 - f64::powi(r * v, k)) / (1.0 - r * v);
+    let extra = format!(
+        "[disposition]\nsale_points_dpd = [30]\n[disposition.buyer]\ncurve = [{}]\npayment_probability = {payers}\ncost_share = {s}\nhurdle_rate = {h}\n",
+        curve.join(", ")
+    );
+    (extra, exact)
+}
+
+fn buyer_price(extra: &str, loans: u64, paths: u64) -> arrears::metrics::stats::Estimate {
+    let s = scenario(&charged_off_pool(loans, paths, extra));
+    let book = arrears::book::load(&s).unwrap();
+    let out = run(&s, 2);
+    let summary = arrears::metrics::stats::summarise(&out, &s.model, &book);
+    let d = summary.disposition.expect("a study");
+    assert_eq!(d.buyer.len(), 1);
+    d.buyer[0].fair_price
+}
+
+#[test]
+fn buyer_price_of_a_geometric_pool_matches_the_closed_form() {
+    // Every account pays: the price is exact, no Monte Carlo error at all.
+    let (extra, exact) = geometric_buyer(1.0);
+    let price = buyer_price(&extra, 50, 4);
+    assert!(
+        (price.mean - exact).abs() < 1e-12,
+        "{} vs {exact}",
+        price.mean
+    );
+    // A fifth of accounts pay five times as much: the same expectation, now with noise.
+    let (extra, exact) = geometric_buyer(0.2);
+    let price = buyer_price(&extra, 400, 200);
+    assert!(price.se > 0.0);
+    assert!(
+        (price.mean - exact).abs() < 4.0 * price.se,
+        "{} ± {} vs {exact}",
+        price.mean,
+        price.se
+    );
+}
+
+#[test]
+fn default_at_dpd_counts_every_cash_flow_after_it() {
+    // Month 1 misses, month 2 rolls past 30 DPD (default, EAD 1,000 with no interest), month 3
+    // settles in full: recovery 100% undiscounted, v = 1.12^(-1/12) discounted.
+    let text = r#"
+version = 1
+[simulation]
+name = "dpd"
+paths = 2
+horizon_months = 6
+seed = 3
+discount_rate = 0.12
+[states]
+buckets = [
+  { name = "dpd_1_30", min_dpd = 1, max_dpd = 30 },
+  { name = "dpd_31_60", min_dpd = 31, max_dpd = 60 },
+]
+[stages]
+early = ["dpd_1_30"]
+mid = ["dpd_31_60"]
+[default]
+definition = "dpd"
+dpd = 30
+[book]
+source = "synthetic"
+[segments.all.book]
+loans = 10
+balance = { distribution = "fixed", value = 1000.0 }
+apr = 0.0
+term_months = 24
+[segments.all.transitions]
+current = { dpd_1_30 = 1.0 }
+dpd_1_30 = { dpd_31_60 = 1.0 }
+dpd_31_60 = { paid_off = 1.0 }
+"#;
+    let s = scenario(text);
+    let book = arrears::book::load(&s).unwrap();
+    let out = run(&s, 1);
+    let o = &out.paths[0];
+    assert_eq!(o.get(Total::Defaults), 10.0);
+    assert_eq!(o.get(Total::ExposureAtDefault), 10_000.0);
+    let rr = (metric("recovery_rate").value)(o).unwrap();
+    let rr_disc = (metric("recovery_rate_discounted").value)(o).unwrap();
+    assert!((rr - 1.0).abs() < 1e-12);
+    assert!(
+        (rr_disc - 1.12f64.powf(-1.0 / 12.0)).abs() < 1e-12,
+        "{rr_disc}"
+    );
+    let summary = arrears::metrics::stats::summarise(&out, &s.model, &book);
+    let mid = summary
+        .recovery_groups
+        .iter()
+        .find(|g| g.dimension == "stage_at_default" && g.group == "mid")
+        .unwrap();
+    assert_eq!(mid.defaults.mean, 10.0);
+    assert!((summary.recovery_curve[0].cumulative_recovery_rate.mean - 1.0).abs() < 1e-12);
+    // Nobody recovered nothing.
+    assert_eq!(summary.recovery_distribution[0].share.mean, 0.0);
+}
