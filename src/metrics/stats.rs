@@ -283,7 +283,7 @@ pub const METRICS: &[Metric] = &[
     Metric {
         name: "defaults",
         unit: "loans",
-        description: "loans charged off or sold while delinquent",
+        description: "loans defaulting within the horizon, by the scenario's default definition (charge-off by default)",
         value: |o| Some(o.get(Total::Defaults)),
     },
     Metric {
@@ -307,13 +307,13 @@ pub const METRICS: &[Metric] = &[
     Metric {
         name: "exposure_at_default",
         unit: "currency",
-        description: "balance at charge-off, or at sale while delinquent",
+        description: "balance at default: at charge-off, at a sale while delinquent, or on rolling past the default DPD",
         value: |o| Some(o.get(Total::ExposureAtDefault)),
     },
     Metric {
         name: "recovery_rate",
         unit: "fraction",
-        description: "recoveries and sale proceeds on the horizon's defaults, to the end of their workout, over exposure at default; undiscounted, gross of costs",
+        description: "cash received after default (recoveries, sale proceeds and, under a DPD definition, the borrower's own payments), to the end of each workout, over exposure at default; undiscounted, gross of costs",
         value: |o| {
             ratio(
                 o.get(Total::WorkoutRecoveries),

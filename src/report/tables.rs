@@ -77,6 +77,10 @@ fn f64s(name: &str, values: impl Iterator<Item = f64>) -> Column {
     Column::new(name.into(), values.collect::<Vec<f64>>())
 }
 
+fn u32s(name: &str, values: impl Iterator<Item = u32>) -> Column {
+    Column::new(name.into(), values.collect::<Vec<u32>>())
+}
+
 fn strs(name: &str, values: impl Iterator<Item = String>) -> Column {
     Column::new(name.into(), values.collect::<Vec<String>>())
 }
@@ -154,9 +158,9 @@ pub fn recovery_curve_frame(rows: &[CurveRow]) -> PolarsResult<DataFrame> {
     frame(
         rows.len(),
         vec![
-            vec![f64s(
+            vec![u32s(
                 "months_since_default",
-                rows.iter().map(|r| f64::from(r.months_since_default)),
+                rows.iter().map(|r| r.months_since_default),
             )],
             estimate_columns(
                 "cumulative_recovery_rate",
@@ -176,7 +180,7 @@ pub fn write_offs_frame(rows: &[WriteOffRow]) -> PolarsResult<DataFrame> {
         rows.len(),
         vec![
             vec![
-                f64s("month", rows.iter().map(|r| f64::from(r.month))),
+                u32s("month", rows.iter().map(|r| r.month)),
                 strs("segment", rows.iter().map(|r| r.segment.clone())),
             ],
             estimate_columns("gross_write_offs", &est(|r| r.gross), true),
@@ -212,7 +216,7 @@ pub fn disposition_frame(rows: &[DispositionRow]) -> PolarsResult<DataFrame> {
         vec![
             vec![
                 strs("sale_point", rows.iter().map(|r| r.point.clone())),
-                f64s("dpd", rows.iter().map(|r| f64::from(r.dpd))),
+                u32s("dpd", rows.iter().map(|r| r.dpd)),
                 strs("segment", rows.iter().map(|r| r.segment.clone())),
                 strs("disposition", rows.iter().map(|r| r.strategy.to_string())),
                 f64s("loans", rows.iter().map(|r| r.loans)),
@@ -236,7 +240,7 @@ pub fn decision_frame(rows: &[DecisionRow]) -> PolarsResult<DataFrame> {
         vec![
             vec![
                 strs("sale_point", rows.iter().map(|r| r.point.clone())),
-                f64s("dpd", rows.iter().map(|r| f64::from(r.dpd))),
+                u32s("dpd", rows.iter().map(|r| r.dpd)),
                 strs("segment", rows.iter().map(|r| r.segment.clone())),
                 strs("best", rows.iter().map(|r| r.best.to_string())),
                 f64s(
@@ -261,7 +265,7 @@ pub fn buyer_frame(rows: &[BuyerRow]) -> PolarsResult<DataFrame> {
         vec![
             vec![
                 strs("sale_point", rows.iter().map(|r| r.point.clone())),
-                f64s("dpd", rows.iter().map(|r| f64::from(r.dpd))),
+                u32s("dpd", rows.iter().map(|r| r.dpd)),
                 f64s("face", rows.iter().map(|r| r.face)),
             ],
             estimate_columns(
