@@ -302,6 +302,24 @@ fn a_run_writes_the_documented_figures() {
         .as_f64()
         .unwrap();
     assert!(ncl > 0.0);
+    // The recovery curve ends at the recovery rate: every recovered unit falls in some month.
+    let curve = std::fs::read_to_string(out.join("recovery_curve.csv")).unwrap();
+    let last: f64 = curve
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rate = summary["figures"]["recovery_rate"]["mean"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (last - rate).abs() < 1e-9 * rate,
+        "curve ends at {last}, recovery rate {rate}"
+    );
     let header = std::fs::read_to_string(out.join("timeline.csv")).unwrap();
     assert!(header.starts_with("month,category,item,stage,measure,unit,mean,se,p5,p50,p95"));
 }

@@ -452,8 +452,10 @@ impl LoanRun<'_, '_> {
         if let Some(w) = &mut self.workout {
             w.gross += cash;
             w.pv_gross += cash * w.discount;
-            if w.months >= 1 && (w.months as usize) <= WORKOUT_CAP_MONTHS {
-                out.recovery_curve[w.months as usize - 1] += cash;
+            // Cash in the month of default itself (a partial payment) counts as month 1.
+            let k = w.months.max(1) as usize;
+            if k <= WORKOUT_CAP_MONTHS {
+                out.recovery_curve[k - 1] += cash;
             }
         }
         if self.points_reached != 0 {
