@@ -22,7 +22,7 @@ use rand::Rng;
 use rand_distr::{Beta, Distribution};
 
 use super::rng::{Stream, StreamRng, stream};
-use super::tables::Tables;
+use super::tables::{SampledRow, Tables};
 use crate::book::LoanBook;
 use crate::metrics::{
     DispositionField, Flow, GroupField, OutcomeLayout, PathOutcome, RECOVERY_RATE_BINS, Total,
@@ -30,6 +30,9 @@ use crate::metrics::{
 };
 use crate::model::disposition::{Agency, Buyer, PointKind, SalePoint, SalePrice, agency_value};
 use crate::model::states::CURRENT;
+use crate::model::systematic::{
+    FactorDynamics, StressPath, Systematic, condition_row, conditional_probability,
+};
 use crate::model::{DebtSale, DefaultDefinition, Model, Product, StateId, StateKind};
 
 /// Balances below this are treated as repaid (a thousandth of a currency unit).
@@ -78,6 +81,17 @@ pub struct PathContext<'a> {
     default_on_entering: Vec<bool>,
     stage_of: Vec<Option<usize>>,
     study: Option<StudyContext>,
+    /// The factor and the stress path of this pass, when either moves the rates.
+    factor: Option<FactorSetup>,
+}
+
+/// Systematic risk for a pass: the factor (if any) and the stress path.
+struct FactorSetup {
+    systematic: Option<Systematic>,
+    stress: StressPath,
+    /// Months whose conditioned tables differ: 1 when nothing varies by month.
+    months_distinct: usize,
+    recovery_probability: f64,
 }
 
 fn threshold(p: f64) -> u64 {
@@ -85,7 +99,8 @@ fn threshold(p: f64) -> u64 {
 }
 
 impl<'a> PathContext<'a> {
-    /// `study`: track the scenario's disposition study in this pass.
+    /// `study`: track the scenario's disposition study in this pass; `stress`: the stress
+    /// path of this pass (`None`: unstressed).
     pub fn new(
         model: &'a Model,
         book: &'a LoanBook,
@@ -93,6 +108,7 @@ impl<'a> PathContext<'a> {
         seed: u64,
         horizon_months: u32,
         study: bool,
+        stress: Option<&StressPath>,
     ) -> PathContext<'a> {
         let space = &model.space;
         let (mut sale_after_charge_off, mut spot_sale, mut sale_on_entering_price) =
@@ -163,12 +179,45 @@ impl<'a> PathContext<'a> {
             default_on_entering,
             stage_of: space.states.iter().map(|s| s.stage).collect(),
             study,
+            factor: factor_setup(model, stress, horizon_months),
         }
     }
 
     pub fn n_loans(&self) -> usize {
         self.book.len()
     }
+}
+
+fn factor_setup(
+    model: &Model,
+    stress: Option<&StressPath>,
+    horizon_months: u32,
+) -> Option<FactorSetup> {
+    let stress = stress.cloned().unwrap_or_else(|| StressPath::base("base"));
+    if model.systematic.is_none() && stress.is_neutral() {
+        return None;
+    }
+    let varies_by_month = matches!(
+        model.systematic.as_ref().map(|s| s.dynamics),
+        Some(FactorDynamics::Monthly { .. })
+    ) || [
+        &stress.z_shift,
+        &stress.roll_multiplier,
+        &stress.cure_multiplier,
+        &stress.recovery_multiplier,
+    ]
+    .iter()
+    .any(|s| s.len() > 1);
+    Some(FactorSetup {
+        systematic: model.systematic.clone(),
+        months_distinct: if varies_by_month {
+            horizon_months as usize
+        } else {
+            1
+        },
+        recovery_probability: model.recovery.payment_probability,
+        stress,
+    })
 }
 
 /// The shapes of every per-path array for this model and book.
@@ -210,14 +259,131 @@ pub struct PathScratch {
     /// `carry[layout.loans/balance(month, state)]`: loans settling for good at that month.
     carry: Vec<f64>,
     holds: [HoldTracker; MAX_SALE_POINTS],
+    /// Tables conditioned on the path's factor: `[month slot][segment][row]`; empty without a
+    /// factor or stress.
+    conditioned: Vec<Vec<Vec<SampledRow>>>,
+    /// Payer threshold and recovery multiplier by month slot.
+    payer_thresholds: Vec<u64>,
+    recovery_multipliers: Vec<f64>,
+    probabilities: Vec<f64>,
 }
 
 impl PathScratch {
-    pub fn new(layout: OutcomeLayout) -> PathScratch {
+    pub fn new(cx: &PathContext<'_>) -> PathScratch {
+        let conditioned = match &cx.factor {
+            None => Vec::new(),
+            Some(f) => {
+                let month: Vec<Vec<SampledRow>> = cx
+                    .tables
+                    .segments
+                    .iter()
+                    .map(|seg| {
+                        seg.shapes
+                            .iter()
+                            .map(|shape| SampledRow::with_diagonal(&shape.base, shape.diagonal))
+                            .collect()
+                    })
+                    .collect();
+                vec![month; f.months_distinct]
+            }
+        };
         PathScratch {
-            carry: vec![0.0; layout.timeline.len()],
+            carry: vec![0.0; cx.layout.timeline.len()],
             holds: [HoldTracker::default(); MAX_SALE_POINTS],
+            conditioned,
+            payer_thresholds: Vec::new(),
+            recovery_multipliers: Vec::new(),
+            probabilities: vec![0.0; cx.model.space.len()],
         }
+    }
+
+    /// Draws the path's factor and conditions every table on it (once per path and month, not
+    /// per loan). Fills `out.factor`, `out.weight` and `out.clipped_rows`.
+    pub fn prepare_path(&mut self, cx: &PathContext<'_>, path: u64, out: &mut PathOutcome) {
+        let Some(f) = &cx.factor else { return };
+        let horizon = cx.horizon_months as usize;
+        // The factor path: the same draws for every stress scenario of a set.
+        let mut z = vec![0.0; horizon];
+        let mut log_weight = 0.0;
+        if let Some(sys) = &f.systematic {
+            let mut rng = stream(cx.seed, Stream::Factor, path, 0);
+            let shift = sys.importance_shift.unwrap_or(0.0);
+            let mut draw = || {
+                let e: f64 = rand_distr::StandardNormal.sample(&mut rng);
+                let e = e + shift;
+                // Likelihood ratio of N(0, 1) to N(shift, 1) at e.
+                log_weight += -shift * e + shift * shift / 2.0;
+                e
+            };
+            match sys.dynamics {
+                FactorDynamics::PerPath => {
+                    let e = draw();
+                    z.iter_mut().for_each(|x| *x = e);
+                }
+                FactorDynamics::Monthly { persistence } => {
+                    let scale = (1.0 - persistence * persistence).sqrt();
+                    let mut previous = draw();
+                    z[0] = previous;
+                    for x in z.iter_mut().skip(1) {
+                        previous = persistence * previous + scale * draw();
+                        *x = previous;
+                    }
+                }
+            }
+        }
+        for (t, x) in z.iter_mut().enumerate() {
+            *x += StressPath::at(&f.stress.z_shift, t + 1);
+        }
+        out.weight = log_weight.exp();
+        let mut clipped = 0.0;
+        self.payer_thresholds.clear();
+        self.recovery_multipliers.clear();
+        for slot in 0..f.months_distinct {
+            let month = slot + 1;
+            let zt = z[slot.min(horizon - 1)];
+            let roll_mult = StressPath::at(&f.stress.roll_multiplier, month);
+            let cure_mult = StressPath::at(&f.stress.cure_multiplier, month);
+            for (seg, seg_tables) in cx.tables.segments.iter().enumerate() {
+                let rho = f
+                    .systematic
+                    .as_ref()
+                    .map_or(0.0, |s| s.asset_correlation[seg]);
+                for (row, shape) in self.conditioned[slot][seg]
+                    .iter_mut()
+                    .zip(&seg_tables.shapes)
+                {
+                    if !shape.on_book {
+                        continue;
+                    }
+                    let p = &mut self.probabilities;
+                    if condition_row(
+                        &shape.base,
+                        &shape.roll,
+                        &shape.cure,
+                        shape.diagonal,
+                        rho,
+                        zt,
+                        roll_mult,
+                        cure_mult,
+                        p,
+                    ) {
+                        clipped += 1.0;
+                    }
+                    row.refill(p);
+                }
+            }
+            let recovery_rho = f
+                .systematic
+                .as_ref()
+                .map_or(0.0, |s| s.recovery_correlation);
+            // Fewer charged-off accounts pay when the factor is low.
+            let payers = conditional_probability(f.recovery_probability, recovery_rho, -zt);
+            self.payer_thresholds.push(threshold(payers));
+            self.recovery_multipliers
+                .push(StressPath::at(&f.stress.recovery_multiplier, month));
+        }
+        out.factor = z;
+        out.clipped_rows = clipped;
     }
 
     /// Adds the settled loans to every month from the one they settled in, and clears.
@@ -260,6 +426,10 @@ struct HoldTracker {
 struct LoanRun<'c, 'a> {
     cx: &'c PathContext<'a>,
     holds: &'c mut [HoldTracker; MAX_SALE_POINTS],
+    /// Tables conditioned on the path's factor, by month slot; `None`: the static tables.
+    conditioned: Option<&'c [Vec<Vec<SampledRow>>]>,
+    payer_thresholds: &'c [u64],
+    recovery_multipliers: &'c [f64],
     segment: usize,
     vintage: usize,
     state: StateId,
@@ -302,10 +472,20 @@ pub fn simulate_loan(
     let state = book.state[loan];
     let product = &cx.model.segments[segment].product;
     let loan_discount = 1.0 / (1.0 + rate);
-    let PathScratch { carry, holds } = scratch;
+    let PathScratch {
+        carry,
+        holds,
+        conditioned,
+        payer_thresholds,
+        recovery_multipliers,
+        ..
+    } = scratch;
     let mut run = LoanRun {
         cx,
         holds,
+        conditioned: (!conditioned.is_empty()).then_some(conditioned.as_slice()),
+        payer_thresholds,
+        recovery_multipliers,
         segment,
         vintage: book.vintage.get(loan).copied().unwrap_or(0) as usize,
         state,
@@ -382,6 +562,13 @@ pub fn simulate_loan(
 }
 
 impl LoanRun<'_, '_> {
+    /// Index of the month's conditioned tables: past the horizon, the last month's.
+    #[inline]
+    fn slot(&self, month: Option<u32>) -> usize {
+        let months = self.conditioned.map_or(1, <[_]>::len);
+        (month.unwrap_or(self.cx.horizon_months).max(1) as usize - 1).min(months - 1)
+    }
+
     fn scheduled_payment(&self, product: &Product) -> f64 {
         match *product {
             Product::Instalment => annuity(self.balance, self.rate, self.term_left),
@@ -514,7 +701,11 @@ impl LoanRun<'_, '_> {
                 out.timeline[cx.layout.timeline.flow(m as usize, Flow::CollectionCosts)] += cost;
             }
         }
-        let to = tables.row(months_on_book, from).sample(u_transition);
+        let to = match self.conditioned {
+            Some(c) => c[self.slot(month)][self.segment][tables.row_index(months_on_book, from)]
+                .sample(u_transition),
+            None => tables.row(months_on_book, from).sample(u_transition),
+        };
         let product = &cx.model.segments[self.segment].product;
         match cx.tables.kinds[to as usize] {
             StateKind::Current if from == CURRENT => self.pay_scheduled(product, month, out),
@@ -729,7 +920,12 @@ impl LoanRun<'_, '_> {
         self.claim = balance;
         self.balance = 0.0;
         self.months_since_charge_off = 0;
-        self.payer = u_aux < cx.payer_threshold;
+        let payer_threshold = if self.payer_thresholds.is_empty() {
+            cx.payer_threshold
+        } else {
+            self.payer_thresholds[self.slot(month)]
+        };
+        self.payer = u_aux < payer_threshold;
         if cx.study.is_some() && month.is_some() {
             self.check_charged_off_points(month, out);
         }
@@ -756,7 +952,13 @@ impl LoanRun<'_, '_> {
                 }
             }
             if self.payer {
-                let amount = (cx.payer_curve[k] * self.charged_off_balance).min(self.claim);
+                let stress = if self.recovery_multipliers.is_empty() {
+                    1.0
+                } else {
+                    self.recovery_multipliers[self.slot(month)]
+                };
+                let amount =
+                    (stress * cx.payer_curve[k] * self.charged_off_balance).min(self.claim);
                 if amount > 0.0 {
                     let cost = amount * cx.cost_share;
                     self.claim -= amount;

@@ -19,6 +19,7 @@ use rayon::prelude::*;
 
 use crate::book::LoanBook;
 use crate::metrics::{OutcomeLayout, PathOutcome};
+use crate::model::systematic::StressPath;
 use crate::model::{ActionError, Model};
 use crate::scenario::Simulation;
 use loan::{PathContext, PathScratch};
@@ -41,7 +42,17 @@ pub struct RunOutput {
     /// The disposition study's pass, when it needed one of its own (the scenario sells debt);
     /// `None` when the study rode along in `paths` or there is no study.
     pub study_paths: Option<Vec<PathOutcome>>,
+    /// Every scenario of a stress set, in the scenario's order, on common random numbers
+    /// (`paths` is a copy of the first); empty without `[[stress]]`.
+    pub stress_runs: Vec<StressRun>,
     pub threads: usize,
+}
+
+/// One scenario of a stress set.
+#[derive(Debug, Clone)]
+pub struct StressRun {
+    pub stress: StressPath,
+    pub paths: Vec<PathOutcome>,
 }
 
 impl RunOutput {
@@ -53,11 +64,8 @@ impl RunOutput {
 
 /// Number of passes a run of `model` makes (for progress: paths x passes).
 pub fn passes(model: &Model) -> u64 {
-    if model.disposition.is_some() && model.debt_sale.is_some() {
-        2
-    } else {
-        1
-    }
+    let study = u64::from(model.disposition.is_some() && model.debt_sale.is_some());
+    model.stress.len().max(1) as u64 + study
 }
 
 /// Runs `simulation.paths` paths of `book` under `model`. `threads` overrides the scenario's
@@ -80,20 +88,44 @@ pub fn run(
             message: e.to_string(),
         })?;
     let done = std::sync::atomic::AtomicU64::new(0);
-    let separate_study = passes(model) == 2;
-    let main = pass(
-        simulation,
-        model,
-        book,
-        !separate_study,
-        &pool,
-        &done,
-        progress,
-    )?;
+    let separate_study = model.disposition.is_some() && model.debt_sale.is_some();
+    let mut stress_runs = Vec::new();
+    for stress in &model.stress {
+        let (_, paths) = pass(
+            simulation,
+            model,
+            book,
+            false,
+            Some(stress),
+            &pool,
+            &done,
+            progress,
+        )?;
+        stress_runs.push(StressRun {
+            stress: stress.clone(),
+            paths,
+        });
+    }
+    let main = match stress_runs.first() {
+        Some(first) => (
+            loan::outcome_layout(model, book, simulation.horizon_months, 0, 0),
+            first.paths.clone(),
+        ),
+        None => pass(
+            simulation,
+            model,
+            book,
+            !separate_study,
+            None,
+            &pool,
+            &done,
+            progress,
+        )?,
+    };
     let study_paths = if separate_study {
         let mut hold = model.clone();
         hold.debt_sale = None;
-        Some(pass(simulation, &hold, book, true, &pool, &done, progress)?.1)
+        Some(pass(simulation, &hold, book, true, None, &pool, &done, progress)?.1)
     } else {
         None
     };
@@ -101,15 +133,21 @@ pub fn run(
         layout: main.0,
         paths: main.1,
         study_paths,
+        stress_runs,
         threads,
     })
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site each, every argument distinct"
+)]
 fn pass(
     simulation: &Simulation,
     model: &Model,
     book: &LoanBook,
     study: bool,
+    stress: Option<&StressPath>,
     pool: &rayon::ThreadPool,
     done: &std::sync::atomic::AtomicU64,
     progress: &(dyn Fn(u64) + Sync),
@@ -122,12 +160,13 @@ fn pass(
         simulation.seed,
         simulation.horizon_months,
         study,
+        stress,
     );
     let paths = pool.install(|| {
         (0..simulation.paths)
             .into_par_iter()
             .map_init(
-                || PathScratch::new(cx.layout),
+                || PathScratch::new(&cx),
                 |scratch, path| {
                     let outcome = simulate_path(&cx, path, scratch);
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -143,6 +182,7 @@ fn pass(
 /// One path: every loan, in book order.
 pub fn simulate_path(cx: &PathContext<'_>, path: u64, scratch: &mut PathScratch) -> PathOutcome {
     let mut out = PathOutcome::new(cx.layout);
+    scratch.prepare_path(cx, path, &mut out);
     for loan in 0..cx.n_loans() {
         loan::simulate_loan(cx, path, loan, &mut out, scratch);
     }

@@ -22,6 +22,8 @@ pub enum Stream {
     Book = 3,
     /// Draws of the disposition study for a loan on a path (agency and buyer payers).
     Disposition = 4,
+    /// The systematic factor of a path (`b` = 0).
+    Factor = 5,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective mix of 64 bits.

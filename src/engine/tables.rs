@@ -19,6 +19,32 @@ pub struct SampledRow {
 }
 
 impl SampledRow {
+    /// A row whose pattern also holds `diagonal` (staying put), even at probability zero, so
+    /// that conditioning can move probability there; see [`SampledRow::refill`].
+    pub fn with_diagonal(probabilities: &[f64], diagonal: usize) -> SampledRow {
+        let mut dest: Vec<StateId> = (0..probabilities.len())
+            .filter(|&j| probabilities[j] > 0.0 || j == diagonal)
+            .map(|j| j as StateId)
+            .collect();
+        dest.sort_unstable();
+        let mut row = SampledRow {
+            thresholds: vec![0; dest.len()],
+            dest,
+        };
+        row.refill(probabilities);
+        row
+    }
+
+    /// New probabilities on the same pattern: entries outside it must be zero.
+    pub fn refill(&mut self, probabilities: &[f64]) {
+        let mut cumulative = 0.0;
+        for (t, &to) in self.thresholds.iter_mut().zip(&self.dest) {
+            cumulative += probabilities[to as usize];
+            *t = (cumulative * SCALE).round().min(SCALE) as u64;
+        }
+        *self.thresholds.last_mut().expect("a valid row has mass") = SCALE as u64;
+    }
+
     fn new(probabilities: &[f64]) -> SampledRow {
         let mut thresholds = Vec::new();
         let mut dest = Vec::new();
@@ -46,11 +72,24 @@ impl SampledRow {
     }
 }
 
+/// What conditioning on the systematic factor needs to know of a row: its probabilities,
+/// which entries roll forward and which cure.
+#[derive(Debug, Clone)]
+pub struct RowShape {
+    pub base: Vec<f64>,
+    pub roll: Vec<bool>,
+    pub cure: Vec<bool>,
+    pub diagonal: usize,
+    pub on_book: bool,
+}
+
 /// A segment's compiled matrices and the month-on-book lookup.
 #[derive(Debug, Clone)]
 pub struct SegmentTables {
     /// `rows[matrix * n_states + state]`.
-    rows: Vec<SampledRow>,
+    pub rows: Vec<SampledRow>,
+    /// Aligned with `rows`.
+    pub shapes: Vec<RowShape>,
     n_states: usize,
     /// Matrix index for each month on book; beyond the end, matrix 0.
     by_month_on_book: Vec<u16>,
@@ -60,13 +99,18 @@ pub struct SegmentTables {
 
 impl SegmentTables {
     #[inline]
-    pub fn row(&self, months_on_book: u32, state: StateId) -> &SampledRow {
+    pub fn row_index(&self, months_on_book: u32, state: StateId) -> usize {
         let matrix = self
             .by_month_on_book
             .get(months_on_book as usize)
             .copied()
             .unwrap_or(0) as usize;
-        &self.rows[matrix * self.n_states + state as usize]
+        matrix * self.n_states + state as usize
+    }
+
+    #[inline]
+    pub fn row(&self, months_on_book: u32, state: StateId) -> &SampledRow {
+        &self.rows[self.row_index(months_on_book, state)]
     }
 }
 
@@ -86,10 +130,30 @@ impl Tables {
         let mut segments = Vec::new();
         for (seg_idx, seg) in model.segments.iter().enumerate() {
             let mut rows = Vec::new();
+            let mut shapes = Vec::new();
             for matrix in seg.matrices() {
                 let effective = model.effective_matrix(seg_idx, matrix)?;
                 for from in 0..n {
-                    rows.push(SampledRow::new(effective.row(from as StateId)));
+                    let from_id = from as StateId;
+                    rows.push(SampledRow::new(effective.row(from_id)));
+                    let on_book = space.kind(from_id).is_on_book();
+                    let roll = (0..n)
+                        .map(|to| {
+                            let to = to as StateId;
+                            on_book
+                                && (space.is_worse(from_id, to)
+                                    || to == space.charged_off()
+                                    || to == space.sold())
+                        })
+                        .collect();
+                    let cure = (0..n).map(|to| on_book && from != 0 && to == 0).collect();
+                    shapes.push(RowShape {
+                        base: effective.row(from_id).to_vec(),
+                        roll,
+                        cure,
+                        diagonal: from,
+                        on_book,
+                    });
                 }
             }
             let last = seg.by_month_on_book.iter().map(|(_, hi, _)| *hi).max();
@@ -102,6 +166,7 @@ impl Tables {
                 .collect();
             segments.push(SegmentTables {
                 rows,
+                shapes,
                 n_states: n,
                 by_month_on_book,
                 cost,

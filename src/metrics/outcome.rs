@@ -347,6 +347,12 @@ pub struct PathOutcome {
     /// Indexed by [`OutcomeLayout::buyer_cash`]: the buyer's net collections by month after
     /// purchase, all segments.
     pub buyer_cash: Vec<f64>,
+    /// The systematic factor by month (stress shift included); empty without one.
+    pub factor: Vec<f64>,
+    /// Likelihood-ratio weight of the path under importance sampling; 1 otherwise.
+    pub weight: f64,
+    /// Matrix rows whose conditioned roll and cure probabilities had to be scaled down to fit.
+    pub clipped_rows: f64,
 }
 
 impl PathOutcome {
@@ -361,6 +367,9 @@ impl PathOutcome {
             recovery_curve: vec![0.0; WORKOUT_CAP_MONTHS],
             disposition: vec![0.0; layout.n_points * layout.n_segments * DispositionField::COUNT],
             buyer_cash: vec![0.0; layout.n_points * layout.buyer_months],
+            factor: Vec::new(),
+            weight: 1.0,
+            clipped_rows: 0.0,
         }
     }
 

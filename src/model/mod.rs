@@ -8,6 +8,7 @@
 pub mod disposition;
 pub mod matrix;
 pub mod states;
+pub mod systematic;
 
 pub use matrix::{MatrixError, TransitionMatrix};
 pub use states::{Bucket, StateId, StateKind, StateSpace};
@@ -178,6 +179,10 @@ pub struct Model {
     pub default_definition: DefaultDefinition,
     /// The disposition study, when the scenario asks for one.
     pub disposition: Option<disposition::DispositionStudy>,
+    /// The systematic factor; `None`: loans are independent given the scenario.
+    pub systematic: Option<systematic::Systematic>,
+    /// Named stress scenarios run as a set on common random numbers; empty: one plain run.
+    pub stress: Vec<systematic::StressPath>,
 }
 
 /// The event that starts the loss clock for recovery rates.
@@ -369,6 +374,8 @@ pub(crate) mod tests {
             discount_rate: None,
             default_definition: DefaultDefinition::ChargeOff,
             disposition: None,
+            systematic: None,
+            stress: Vec::new(),
         }
     }
 

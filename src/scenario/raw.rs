@@ -29,6 +29,31 @@ pub struct RawScenario {
     #[serde(rename = "default")]
     pub default_definition: Option<Spanned<RawDefault>>,
     pub disposition: Option<Spanned<RawDisposition>>,
+    pub systematic: Option<Spanned<RawSystematic>>,
+    #[serde(default)]
+    pub stress: Vec<Spanned<RawStress>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSystematic {
+    pub factor: Option<Spanned<String>>,
+    pub persistence: Option<Spanned<f64>>,
+    pub asset_correlation: Option<Spanned<f64>>,
+    pub recovery_correlation: Option<Spanned<f64>>,
+    pub importance_shift: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStress {
+    pub name: Spanned<String>,
+    pub weight: Option<Spanned<f64>>,
+    /// A number (every month) or an array by month.
+    pub z_shift: Option<Spanned<toml::Value>>,
+    pub roll_multiplier: Option<Spanned<toml::Value>>,
+    pub cure_multiplier: Option<Spanned<toml::Value>>,
+    pub recovery_multiplier: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,6 +161,7 @@ pub struct RawBook {
 #[serde(deny_unknown_fields)]
 pub struct RawSegment {
     pub product: Option<Spanned<String>>,
+    pub asset_correlation: Option<Spanned<f64>>,
     pub draw_rate: Option<Spanned<f64>>,
     pub min_payment_rate: Option<Spanned<f64>>,
     pub book: Option<Spanned<RawSyntheticBook>>,

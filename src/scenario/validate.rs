@@ -14,6 +14,10 @@ use crate::model::disposition::{
     Agency, Buyer, DispositionStudy, Placement, PointKind, SalePoint, SalePrice,
 };
 use crate::model::states::{CHARGED_OFF_NAME, CURRENT_NAME, PAID_OFF_NAME, SOLD_NAME};
+use crate::model::systematic::{
+    BASEL_REVOLVING_CORRELATION, FactorDynamics, StressPath, Systematic,
+    basel_other_retail_correlation,
+};
 use crate::model::{
     Bucket, CollectionAction, DebtSale, DefaultDefinition, MatrixError, Model, MoneyRules,
     PartialPayments, Product, RecoveryPolicy, SegmentModel, StateId, StateSpace, TransitionMatrix,
@@ -150,7 +154,7 @@ pub(super) fn validate(
         simulation.horizon_months,
     );
 
-    let model = Model {
+    let mut model = Model {
         space,
         segments,
         actions,
@@ -161,7 +165,25 @@ pub(super) fn validate(
         discount_rate,
         default_definition,
         disposition,
+        systematic: None,
+        stress: Vec::new(),
     };
+    model.systematic = systematic(&mut cx, raw, &model);
+    model.stress = stress_paths(
+        &mut cx,
+        raw,
+        simulation.horizon_months,
+        model.systematic.is_some(),
+    );
+    if !raw.stress.is_empty()
+        && let Some(d) = &raw.disposition
+    {
+        cx.error(
+            d,
+            "a disposition study cannot run inside a stress set yet",
+            "run the study in a scenario without [[stress]], one per stress setting if needed",
+        );
+    }
     // Actions that leave no room in a row show up only once applied.
     if cx.diags.is_empty() {
         for (seg_idx, seg) in model.segments.iter().enumerate() {
@@ -450,10 +472,10 @@ fn debt_sale(
     );
     match d.trigger.get_ref().as_str() {
         "state" => {
-            if d.months.is_some() {
+            if d.months.is_some() || d.month.is_some() {
                 cx.error(
                     ds,
-                    "`months` does not apply to `trigger = \"state\"`",
+                    "`months` and `month` do not apply to `trigger = \"state\"`",
                     "remove `months`, or use `trigger = \"months_after_charge_off\"`",
                 );
             }
@@ -1065,7 +1087,23 @@ fn disposition(
     if r.sale_points_dpd.get_ref().is_empty() {
         cx.error(&r.sale_points_dpd, "no sale points", "list the days past due at which to compare hold, agency and sale, e.g. `[90, 120, 180, 360]`");
     }
-    for p in r.sale_points_dpd.get_ref() {
+    if r.sale_points_dpd.get_ref().len() > crate::engine::loan::MAX_SALE_POINTS {
+        cx.error(
+            &r.sale_points_dpd,
+            format!(
+                "{} sale points, at most {} are supported",
+                r.sale_points_dpd.get_ref().len(),
+                crate::engine::loan::MAX_SALE_POINTS
+            ),
+            "compare fewer points in one run, or split the study over two scenarios",
+        );
+    }
+    for p in r
+        .sale_points_dpd
+        .get_ref()
+        .iter()
+        .take(crate::engine::loan::MAX_SALE_POINTS)
+    {
         let dpd = cx.int_in_range(
             p,
             1,
@@ -1181,6 +1219,232 @@ fn disposition(
         bid_confidence,
         discount_rate,
     })
+}
+
+/// A by-month series: a number for every month, or an array with one value per month (the
+/// last value holds after it). At most `horizon` values.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each argument is a distinct part of the rule"
+)]
+fn month_series(
+    cx: &mut Ctx,
+    raw: Option<&Spanned<toml::Value>>,
+    key: &str,
+    default: f64,
+    lo: f64,
+    hi: f64,
+    horizon: u32,
+    hint: &str,
+) -> Vec<f64> {
+    let Some(v) = raw else {
+        return vec![default];
+    };
+    let number = |x: &toml::Value| x.as_float().or_else(|| x.as_integer().map(|i| i as f64));
+    let values: Vec<Option<f64>> = match v.get_ref() {
+        toml::Value::Array(items) => items.iter().map(number).collect(),
+        other => vec![number(other)],
+    };
+    if values.is_empty() || values.iter().any(Option::is_none) {
+        cx.error(
+            v,
+            format!("`{key}` must be a number or an array of numbers"),
+            hint.to_string(),
+        );
+        return vec![default];
+    }
+    if values.len() > horizon as usize {
+        cx.error(v, format!("`{key}` has {} monthly values, but the horizon is {horizon} months", values.len()), "give at most one value per month of the horizon; the last value holds for later months");
+    }
+    let values: Vec<f64> = values.into_iter().flatten().collect();
+    if let Some(bad) = values.iter().find(|x| !(lo..=hi).contains(*x)) {
+        cx.error(
+            v,
+            format!("`{key}` has {bad}, expected values in [{lo}, {hi}]"),
+            hint.to_string(),
+        );
+        return vec![default];
+    }
+    values
+}
+
+fn systematic(cx: &mut Ctx, raw: &RawScenario, model: &Model) -> Option<Systematic> {
+    let s = raw.systematic.as_ref()?;
+    let r = s.get_ref();
+    let dynamics = match r.factor.as_ref().map(|f| f.get_ref().as_str()) {
+        None | Some("per_path") => {
+            if let Some(p) = &r.persistence {
+                cx.error(p, "`persistence` applies to `factor = \"monthly\"` only", "remove it, or set `factor = \"monthly\"` for a factor that moves month by month");
+            }
+            FactorDynamics::PerPath
+        }
+        Some("monthly") => FactorDynamics::Monthly {
+            persistence: r.persistence.as_ref().map_or(0.9, |p| cx.in_range(p, 0.0, 0.999, "systematic.persistence", "AR(1) coefficient of the monthly factor: 0 independent months, 0.9 slow cycles")),
+        },
+        Some(other) => {
+            cx.error(r.factor.as_ref().expect("matched"), format!("unknown factor dynamics `{other}`"), "use `\"per_path\"` (one draw per path) or `\"monthly\"` (AR(1) by month)");
+            FactorDynamics::PerPath
+        }
+    };
+    let common = r.asset_correlation.as_ref().map(|a| {
+        cx.in_range(
+            a,
+            0.0,
+            0.99,
+            "systematic.asset_correlation",
+            "asset correlation rho: Basel uses 0.03-0.16 for other retail, 0.04 for revolving",
+        )
+    });
+    let mut asset_correlation = Vec::new();
+    for (idx, (_, seg)) in raw.segments.get_ref().iter().enumerate() {
+        let own = seg.get_ref().asset_correlation.as_ref().map(|a| {
+            cx.in_range(
+                a,
+                0.0,
+                0.99,
+                "asset_correlation",
+                "the segment's asset correlation rho, e.g. 0.05",
+            )
+        });
+        let rho = own.or(common).unwrap_or_else(|| basel_default(model, idx));
+        asset_correlation.push(rho);
+    }
+    Some(Systematic {
+        dynamics,
+        asset_correlation,
+        recovery_correlation: r.recovery_correlation.as_ref().map_or(0.0, |c| cx.in_range(c, 0.0, 0.99, "systematic.recovery_correlation", "correlation of the share of paying charged-off accounts with the factor; 0 for none")),
+        importance_shift: r.importance_shift.as_ref().map(|m| cx.in_range(m, -5.0, 5.0, "systematic.importance_shift", "mean of the factor under importance sampling: -1.5 makes bad paths common; leave it out for a plain run")),
+    })
+}
+
+/// Basel's correlation for a segment: 0.04 for revolving lines; for instalment loans the
+/// "other retail" formula at the segment's 12-month probability of charge-off or sale from
+/// current.
+fn basel_default(model: &Model, segment: usize) -> f64 {
+    if matches!(model.segments[segment].product, Product::Revolving { .. }) {
+        return BASEL_REVOLVING_CORRELATION;
+    }
+    let Ok(m) = model.effective_matrix(segment, &model.segments[segment].transitions) else {
+        return basel_other_retail_correlation(0.0);
+    };
+    let n = model.space.len();
+    let mut v = vec![0.0; n];
+    v[crate::model::states::CURRENT as usize] = 1.0;
+    for _ in 0..12 {
+        let mut next = vec![0.0; n];
+        for (i, &vi) in v.iter().enumerate() {
+            for (j, cell) in next.iter_mut().enumerate() {
+                *cell += vi * m.get(i as StateId, j as StateId);
+            }
+        }
+        v = next;
+    }
+    let pd = v[model.space.charged_off() as usize] + v[model.space.sold() as usize];
+    basel_other_retail_correlation(pd)
+}
+
+fn stress_paths(
+    cx: &mut Ctx,
+    raw: &RawScenario,
+    horizon: u32,
+    has_factor: bool,
+) -> Vec<StressPath> {
+    let mut out: Vec<StressPath> = Vec::new();
+    for s in &raw.stress {
+        let r = s.get_ref();
+        cx.identifier(&r.name, "stress scenario name");
+        if out.iter().any(|x| &x.name == r.name.get_ref()) {
+            cx.error(
+                &r.name,
+                format!("stress scenario `{}` is defined twice", r.name.get_ref()),
+                "give each [[stress]] its own name",
+            );
+        }
+        let weight = r.weight.as_ref().map(|w| {
+            cx.in_range(
+                w,
+                0.0,
+                1.0,
+                "stress.weight",
+                "probability weight of the scenario; the weights of a set sum to one",
+            )
+        });
+        let z_shift = month_series(
+            cx,
+            r.z_shift.as_ref(),
+            "z_shift",
+            0.0,
+            -10.0,
+            10.0,
+            horizon,
+            "shift of the systematic factor in standard deviations: -1 is a one-sigma downturn",
+        );
+        if z_shift.iter().any(|&z| z != 0.0)
+            && !has_factor
+            && let Some(v) = &r.z_shift
+        {
+            cx.error(v, "`z_shift` needs a systematic factor", "add `[systematic]` (e.g. `asset_correlation = 0.05`), or stress the rates with `roll_multiplier` and `cure_multiplier`");
+        }
+        let mult_hint = "a multiplier: 1.3 raises the rate by 30%, 1 leaves it unchanged";
+        out.push(StressPath {
+            name: r.name.get_ref().clone(),
+            weight,
+            z_shift,
+            roll_multiplier: month_series(
+                cx,
+                r.roll_multiplier.as_ref(),
+                "roll_multiplier",
+                1.0,
+                0.0,
+                100.0,
+                horizon,
+                mult_hint,
+            ),
+            cure_multiplier: month_series(
+                cx,
+                r.cure_multiplier.as_ref(),
+                "cure_multiplier",
+                1.0,
+                0.0,
+                100.0,
+                horizon,
+                mult_hint,
+            ),
+            recovery_multiplier: month_series(
+                cx,
+                r.recovery_multiplier.as_ref(),
+                "recovery_multiplier",
+                1.0,
+                0.0,
+                100.0,
+                horizon,
+                mult_hint,
+            ),
+        });
+    }
+    let weights: Vec<Option<f64>> = out.iter().map(|s| s.weight).collect();
+    if weights.iter().any(Option::is_some) {
+        if weights.iter().any(Option::is_none) {
+            cx.error(
+                &raw.stress[0],
+                "some stress scenarios have a `weight` and some do not",
+                "give every scenario of the set a weight, or none",
+            );
+        } else {
+            let sum: f64 = weights.iter().flatten().sum();
+            if (sum - 1.0).abs() > 1e-9 {
+                cx.error(
+                    &raw.stress[0],
+                    format!(
+                        "stress weights sum to {}, expected 1",
+                        crate::model::fmt_number(sum)
+                    ),
+                    "weights are the probabilities of the scenarios in the blended view",
+                );
+            }
+        }
+    }
+    out
 }
 
 fn book(
