@@ -41,6 +41,27 @@ fn baseline_paths(bencher: divan::Bencher) {
     });
 }
 
+/// The same with a monthly systematic factor (AR(1), Basel correlations): the conditioned
+/// tables are rebuilt once per path and month, so the loan loop should barely notice.
+#[divan::bench(sample_count = 5)]
+fn baseline_paths_with_factor(bencher: divan::Bencher) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut scenario =
+        scenario::load(&root.join("scenarios/baseline.toml")).expect("baseline is valid");
+    scenario.simulation.paths = PATHS;
+    scenario.model.systematic = Some(arrears::model::systematic::Systematic {
+        dynamics: arrears::model::systematic::FactorDynamics::Monthly { persistence: 0.9 },
+        asset_correlation: vec![0.05; scenario.model.segments.len()],
+        recovery_correlation: 0.0,
+        importance_shift: None,
+    });
+    let book = book::load(&scenario).expect("book");
+    let loan_months = PATHS * book.len() as u64 * u64::from(scenario.simulation.horizon_months);
+    bencher.counter(ItemsCount::new(loan_months)).bench(|| {
+        engine::run(&scenario.simulation, &scenario.model, &book, None, &|_| {}).expect("run")
+    });
+}
+
 #[divan::bench(sample_count = 5)]
 fn sampling_kernel(bencher: divan::Bencher) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

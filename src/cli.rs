@@ -229,7 +229,11 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
         &manifest,
     )?;
     if !options.quiet {
-        print_figures(&scenario, &book, &summary, run_seconds, output.threads);
+        if summary.stress.is_empty() {
+            print_figures(&scenario, &book, &summary, run_seconds, output.threads);
+        } else {
+            print_stress(&scenario, &summary, run_seconds, output.threads);
+        }
     }
     for w in &summary.warnings {
         eprintln!("warning: {w}");
@@ -362,6 +366,37 @@ fn print_figures(
             format!("net_credit_loss VaR {}%", t.level * 100.0),
             group_thousands(t.var, 0),
             format!("ES {}", group_thousands(t.expected_shortfall, 0))
+        );
+    }
+}
+
+fn print_stress(scenario: &Scenario, summary: &RunSummary, seconds: f64, threads: usize) {
+    println!(
+        "{}: stress set of {} scenarios, {} paths x {} months each, seed {} ({:.1} s on {threads} threads)",
+        scenario.simulation.name,
+        scenario.model.stress.len(),
+        group_thousands(scenario.simulation.paths as f64, 0),
+        scenario.simulation.horizon_months,
+        scenario.simulation.seed,
+        seconds,
+    );
+    println!(
+        "{:<12} {:>8} {:>28} {:>16} {:>16}",
+        "scenario", "weight", "expected loss ± se", "99% VaR", "99% ES"
+    );
+    for r in &summary.stress {
+        let t99 = r.net_credit_loss_tail.iter().find(|t| t.level == 0.99);
+        println!(
+            "{:<12} {:>8} {:>28} {:>16} {:>16}",
+            r.scenario,
+            r.weight.map_or("-".to_string(), |w| format!("{w:.2}")),
+            format!(
+                "{} ± {}",
+                group_thousands(r.net_credit_loss.mean, 0),
+                group_thousands(r.net_credit_loss.se, 0)
+            ),
+            t99.map_or("n/a".into(), |t| group_thousands(t.var, 0)),
+            t99.map_or("n/a".into(), |t| group_thousands(t.expected_shortfall, 0)),
         );
     }
 }

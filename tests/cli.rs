@@ -43,20 +43,48 @@ fn every_example_scenario_validates_and_runs() {
         let out = tmp.path().join(file.file_stem().unwrap());
         let r = arrears(&["run", f, "--paths", "4", "--out", out.to_str().unwrap()]);
         assert!(r.status.success(), "{f}: {}", text(&r));
-        for name in [
-            "summary.json",
-            "paths.csv",
-            "paths.parquet",
-            "timeline.csv",
-            "timeline.parquet",
-            "balance_by_state.png",
-            "balance_by_state.svg",
-            "loss_distribution.png",
-            "loss_distribution.svg",
-        ] {
-            let meta =
-                std::fs::metadata(out.join(name)).unwrap_or_else(|_| panic!("{f}: {name} missing"));
-            assert!(meta.len() > 100, "{f}: {name} is nearly empty");
+        // A stress set keeps each scenario's results in a folder of its own.
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        let folders: Vec<PathBuf> = match summary["scenarios"].as_array() {
+            Some(names) => {
+                for name in [
+                    "stress_comparison.csv",
+                    "stress_comparison.parquet",
+                    "stress_loss_distributions.png",
+                    "stress_cumulative_net_write_offs.svg",
+                ] {
+                    assert!(out.join(name).exists(), "{f}: {name} missing");
+                }
+                names
+                    .iter()
+                    .map(|n| out.join(n.as_str().unwrap()))
+                    .collect()
+            }
+            None => vec![out.clone()],
+        };
+        for folder in folders {
+            for name in [
+                "summary.json",
+                "paths.csv",
+                "paths.parquet",
+                "timeline.csv",
+                "timeline.parquet",
+                "balance_by_state.png",
+                "balance_by_state.svg",
+                "loss_distribution.png",
+                "loss_distribution.svg",
+                "loss_distribution_log.png",
+                "convergence.csv",
+                "convergence.png",
+                "recovery_curve.png",
+                "write_offs_by_month.svg",
+            ] {
+                let meta = std::fs::metadata(folder.join(name))
+                    .unwrap_or_else(|_| panic!("{f}: {name} missing in {}", folder.display()));
+                assert!(meta.len() > 100, "{f}: {name} is nearly empty");
+            }
         }
     }
 }
@@ -363,4 +391,41 @@ fn a_study_beside_a_debt_sale_runs_in_its_own_pass() {
             .len()
             == 2
     );
+}
+
+/// The systematic factor, importance weights and bootstrap intervals do not depend on the
+/// thread count either.
+#[test]
+fn a_stress_set_is_identical_for_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(format!("t{threads}"));
+        let r = arrears(&[
+            "run",
+            "scenarios/stress_set.toml",
+            "--paths",
+            "8",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ]);
+        assert!(r.status.success(), "{}", text(&r));
+        dirs.push(out);
+    }
+    for name in [
+        "stress_comparison.csv",
+        "severe/paths.csv",
+        "severe/factor.csv",
+        "adverse/convergence.csv",
+        "baseline/timeline.parquet",
+    ] {
+        assert!(
+            std::fs::read(dirs[0].join(name)).unwrap()
+                == std::fs::read(dirs[1].join(name)).unwrap(),
+            "{name} differs between 1 and 2 threads"
+        );
+    }
 }

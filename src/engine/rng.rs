@@ -24,6 +24,8 @@ pub enum Stream {
     Disposition = 4,
     /// The systematic factor of a path (`b` = 0).
     Factor = 5,
+    /// Bootstrap resampling in the statistics (seed 0, `a` = sample size).
+    Bootstrap = 6,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective mix of 64 bits.

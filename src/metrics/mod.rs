@@ -5,6 +5,7 @@
 pub mod disposition;
 pub mod outcome;
 pub mod recovery;
+pub mod risk;
 pub mod stats;
 
 pub use outcome::{

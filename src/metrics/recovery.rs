@@ -30,9 +30,14 @@ pub struct GroupLabels<'a> {
     pub vintages: &'a [String],
 }
 
-fn ratio_estimate(paths: &[PathOutcome], f: impl Fn(&PathOutcome) -> Option<f64>) -> Estimate {
-    let values: Vec<f64> = paths.iter().filter_map(f).collect();
-    Estimate::new(&values)
+/// Estimate of a per-path figure over the paths where it is defined, weighted by the paths'
+/// weights (1 unless importance sampling).
+pub fn ratio_estimate(paths: &[PathOutcome], f: impl Fn(&PathOutcome) -> Option<f64>) -> Estimate {
+    let (values, weights): (Vec<f64>, Vec<f64>) = paths
+        .iter()
+        .filter_map(|p| f(p).map(|v| (v, p.weight)))
+        .unzip();
+    Estimate::weighted(&values, &weights)
 }
 
 fn group_row(
@@ -54,17 +59,12 @@ fn group_row(
             (ead > 0.0).then(|| num(p) / ead)
         })
     };
-    let all: Vec<f64> = paths.iter().map(|p| sum(p, GroupField::Defaults)).collect();
-    let ead: Vec<f64> = paths
-        .iter()
-        .map(|p| sum(p, GroupField::ExposureAtDefault))
-        .collect();
     let discounted_net = rate(&|p| sum(p, GroupField::PvGross) - sum(p, GroupField::PvCosts));
     GroupRow {
         dimension,
         group,
-        defaults: Estimate::new(&all),
-        exposure_at_default: Estimate::new(&ead),
+        defaults: ratio_estimate(paths, |p| Some(sum(p, GroupField::Defaults))),
+        exposure_at_default: ratio_estimate(paths, |p| Some(sum(p, GroupField::ExposureAtDefault))),
         recovery_rate: rate(&|p| sum(p, GroupField::RecoveriesGross)),
         recovery_rate_net: rate(&|p| {
             sum(p, GroupField::RecoveriesGross) - sum(p, GroupField::Costs)
@@ -181,11 +181,13 @@ pub fn recovery_curve(paths: &[PathOutcome]) -> Vec<CurveRow> {
         .max()
         .map_or(0, |last| last + 1);
     let mut cumulative: Vec<Vec<f64>> = Vec::new();
+    let mut weights: Vec<f64> = Vec::new();
     for p in paths {
         let ead = p.get(Total::ExposureAtDefault);
         if ead <= 0.0 {
             continue;
         }
+        weights.push(p.weight);
         let mut sum = 0.0;
         cumulative.push(
             p.recovery_curve[..months]
@@ -200,8 +202,9 @@ pub fn recovery_curve(paths: &[PathOutcome]) -> Vec<CurveRow> {
     (0..months)
         .map(|k| CurveRow {
             months_since_default: k as u32 + 1,
-            cumulative_recovery_rate: Estimate::new(
+            cumulative_recovery_rate: Estimate::weighted(
                 &cumulative.iter().map(|c| c[k]).collect::<Vec<_>>(),
+                &weights,
             ),
         })
         .collect()
@@ -243,6 +246,7 @@ pub fn write_offs(
     )
     .collect();
     for (name, members, balance) in groups {
+        let weights: Vec<f64> = paths.iter().map(|p| p.weight).collect();
         let mut cum_gross = vec![0.0; paths.len()];
         let mut cum_net = vec![0.0; paths.len()];
         for month in 1..=horizon {
@@ -262,14 +266,14 @@ pub fn write_offs(
                 cum_gross[i] += g;
                 cum_net[i] += g - r;
             }
-            let cumulative_gross = Estimate::new(&cum_gross);
-            let cumulative_net = Estimate::new(&cum_net);
+            let cumulative_gross = Estimate::weighted(&cum_gross, &weights);
+            let cumulative_net = Estimate::weighted(&cum_net, &weights);
             let share = |x: f64| if balance > 0.0 { x / balance } else { f64::NAN };
             rows.push(WriteOffRow {
                 month: month as u32,
                 segment: name.clone(),
-                gross: Estimate::new(&gross),
-                net: Estimate::new(&net),
+                gross: Estimate::weighted(&gross, &weights),
+                net: Estimate::weighted(&net, &weights),
                 cumulative_gross_share: share(cumulative_gross.mean),
                 cumulative_net_share: share(cumulative_net.mean),
                 cumulative_gross,

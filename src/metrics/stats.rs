@@ -17,6 +17,7 @@ use super::recovery::{
     CurveRow, GroupLabels, GroupRow, HistogramRow, WriteOffRow, recovery_by_group, recovery_curve,
     recovery_rate_distribution, write_offs,
 };
+use super::risk::{ConvergenceRow, StressRow, convergence, stress_comparison};
 use crate::book::LoanBook;
 use crate::engine::RunOutput;
 use crate::model::Model;
@@ -54,6 +55,50 @@ pub struct Estimate {
 }
 
 impl Estimate {
+    /// Summarises `values` with likelihood-ratio `weights` (importance sampling); with equal
+    /// weights exactly [`Estimate::new`]. Weighted: the self-normalised mean, the standard
+    /// error by the delta method, `sqrt(sum w^2 (x - mean)^2) / sum w` (Owen, *Monte Carlo
+    /// theory, methods and examples*, 2013, section 9.2), and weighted inverse-CDF percentiles.
+    pub fn weighted(values: &[f64], weights: &[f64]) -> Estimate {
+        debug_assert_eq!(values.len(), weights.len());
+        if weights.iter().all(|&w| w == 1.0) {
+            return Estimate::new(values);
+        }
+        let n = values.len();
+        let total: f64 = weights.iter().sum();
+        if n == 0 || total <= 0.0 {
+            return Estimate::new(&[]);
+        }
+        let mean = values.iter().zip(weights).map(|(x, w)| w * x).sum::<f64>() / total;
+        let sum_sq: f64 = weights.iter().map(|w| w * w).sum();
+        let var = values
+            .iter()
+            .zip(weights)
+            .map(|(x, w)| w * (x - mean).powi(2))
+            .sum::<f64>()
+            / (total - sum_sq / total).max(f64::MIN_POSITIVE);
+        let se = values
+            .iter()
+            .zip(weights)
+            .map(|(x, w)| (w * (x - mean)).powi(2))
+            .sum::<f64>()
+            .sqrt()
+            / total;
+        let sorted = sorted_pairs(values, weights);
+        let q = |p| weighted_quantile(&sorted, p);
+        Estimate {
+            mean,
+            sd: var.sqrt(),
+            se,
+            p5: q(0.05),
+            p50: q(0.5),
+            p95: q(0.95),
+            p99: q(0.99),
+            p99_9: q(0.999),
+            n,
+        }
+    }
+
     /// Summarises `values`; NaN for every field when there are none.
     pub fn new(values: &[f64]) -> Estimate {
         let n = values.len();
@@ -86,6 +131,86 @@ impl Estimate {
             n,
         }
     }
+}
+
+/// `(value, weight)` sorted by value.
+pub fn sorted_pairs(values: &[f64], weights: &[f64]) -> Vec<(f64, f64)> {
+    let mut pairs: Vec<(f64, f64)> = values
+        .iter()
+        .copied()
+        .zip(weights.iter().copied())
+        .collect();
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    pairs
+}
+
+/// The smallest value whose cumulative weight reaches `q` of the total.
+pub fn weighted_quantile(sorted: &[(f64, f64)], q: f64) -> f64 {
+    let total: f64 = sorted.iter().map(|p| p.1).sum();
+    let mut cumulative = 0.0;
+    for &(x, w) in sorted {
+        cumulative += w;
+        if cumulative >= q * total {
+            return x;
+        }
+    }
+    sorted.last().map_or(f64::NAN, |p| p.0)
+}
+
+/// Weighted mean of the values beyond the weighted `q` quantile.
+pub fn weighted_expected_shortfall(sorted: &[(f64, f64)], q: f64) -> f64 {
+    let var = weighted_quantile(sorted, q);
+    let (mut sum, mut weight) = (0.0, 0.0);
+    for &(x, w) in sorted.iter().filter(|p| p.0 > var) {
+        sum += w * x;
+        weight += w;
+    }
+    if weight > 0.0 { sum / weight } else { var }
+}
+
+/// Effective sample size of weighted paths, `(sum w)^2 / sum w^2` (Kish).
+pub fn effective_sample_size(weights: &[f64]) -> f64 {
+    let total: f64 = weights.iter().sum();
+    let sum_sq: f64 = weights.iter().map(|w| w * w).sum();
+    if sum_sq > 0.0 {
+        total * total / sum_sq
+    } else {
+        0.0
+    }
+}
+
+/// Bootstrap resamples for the confidence intervals of expected shortfall (and of VaR with
+/// weighted paths).
+pub const BOOTSTRAP_RESAMPLES: usize = 200;
+
+/// 95% percentile-bootstrap confidence interval of `statistic` (Efron and Tibshirani, *An
+/// Introduction to the Bootstrap*, 1993, ch. 13): the paths resampled with replacement
+/// [`BOOTSTRAP_RESAMPLES`] times from a fixed stream, so the interval is reproducible.
+pub fn bootstrap_ci(
+    values: &[f64],
+    weights: &[f64],
+    statistic: impl Fn(&[f64], &[f64]) -> f64,
+) -> (f64, f64) {
+    use rand::Rng;
+    let n = values.len();
+    if n < 2 {
+        return (f64::NAN, f64::NAN);
+    }
+    let mut rng = crate::engine::rng::stream(0, crate::engine::rng::Stream::Bootstrap, n as u64, 0);
+    let (mut v, mut w) = (vec![0.0; n], vec![0.0; n]);
+    let mut estimates: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+        .map(|_| {
+            for k in 0..n {
+                // Multiply-shift maps 64 random bits to 0..n without division bias worth noting.
+                let i = ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize;
+                v[k] = values[i];
+                w[k] = weights[i];
+            }
+            statistic(&v, &w)
+        })
+        .collect();
+    estimates.sort_by(f64::total_cmp);
+    (quantile(&estimates, 0.025), quantile(&estimates, 0.975))
 }
 
 /// Mean and sample standard deviation (n - 1), summed in order (Welford).
@@ -127,9 +252,13 @@ pub struct TailMeasure {
     pub expected_shortfall: f64,
     /// Paths beyond the VaR: fewer than [`MIN_TAIL_PATHS`] makes the figure unreliable.
     pub tail_paths: usize,
-    /// 95% confidence interval of the VaR from order statistics.
+    /// 95% confidence interval of the VaR: order statistics for a plain run, the bootstrap
+    /// when paths are weighted.
     pub var_ci_low: f64,
     pub var_ci_high: f64,
+    /// 95% confidence interval of the expected shortfall by the bootstrap.
+    pub expected_shortfall_ci_low: f64,
+    pub expected_shortfall_ci_high: f64,
 }
 
 /// Distribution-free confidence interval for the `q` quantile at 95%: the order statistics
@@ -148,21 +277,58 @@ pub fn quantile_ci(sorted: &[f64], q: f64) -> (f64, f64) {
     (sorted[low - 1], sorted[high - 1])
 }
 
+/// VaR and expected shortfall at 95, 99 and 99.9% of equally weighted losses.
 pub fn tail_measures(losses: &[f64]) -> Vec<TailMeasure> {
+    tail_measures_weighted(losses, &vec![1.0; losses.len()])
+}
+
+/// VaR and expected shortfall of weighted losses (weights all 1 for a plain run).
+pub fn tail_measures_weighted(losses: &[f64], weights: &[f64]) -> Vec<TailMeasure> {
+    let plain = weights.iter().all(|&w| w == 1.0);
     let mut sorted = losses.to_vec();
     sorted.sort_by(f64::total_cmp);
+    let pairs = sorted_pairs(losses, weights);
     TAIL_LEVELS
         .iter()
         .map(|&(level, _)| {
-            let (var_ci_low, var_ci_high) = quantile_ci(&sorted, level);
+            let es = |v: &[f64], w: &[f64]| {
+                if w.iter().all(|&x| x == 1.0) {
+                    let mut s = v.to_vec();
+                    s.sort_by(f64::total_cmp);
+                    expected_shortfall(&s, level)
+                } else {
+                    weighted_expected_shortfall(&sorted_pairs(v, w), level)
+                }
+            };
+            let var_of = |v: &[f64], w: &[f64]| weighted_quantile(&sorted_pairs(v, w), level);
+            let (var, expected_shortfall_value, (var_ci_low, var_ci_high)) = if plain {
+                (
+                    quantile(&sorted, level),
+                    expected_shortfall(&sorted, level),
+                    quantile_ci(&sorted, level),
+                )
+            } else {
+                (
+                    weighted_quantile(&pairs, level),
+                    weighted_expected_shortfall(&pairs, level),
+                    bootstrap_ci(losses, weights, var_of),
+                )
+            };
+            let (es_lo, es_hi) = bootstrap_ci(losses, weights, es);
             TailMeasure {
                 level,
-                var: quantile(&sorted, level),
-                expected_shortfall: expected_shortfall(&sorted, level),
-                tail_paths: sorted.len()
-                    - ((sorted.len() as f64 * level).floor() as usize).min(sorted.len()),
+                var,
+                expected_shortfall: expected_shortfall_value,
+                tail_paths: if plain {
+                    sorted.len()
+                        - ((sorted.len() as f64 * level).floor() as usize).min(sorted.len())
+                } else {
+                    pairs.iter().filter(|p| p.0 > var).count()
+                },
                 var_ci_low,
                 var_ci_high,
+                expected_shortfall_ci_low: es_lo,
+                expected_shortfall_ci_high: es_hi,
             }
         })
         .collect()
@@ -433,6 +599,13 @@ pub struct RunSummary {
     pub recovery_curve: Vec<CurveRow>,
     pub write_offs: Vec<WriteOffRow>,
     pub disposition: Option<DispositionSummary>,
+    pub convergence: Vec<ConvergenceRow>,
+    /// Each scenario of a stress set (and the weighted blend); empty without `[[stress]]`.
+    pub stress: Vec<StressRow>,
+    /// Effective sample size of the paths (`paths` for a plain run).
+    pub effective_sample_size: f64,
+    /// Matrix rows clipped by conditioning on the factor, over all paths and months.
+    pub clipped_rows: f64,
     /// Largest |money in - money accounted for| over paths; rounding only.
     pub conservation_max_residual: f64,
     pub warnings: Vec<String>,
@@ -460,31 +633,54 @@ pub fn summarise(output: &RunOutput, model: &Model, book: &LoanBook) -> RunSumma
     let headlines: Vec<Headline> = METRICS
         .iter()
         .map(|m| {
-            let values: Vec<f64> = paths.iter().filter_map(|p| (m.value)(p)).collect();
+            let (values, weights): (Vec<f64>, Vec<f64>) = paths
+                .iter()
+                .filter_map(|p| (m.value)(p).map(|v| (v, p.weight)))
+                .unzip();
             if m.name == "recovery_rate" && values.len() < n_paths {
                 warnings.push(format!(
                     "recovery rates rest on the {} of {n_paths} paths with defaults; raise `paths` or the horizon if that is few",
                     values.len()
                 ));
             }
-            Headline { name: m.name, unit: m.unit, description: m.description, estimate: Estimate::new(&values) }
+            Headline { name: m.name, unit: m.unit, description: m.description, estimate: Estimate::weighted(&values, &weights) }
         })
         .collect();
-    let per_path = |name: &str| -> Vec<f64> {
+    let per_path = |name: &str| -> (Vec<f64>, Vec<f64>) {
         paths
             .iter()
-            .filter_map(|p| (metric(name).value)(p))
-            .collect()
+            .filter_map(|p| (metric(name).value)(p).map(|v| (v, p.weight)))
+            .unzip()
     };
-    let tail = tail_measures(&per_path("net_credit_loss"));
+    let tail_of = |name: &str| {
+        let (v, w) = per_path(name);
+        tail_measures_weighted(&v, &w)
+    };
+    let tail = tail_of("net_credit_loss");
     warn_tail(&mut warnings, "net credit loss", &tail);
     let write_off_tails = vec![
-        (
-            "gross_write_offs",
-            tail_measures(&per_path("gross_write_offs")),
-        ),
-        ("net_write_offs", tail_measures(&per_path("net_write_offs"))),
+        ("gross_write_offs", tail_of("gross_write_offs")),
+        ("net_write_offs", tail_of("net_write_offs")),
     ];
+    let weights: Vec<f64> = paths.iter().map(|p| p.weight).collect();
+    let effective_sample_size = effective_sample_size(&weights);
+    if weights.iter().any(|&w| w != 1.0) && effective_sample_size < 0.1 * n_paths as f64 {
+        warnings.push(format!(
+            "importance sampling left an effective sample of {effective_sample_size:.0} of {n_paths} paths; move `importance_shift` closer to 0"
+        ));
+    }
+    let clipped_rows: f64 = paths.iter().map(|p| p.clipped_rows).sum();
+    if clipped_rows > 0.0 {
+        warnings.push(format!(
+            "{clipped_rows:.0} matrix rows had roll and cure probabilities above one under the factor and were scaled down to fit; lower `asset_correlation` or the stress multipliers if that is many"
+        ));
+    }
+    let stress_runs: Vec<(crate::model::systematic::StressPath, &[PathOutcome])> = output
+        .stress_runs
+        .iter()
+        .map(|r| (r.stress.clone(), r.paths.as_slice()))
+        .collect();
+    let stress = stress_comparison(&stress_runs);
     let conservation_max_residual = paths
         .iter()
         .map(|p| p.conservation_residual().abs())
@@ -530,22 +726,18 @@ pub fn summarise(output: &RunOutput, model: &Model, book: &LoanBook) -> RunSumma
         recovery_curve: recovery_curve(paths),
         write_offs: write_offs(paths, layout, &segments, &segment_balances),
         disposition,
+        convergence: convergence(paths),
+        stress,
+        effective_sample_size,
+        clipped_rows,
         conservation_max_residual,
         warnings,
     }
 }
 
-fn band(values: &mut [f64]) -> (f64, f64, f64, f64, f64) {
-    let (mean, sd) = mean_sd(values);
-    values.sort_by(f64::total_cmp);
-    let se = sd / (values.len() as f64).sqrt();
-    (
-        mean,
-        se,
-        quantile(values, 0.05),
-        quantile(values, 0.5),
-        quantile(values, 0.95),
-    )
+fn band(values: &[f64], weights: &[f64]) -> (f64, f64, f64, f64, f64) {
+    let e = Estimate::weighted(values, weights);
+    (e.mean, e.se, e.p5, e.p50, e.p95)
 }
 
 fn timeline(paths: &[PathOutcome], layout: TimelineLayout, space: &StateSpace) -> Vec<TimelineRow> {
@@ -554,11 +746,12 @@ fn timeline(paths: &[PathOutcome], layout: TimelineLayout, space: &StateSpace) -
         return rows;
     }
     let mut values = vec![0.0; paths.len()];
+    let weights: Vec<f64> = paths.iter().map(|p| p.weight).collect();
     let cell = |idx: usize, values: &mut Vec<f64>| {
         for (v, p) in values.iter_mut().zip(paths) {
             *v = p.timeline[idx];
         }
-        band(values)
+        band(values, &weights)
     };
     for month in 0..=layout.horizon_months {
         for state in 0..layout.n_states {

@@ -95,7 +95,17 @@ pub fn loss_distribution(
     mean: f64,
     var_99: f64,
 ) -> Result<(), ChartError> {
-    let chart = LossChart::new(meta, losses, mean, var_99);
+    let lines = vec![
+        VLine::new(mean, "Mean", OI_BLACK, Stroke::Solid),
+        VLine::new(var_99, "99% VaR", OI_VERMILLION, Stroke::Dashed),
+    ];
+    let spec = LossSpec {
+        title: "Net credit loss across paths".to_string(),
+        subject: Some("net credit loss".to_string()),
+        x_desc: amount_axis_title("Net credit loss", &meta.currency),
+        scale: HeightScale::Paths,
+    };
+    let chart = LossChart::new(meta, spec, losses, &[], lines);
     write_both(stem, &chart)
 }
 
@@ -227,6 +237,172 @@ pub fn buyer_price_vs_hurdle(
     write_both(stem, &chart)
 }
 
+/// Histogram of a loss across paths with expected loss, VaR and expected shortfall marked
+/// (vertical lines, labelled with values in the legend), at the given level (e.g. 0.99 ->
+/// "99% VaR", "99% ES"). `weights`: per-path probability weights (importance sampling) or
+/// empty for equal weights; bar heights are then weighted shares of paths. `log_scale`: y axis
+/// logarithmic (share of paths, log10), to show the tail.
+///
+/// The title reads `"<scenario>: <title>"`; the x axis is named after `title` up to
+/// `" across"` (`"Net credit loss across paths"` -> `"Net credit loss (EUR)"`). Paths with a
+/// non-finite loss or a weight that is not finite and positive are left out, and so are
+/// markers that are not finite. Empty bins are not drawn on the log axis. No paths left, or
+/// weights all zero, draw an empty chart with a note. An error if `weights` is neither empty
+/// nor as long as `losses`. Writes `{stem}.png` and `{stem}.svg`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the chart's inputs, each distinct; a struct would only rename them"
+)]
+pub fn loss_distribution_marked(
+    stem: &Path,
+    meta: &ChartMeta,
+    title: &str,
+    losses: &[f64],
+    weights: &[f64],
+    expected_loss: f64,
+    var: f64,
+    expected_shortfall: f64,
+    level: f64,
+    log_scale: bool,
+) -> Result<(), ChartError> {
+    check_weights(stem, "`weights`", weights.len(), losses.len())?;
+    let level = if level.is_finite() && level > 0.0 && level < 1.0 {
+        format!("{} ", format_rate(level))
+    } else {
+        String::new()
+    };
+    let lines = vec![
+        VLine::new(expected_loss, "Expected loss", OI_BLACK, Stroke::Solid),
+        VLine::new(var, &format!("{level}VaR"), OI_VERMILLION, Stroke::Dashed),
+        VLine::new(
+            expected_shortfall,
+            &format!("{level}ES"),
+            OI_PURPLE,
+            Stroke::Dotted,
+        ),
+    ];
+    let scale = if log_scale {
+        HeightScale::LogShare
+    } else {
+        HeightScale::Share
+    };
+    let what = title.split(" across").next().unwrap_or(title).trim();
+    let what = if what.is_empty() { "Loss" } else { what };
+    let chart = LossChart::new(
+        meta,
+        LossSpec {
+            title: title.to_string(),
+            subject: None,
+            x_desc: amount_axis_title(what, &meta.currency),
+            scale,
+        },
+        losses,
+        weights,
+        lines,
+    );
+    write_both(stem, &chart)
+}
+
+/// A line with a band: (name, value per point, band low, band high); low and high both
+/// empty for no band. Used by [`convergence`] and [`scenario_write_off_overlay`].
+pub type BandedLine = (String, Vec<f64>, Vec<f64>, Vec<f64>);
+
+/// Each risk measure against the number of paths used, with its 95% confidence band: x =
+/// paths (log scale, ticks like 100, 1K, 10K), y = currency. `series`: (measure name e.g.
+/// "Expected loss", "99% VaR", "99% ES", estimate per point, band low, band high); `paths`
+/// the x values (ascending).
+///
+/// A band may be left out (low and high both empty). Points at zero paths and non-finite
+/// values are left out (a line breaks there); no points at all draw an empty chart with a
+/// note. An error if a series is not as long as `paths`. Writes `{stem}.png` and
+/// `{stem}.svg`.
+pub fn convergence(
+    stem: &Path,
+    meta: &ChartMeta,
+    paths: &[u64],
+    series: &[BandedLine],
+) -> Result<(), ChartError> {
+    check_banded(stem, series, paths.len(), "path counts")?;
+    let chart = ConvergenceChart::new(meta, paths, series);
+    write_both(stem, &chart)
+}
+
+/// Loss distributions of several stress scenarios overlaid: one outline histogram (step line)
+/// per scenario on a bin grid common to all, with its expected loss marked as a dashed line
+/// in the scenario's colour. `series`: (scenario name, losses per path, weights per path or
+/// empty). x: "Net credit loss (currency units)", y: "Share of paths".
+///
+/// Colours go in a fixed order, the first scenario (the baseline) blue, then orange,
+/// vermillion, purple. The expected loss is the (weighted) mean of the losses drawn.
+/// Non-finite losses and paths without a finite positive weight are left out; a scenario with
+/// none left is listed but not drawn. An error if a scenario's weights are neither empty nor
+/// as long as its losses. Writes `{stem}.png` and `{stem}.svg`.
+pub fn scenario_loss_overlay(
+    stem: &Path,
+    meta: &ChartMeta,
+    series: &[(String, Vec<f64>, Vec<f64>)],
+) -> Result<(), ChartError> {
+    for (name, losses, weights) in series {
+        check_weights(
+            stem,
+            &format!("scenario `{name}` weights:"),
+            weights.len(),
+            losses.len(),
+        )?;
+    }
+    let chart = LossOverlayChart::new(meta, series);
+    write_both(stem, &chart)
+}
+
+/// Cumulative net write-offs by month for several stress scenarios: mean line per scenario
+/// with an optional 5-95% band (empty slices = none). `months` = 1..=H. `series`: (scenario
+/// name, mean, p5, p95).
+///
+/// Colours as in [`scenario_loss_overlay`]. Non-finite values are left out (the line breaks
+/// there). An error if a series is not as long as `months`. Writes `{stem}.png` and
+/// `{stem}.svg`.
+pub fn scenario_write_off_overlay(
+    stem: &Path,
+    meta: &ChartMeta,
+    months: &[u32],
+    series: &[BandedLine],
+) -> Result<(), ChartError> {
+    check_banded(stem, series, months.len(), "months")?;
+    let chart = WriteOffOverlayChart::new(meta, months, series);
+    write_both(stem, &chart)
+}
+
+/// An error unless `weights` is empty (equal weights) or has one weight per path.
+fn check_weights(stem: &Path, what: &str, len: usize, paths: usize) -> Result<(), ChartError> {
+    if len == 0 {
+        return Ok(());
+    }
+    check_len(stem, what, len, paths, "paths")
+}
+
+/// An error unless every line has one value per point and a band that is empty or complete.
+fn check_banded(
+    stem: &Path,
+    series: &[BandedLine],
+    n: usize,
+    unit: &str,
+) -> Result<(), ChartError> {
+    for (name, values, low, high) in series {
+        let what = format!("series `{name}`");
+        check_len(stem, &format!("{what} values:"), values.len(), n, unit)?;
+        check_band(
+            stem,
+            &format!("{what} band low:"),
+            low.len(),
+            &format!("{what} band high:"),
+            high.len(),
+            n,
+            unit,
+        )?;
+    }
+    Ok(())
+}
+
 /// An error unless `len` is `expected`.
 fn check_len(
     stem: &Path,
@@ -289,8 +465,22 @@ const SERIES_COLOURS: [RGBColor; 7] = [
     OI_BLACK,
 ];
 
+/// Colours of stress scenarios, in order: the baseline blue, then warmer as the scenarios
+/// usually get more severe. Yellow is left out: too pale for lines on white.
+const SCENARIO_COLOURS: [RGBColor; 7] = [
+    OI_BLUE,
+    OI_ORANGE,
+    OI_VERMILLION,
+    OI_PURPLE,
+    OI_SKY_BLUE,
+    OI_GREEN,
+    OI_BLACK,
+];
+
 /// Opacity of the percentile bands.
 const BAND_OPACITY: f64 = 0.2;
+/// Opacity of bands that overlap other bands.
+const OVERLAP_BAND_OPACITY: f64 = 0.12;
 
 const CHARGED_OFF_GREY: RGBColor = RGBColor(0x99, 0x99, 0x99);
 const SOLD_GREY: RGBColor = RGBColor(0x66, 0x66, 0x66);
@@ -375,13 +565,58 @@ fn bucket_colour(rank: usize, count: usize) -> RGBColor {
 
 /// The colour of series `index`: the palette in order, then paler rounds of it.
 fn series_colour(index: usize) -> RGBColor {
-    let n = SERIES_COLOURS.len();
-    let colour = SERIES_COLOURS[index % n];
+    palette_colour(&SERIES_COLOURS, index)
+}
+
+/// The colour of stress scenario `index` (0 = baseline).
+fn scenario_colour(index: usize) -> RGBColor {
+    palette_colour(&SCENARIO_COLOURS, index)
+}
+
+/// `palette[index]`, then paler rounds of the palette.
+fn palette_colour(palette: &[RGBColor], index: usize) -> RGBColor {
+    let n = palette.len().max(1);
+    let colour = palette.get(index % n).copied().unwrap_or(OI_BLUE);
     match (index / n) % 3 {
         0 => colour,
         1 => tint(colour, 0.55),
         _ => tint(colour, 0.3),
     }
+}
+
+/// Colours of risk measures, the same as on the loss histogram: expected loss (or mean)
+/// black, VaR vermillion, expected shortfall purple; a measure already given its colour, or
+/// any other, takes the next unused series colour.
+fn measure_colours(names: &[&str]) -> Vec<RGBColor> {
+    let mut used: Vec<RGBColor> = Vec::new();
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let lower = name.to_lowercase();
+        let words: Vec<&str> = lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let preferred = if words.contains(&"var") || lower.contains("value at risk") {
+            Some(OI_VERMILLION)
+        } else if words.contains(&"es") || words.contains(&"cvar") || lower.contains("shortfall") {
+            Some(OI_PURPLE)
+        } else if lower.contains("expected loss") || words.contains(&"mean") {
+            Some(OI_BLACK)
+        } else {
+            None
+        };
+        let colour = preferred
+            .filter(|c| !used.contains(c))
+            .or_else(|| {
+                (0..SERIES_COLOURS.len() * 3)
+                    .map(series_colour)
+                    .find(|c| !used.contains(c))
+            })
+            .unwrap_or(OI_BLUE);
+        used.push(colour);
+        out.push(colour);
+    }
+    out
 }
 
 /// `colour` at `opacity` over white: how a translucent band looks, for its legend swatch.
@@ -672,6 +907,46 @@ fn format_cents(fraction: f64) -> String {
     group_thousands(fraction * 100.0, 1)
 }
 
+/// A tick label of a log10 share axis (`t` = log10 of the share) in percent, with the
+/// decimals the value needs: `0.01%`, `0.5%`, `10%`.
+fn format_log_share(t: &f64) -> String {
+    let percent = 10f64.powf(*t + 2.0);
+    if !(percent.is_finite() && percent > 0.0) {
+        return String::new();
+    }
+    let decimals = if percent >= 1.0 - 1e-9 {
+        0
+    } else {
+        ((-percent.log10() - 1e-6).ceil().max(0.0) as usize).min(12)
+    };
+    format!("{}%", group_thousands(percent, decimals))
+}
+
+/// A tick label of a log10 count axis (`t` = log10 of the count): `50`, `200`, `1K`, `20K`,
+/// `2.5M`.
+fn format_log_count(t: &f64) -> String {
+    let n = 10f64.powf(*t).round();
+    if !n.is_finite() {
+        return String::new();
+    }
+    let (divisor, suffix) = if n >= 1e9 {
+        (1e9, "B")
+    } else if n >= 1e6 {
+        (1e6, "M")
+    } else if n >= 1e3 {
+        (1e3, "K")
+    } else {
+        (1.0, "")
+    };
+    let scaled = n / divisor;
+    let decimals = if (scaled - scaled.round()).abs() < 1e-6 {
+        0
+    } else {
+        1
+    };
+    format!("{}{suffix}", group_thousands(scaled, decimals))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Axis ticks
 
@@ -768,6 +1043,141 @@ fn value_axis(
         .unwrap_or((1.0, 0.0..1.0));
     let ticks = ticks_in(&range, step);
     (range, ticks)
+}
+
+/// An axis over the data `lo..hi` with `pad` (a fraction of the span) on both sides and its
+/// ends on multiples of a nice step, kept at or above zero when the data are: for values
+/// that are far from zero, such as estimates converging. As [`value_axis`] without data.
+fn span_axis(lo: f64, hi: f64, pad: f64, target: usize) -> (Range<f64>, Vec<f64>) {
+    if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+        return value_axis(lo, hi, pad, target, 1.0);
+    }
+    let span = if hi > lo {
+        hi - lo
+    } else {
+        hi.abs().max(1.0) * 0.1
+    };
+    let mut bottom = lo - span * pad;
+    let top = hi + span * pad;
+    if lo >= 0.0 && bottom < 0.0 {
+        bottom = 0.0;
+    }
+    // Of the steps for about `target` and `target + 2` intervals, the one wasting less room.
+    let (step, range) = [target, target + 2]
+        .into_iter()
+        .map(|t| {
+            let step = nice_step(top - bottom, t);
+            let range =
+                ((bottom / step + 1e-9).floor() * step)..((top / step - 1e-9).ceil() * step);
+            (step, range)
+        })
+        .reduce(|best, next| {
+            let width = |r: &Range<f64>| r.end - r.start;
+            if width(&next.1) < width(&best.1) * (1.0 - 1e-9) {
+                next
+            } else {
+                best
+            }
+        })
+        .unwrap_or((1.0, 0.0..1.0));
+    let ticks = ticks_in(&range, step);
+    (range, ticks)
+}
+
+/// A linear axis for shares of paths (`0..=1`) from zero to `headroom` above the largest,
+/// never above 100% (labels may then sit on a full bar); `0..10%` without data.
+fn share_axis(largest: f64, headroom: f64) -> (Range<f64>, Vec<f64>) {
+    if !(largest.is_finite() && largest > 0.0) {
+        let range = 0.0..0.1;
+        let ticks = ticks_in(&range, 0.02);
+        return (range, ticks);
+    }
+    let (range, ticks) = value_axis(0.0, largest, headroom, 6, 0.1);
+    if range.end > 1.0 {
+        let range = 0.0..1.0;
+        let ticks = ticks_in(&range, 0.2);
+        return (range, ticks);
+    }
+    (range, ticks)
+}
+
+/// Ticks of a log10 axis over `range` (in log10 units): at 1, 2 and 5 x 10^k, or at decades
+/// only when the axis spans more than four and a half decades (every few decades when it
+/// spans more than a dozen).
+fn log_ticks(range: &Range<f64>) -> Vec<f64> {
+    let span = range.end - range.start;
+    if !(span.is_finite() && span > 0.0) {
+        return Vec::new();
+    }
+    let first = (range.start.floor() as i64).saturating_sub(1);
+    let last = (range.end.ceil() as i64).saturating_add(1);
+    if last - first > 400 {
+        return vec![range.start, range.end];
+    }
+    let mults: &[f64] = if span > 4.5 { &[1.0] } else { &[1.0, 2.0, 5.0] };
+    let stride = if span > 12.0 {
+        (span / 8.0).ceil() as i64
+    } else {
+        1
+    };
+    let mut ticks = Vec::new();
+    for k in first..=last {
+        if k.rem_euclid(stride) != 0 {
+            continue;
+        }
+        for m in mults {
+            let t = k as f64 + m.log10();
+            if t >= range.start - 1e-9 && t <= range.end + 1e-9 {
+                ticks.push(t);
+            }
+        }
+    }
+    ticks
+}
+
+/// A log10 axis for shares of paths (`0..=1`), in log10 units: from below the smallest
+/// positive share (at most seven decades under the top) to `headroom` decades above the
+/// largest, never above 100%; the ends at 1, 2 or 5 x 10^k, or at decades on a long axis.
+fn log_share_axis(smallest: f64, largest: f64, headroom: f64) -> (Range<f64>, Vec<f64>) {
+    let (smallest, largest) =
+        if smallest.is_finite() && smallest > 0.0 && largest.is_finite() && largest > 0.0 {
+            (smallest.min(1.0), largest.min(1.0))
+        } else {
+            (0.001, 0.1)
+        };
+    let top = (largest.log10() + headroom).min(0.0);
+    // A share that is exactly a tick still shows as a bar.
+    let bottom = smallest.log10() - 0.15;
+    let (top, bottom) = if top - bottom <= 4.5 {
+        (log_125_ceil(top), log_125_floor(bottom))
+    } else {
+        (top.ceil(), bottom.floor())
+    };
+    let top = top.min(0.0);
+    let bottom = bottom.max(top - 7.0).min(top - 1.0);
+    let range = bottom..top;
+    let ticks = log_ticks(&range);
+    (range, ticks)
+}
+
+/// The smallest log10 of 1, 2 or 5 x 10^k at or above `t`.
+fn log_125_ceil(t: f64) -> f64 {
+    let k = t.floor();
+    [1.0_f64, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| k + m.log10())
+        .find(|&c| c >= t - 1e-9)
+        .unwrap_or(k + 1.0)
+}
+
+/// The largest log10 of 1, 2 or 5 x 10^k at or below `t`.
+fn log_125_floor(t: f64) -> f64 {
+    let k = t.floor();
+    [5.0_f64, 2.0, 1.0]
+        .iter()
+        .map(|m| k + m.log10())
+        .find(|&c| c <= t + 1e-9)
+        .unwrap_or(k)
 }
 
 /// The smallest and largest finite values of `values` (`(inf, -inf)` when there are none).
@@ -975,7 +1385,25 @@ enum Swatch {
     Box(RGBColor),
     Line(RGBColor),
     DashedLine(RGBColor),
+    DottedLine(RGBColor),
     LineMarker(RGBColor, Marker),
+}
+
+/// How a line is stroked, so lines differ by more than colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stroke {
+    Solid,
+    Dashed,
+    Dotted,
+}
+
+/// The legend swatch of a line stroked so.
+fn stroke_swatch(stroke: Stroke, colour: RGBColor) -> Swatch {
+    match stroke {
+        Stroke::Solid => Swatch::Line(colour),
+        Stroke::Dashed => Swatch::DashedLine(colour),
+        Stroke::Dotted => Swatch::DottedLine(colour),
+    }
 }
 
 /// Draws a legend panel: a bold heading (if any), then one row per entry, then grey notes.
@@ -1028,8 +1456,13 @@ fn draw_legend<DB: DrawingBackend>(
                 ))
                 .map_err(ctx("drawing the legend"))?;
             }
-            Swatch::DashedLine(c) => {
-                for (a, b) in [(0, 9), (13, 21), (25, 34)] {
+            Swatch::DashedLine(c) | Swatch::DottedLine(c) => {
+                let dashes: &[(i32, i32)] = if matches!(swatch, Swatch::DottedLine(_)) {
+                    &[(0, 4), (10, 14), (20, 24), (30, 34)]
+                } else {
+                    &[(0, 9), (13, 21), (25, 34)]
+                };
+                for &(a, b) in dashes {
                     area.draw(&PathElement::new(
                         vec![(X + a, y), (X + b, y)],
                         c.stroke_width(4),
@@ -1117,6 +1550,9 @@ fn centred_note<DB: DrawingBackend>(
         )
         .map_err(ctx("drawing a note"))
 }
+
+/// A tick label formatter chosen at run time.
+type TickLabel = Box<dyn Fn(&f64) -> String>;
 
 /// The chart context every chart draws in.
 type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<TickedAxis, TickedAxis>>;
@@ -1364,19 +1800,63 @@ impl Chart for BalanceChart {
 // ---------------------------------------------------------------------------------------------
 // Loss distribution
 
+/// How the bars of a loss histogram are measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeightScale {
+    /// Number of paths.
+    Paths,
+    /// Share of the paths' total weight, on a linear axis.
+    Share,
+    /// Share of the paths' total weight on a log10 axis: the y coordinates are log10 shares.
+    LogShare,
+}
+
+/// What a loss histogram is called and how it measures its bars.
+struct LossSpec {
+    title: String,
+    /// What is distributed, for the subtitle (`"net credit loss"`), or none.
+    subject: Option<String>,
+    x_desc: String,
+    scale: HeightScale,
+}
+
+/// A value marked on a histogram by a vertical line, with a label giving the value.
+struct VLine {
+    value: f64,
+    label: String,
+    colour: RGBColor,
+    stroke: Stroke,
+}
+
+impl VLine {
+    fn new(value: f64, name: &str, colour: RGBColor, stroke: Stroke) -> VLine {
+        VLine {
+            value,
+            label: format!("{name} {}", format_amount(value)),
+            colour,
+            stroke,
+        }
+    }
+}
+
 struct LossChart {
     meta: ChartMeta,
-    /// Number of finite losses.
+    spec: LossSpec,
+    /// Number of paths drawn: finite losses with a positive weight.
     count: usize,
-    bin_start: f64,
-    bin_width: f64,
-    counts: Vec<u64>,
-    mean: f64,
-    var_99: f64,
+    /// Effective sample size (sum of weights squared over sum of squared weights), when the
+    /// paths are weighted.
+    effective_size: Option<f64>,
+    grid: BinGrid,
+    /// Bar heights: paths, or shares (0-1) of the total weight.
+    heights: Vec<f64>,
+    /// The finite marked values, drawn when there are paths.
+    lines: Vec<VLine>,
     x_range: Range<f64>,
     x_ticks: Vec<f64>,
     y_range: Range<f64>,
     y_ticks: Vec<f64>,
+    note: Option<String>,
 }
 
 /// Linear-interpolated quantile of sorted data.
@@ -1438,185 +1918,361 @@ fn choose_bins(sorted: &[f64]) -> (f64, f64, usize) {
     }
 }
 
-impl LossChart {
-    fn new(meta: &ChartMeta, losses: &[f64], mean: f64, var_99: f64) -> LossChart {
-        let mut sorted: Vec<f64> = losses.iter().copied().filter(|v| v.is_finite()).collect();
+/// At most this many bins in a grid common to several histograms.
+const MAX_COMMON_BINS: usize = 100;
+
+/// A histogram's bins: `bins` of `width` from `start`.
+#[derive(Debug, Clone, Copy)]
+struct BinGrid {
+    start: f64,
+    width: f64,
+    bins: usize,
+}
+
+impl BinGrid {
+    /// The bins [`choose_bins`] picks for `values` (finite), or none without values.
+    fn for_values(values: impl IntoIterator<Item = f64>) -> Option<BinGrid> {
+        let mut sorted: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+        if sorted.is_empty() {
+            return None;
+        }
         sorted.sort_by(f64::total_cmp);
+        let (start, width, bins) = choose_bins(&sorted);
+        Some(BinGrid { start, width, bins })
+    }
 
-        let (bin_start, bin_width, counts) = if sorted.is_empty() {
-            (0.0, 1.0, Vec::new())
+    /// One grid for several sets of `(value, weight)` pairs, so their shapes compare bin for
+    /// bin: as fine as the finest grid [`choose_bins`] picks for any one set, coarsened (to a
+    /// round width) to at most [`MAX_COMMON_BINS`] over all the values.
+    fn common(sets: &[Vec<(f64, f64)>]) -> Option<BinGrid> {
+        let all = BinGrid::for_values(sets.iter().flatten().map(|&(v, _)| v))?;
+        let finest = sets
+            .iter()
+            .filter_map(|set| BinGrid::for_values(set.iter().map(|&(v, _)| v)))
+            .map(|grid| grid.width)
+            .fold(f64::INFINITY, f64::min);
+        let (lo, hi) = finite_bounds(sets.iter().flatten().map(|(v, _)| v));
+        let span = hi - lo;
+        if !(finest < all.width && span.is_finite() && span > 0.0) {
+            return Some(all);
+        }
+        let raw = finest.max(span / MAX_COMMON_BINS as f64);
+        let magnitude = 10f64.powf(raw.log10().floor());
+        let width = [1.0, 2.0, 2.5, 5.0, 10.0]
+            .iter()
+            .map(|m| m * magnitude)
+            .find(|&w| w >= raw * (1.0 - 1e-9))
+            .unwrap_or(10.0 * magnitude);
+        let start = (lo / width).floor() * width;
+        let bins = ((hi - start) / width).floor() as usize + 1;
+        if !(width.is_finite() && width > 0.0) || bins > MAX_COMMON_BINS + 2 {
+            return Some(all);
+        }
+        Some(BinGrid { start, width, bins })
+    }
+
+    fn empty() -> BinGrid {
+        BinGrid {
+            start: 0.0,
+            width: 1.0,
+            bins: 0,
+        }
+    }
+
+    /// The bin of `value`, values outside the grid going to the first or last bin.
+    fn index(&self, value: f64) -> usize {
+        let idx = ((value - self.start) / self.width).floor();
+        if idx.is_finite() && idx > 0.0 {
+            (idx as usize).min(self.bins.saturating_sub(1))
         } else {
-            let (start, width, bins) = choose_bins(&sorted);
-            let mut counts = vec![0u64; bins];
-            for &v in &sorted {
-                let idx = ((v - start) / width).floor();
-                let idx = if idx.is_finite() && idx > 0.0 {
-                    (idx as usize).min(bins - 1)
-                } else {
-                    0
-                };
-                counts[idx] += 1;
-            }
-            (start, width, counts)
-        };
+            0
+        }
+    }
 
-        // x axis: the bins, widened to show the mean and VaR lines, with a small margin.
-        let (mut lo, mut hi) = if counts.is_empty() {
+    /// Left and right edges of bin `i`.
+    fn edges(&self, i: usize) -> (f64, f64) {
+        let x0 = self.start + self.width * i as f64;
+        (x0, x0 + self.width)
+    }
+
+    fn end(&self) -> f64 {
+        self.start + self.width * self.bins as f64
+    }
+
+    /// The total weight of the `(value, weight)` pairs in each bin.
+    fn tally(&self, data: &[(f64, f64)]) -> Vec<f64> {
+        let mut totals = vec![0.0; self.bins];
+        if self.bins == 0 {
+            return totals;
+        }
+        for &(v, w) in data {
+            totals[self.index(v)] += w;
+        }
+        totals
+    }
+}
+
+/// The paths that count, as (value, weight): finite values whose weight (1 when `weights` is
+/// empty) is finite and positive. Weights are scaled so the largest is 1, which changes no
+/// share and keeps their sum finite.
+fn weighted_values(values: &[f64], weights: &[f64]) -> Vec<(f64, f64)> {
+    let weight = |i: usize| {
+        if weights.is_empty() {
+            1.0
+        } else {
+            weights.get(i).copied().unwrap_or(0.0)
+        }
+    };
+    let data: Vec<(f64, f64)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (v, weight(i)))
+        .filter(|&(v, w)| v.is_finite() && w.is_finite() && w > 0.0)
+        .collect();
+    let top = data.iter().fold(0.0_f64, |m, &(_, w)| m.max(w));
+    data.into_iter().map(|(v, w)| (v, w / top)).collect()
+}
+
+/// Sum of the weights, and the effective sample size (sum of weights squared over the sum of
+/// squared weights: the number of equally weighted paths that would be as informative).
+fn weight_totals(data: &[(f64, f64)]) -> (f64, f64) {
+    let total: f64 = data.iter().map(|&(_, w)| w).sum();
+    let squares: f64 = data.iter().map(|&(_, w)| w * w).sum();
+    let effective = if squares > 0.0 {
+        total * total / squares
+    } else {
+        0.0
+    };
+    (total, effective)
+}
+
+impl LossChart {
+    fn new(
+        meta: &ChartMeta,
+        spec: LossSpec,
+        losses: &[f64],
+        weights: &[f64],
+        lines: Vec<VLine>,
+    ) -> LossChart {
+        let data = weighted_values(losses, weights);
+        let (total, effective) = weight_totals(&data);
+        let (grid, heights) = match BinGrid::for_values(data.iter().map(|&(v, _)| v)) {
+            Some(grid) if total > 0.0 => {
+                let mut heights = grid.tally(&data);
+                if spec.scale != HeightScale::Paths {
+                    heights.iter_mut().for_each(|h| *h /= total);
+                }
+                (grid, heights)
+            }
+            _ => (BinGrid::empty(), Vec::new()),
+        };
+        let have_data = !heights.is_empty();
+        let lines: Vec<VLine> = lines
+            .into_iter()
+            .filter(|l| have_data && l.value.is_finite())
+            .collect();
+
+        // x axis: the bins, widened to show the marked values, with a small margin.
+        let (mut lo, mut hi) = if have_data {
+            (grid.start, grid.end())
+        } else {
             (0.0, 1.0)
-        } else {
-            (bin_start, bin_start + bin_width * counts.len() as f64)
         };
-        for v in [mean, var_99] {
-            if v.is_finite() && !counts.is_empty() {
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
+        for line in &lines {
+            lo = lo.min(line.value);
+            hi = hi.max(line.value);
         }
         let pad = (hi - lo) * 0.03;
         let x_range = (lo - pad)..(hi + pad);
         let x_ticks = ticks_in(&x_range, nice_step(x_range.end - x_range.start, 9));
 
-        let max_count = counts.iter().copied().max().unwrap_or(0);
-        // Headroom above the tallest bar for the line labels; whole paths only on the axis.
-        let (mut y_range, mut y_ticks) = zero_based_axis(max_count.max(1) as f64, 0.22, 6);
-        if y_ticks.get(1).is_none_or(|&step| step < 1.0) {
-            y_range = 0.0..(max_count.max(1) as f64 * 1.22).ceil().max(2.0);
-            y_ticks = ticks_in(&y_range, 1.0);
-        }
+        let max = heights.iter().copied().fold(0.0, f64::max);
+        // Headroom above the tallest bar for the line labels.
+        let (y_range, y_ticks) = match spec.scale {
+            HeightScale::Paths => {
+                // Whole paths only on the axis.
+                let (range, ticks) = zero_based_axis(max.max(1.0), 0.22, 6);
+                if ticks.get(1).is_none_or(|&step| step < 1.0) {
+                    let range = 0.0..(max.max(1.0) * 1.22).ceil().max(2.0);
+                    let ticks = ticks_in(&range, 1.0);
+                    (range, ticks)
+                } else {
+                    (range, ticks)
+                }
+            }
+            HeightScale::Share => share_axis(max, 0.22),
+            HeightScale::LogShare => {
+                let smallest = heights
+                    .iter()
+                    .copied()
+                    .filter(|&h| h > 0.0)
+                    .fold(f64::INFINITY, f64::min);
+                log_share_axis(smallest, max, 0.45)
+            }
+        };
+
+        let note = if have_data {
+            None
+        } else if !weights.is_empty() && losses.iter().any(|v| v.is_finite()) {
+            Some("No paths with a positive weight".to_string())
+        } else {
+            Some("No paths to show".to_string())
+        };
 
         LossChart {
             meta: meta.clone(),
-            count: sorted.len(),
-            bin_start,
-            bin_width,
-            counts,
-            mean,
-            var_99,
+            count: data.len(),
+            effective_size: (!weights.is_empty() && have_data).then_some(effective),
+            spec,
+            grid,
+            heights,
+            lines,
             x_range,
             x_ticks,
             y_range,
             y_ticks,
+            note,
+        }
+    }
+
+    /// The y coordinate of a bar of height `h`, or none if it is not drawn.
+    fn bar_top(&self, h: f64) -> Option<f64> {
+        if h.is_nan() || h <= 0.0 {
+            return None;
+        }
+        match self.spec.scale {
+            HeightScale::LogShare => {
+                let t = h.log10();
+                (t > self.y_range.start).then_some(t)
+            }
+            _ => Some(h),
         }
     }
 }
 
 impl Chart for LossChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let subtitle = if self.count == 0 {
-            "Distribution of net credit loss over simulated paths".to_string()
+        let scale = self.spec.scale;
+        let of_what = match &self.spec.subject {
+            Some(subject) => format!("Distribution of {subject} over"),
+            None => "Distribution over".to_string(),
+        };
+        let subtitle = if self.note.is_some() {
+            format!("{of_what} simulated paths")
         } else {
+            let weighted = if self.effective_size.is_some() {
+                ", importance-weighted"
+            } else {
+                ""
+            };
+            let log = if scale == HeightScale::LogShare {
+                "; share of paths on a log scale"
+            } else {
+                ""
+            };
             format!(
-                "Distribution of net credit loss over {}; bins of {}",
+                "{of_what} {}{weighted}; bins of {}{log}",
                 count_of(self.count as u64, "simulated path"),
-                format_amount(self.bin_width)
+                format_amount(self.grid.width)
             )
         };
-        let Frame { plot, legend } =
-            frame(root, &self.meta, "Net credit loss across paths", &subtitle)?;
+        let Frame { plot, legend } = frame(root, &self.meta, &self.spec.title, &subtitle)?;
 
         let x_format = AxisFormat::new(&self.x_ticks);
-        let y_format = AxisFormat::new(&self.y_ticks);
+        let (y_desc, y_label): (&str, TickLabel) = match scale {
+            HeightScale::Paths => {
+                let y_format = AxisFormat::new(&self.y_ticks);
+                ("Paths", Box::new(move |v| y_format.format(v.round())))
+            }
+            HeightScale::Share => {
+                let y_format = ScaledFormat::percent(&self.y_ticks);
+                ("Share of paths", Box::new(move |v| y_format.format(*v)))
+            }
+            HeightScale::LogShare => ("Share of paths (log scale)", Box::new(format_log_share)),
+        };
         let mut chart = plot_axes(
             &plot,
             TickedAxis::new(&self.x_range, &self.x_ticks),
             TickedAxis::new(&self.y_range, &self.y_ticks),
-            (
-                &amount_axis_title("Net credit loss", &self.meta.currency),
-                "Paths",
-            ),
+            (&self.spec.x_desc, y_desc),
             &|v| x_format.format(*v),
-            &|v| y_format.format(v.round()),
+            &*y_label,
         )?;
 
-        let bar = |i: usize| {
-            let x0 = self.bin_start + self.bin_width * i as f64;
-            (x0, x0 + self.bin_width)
-        };
+        let base = self.y_range.start;
+        let bars: Vec<(f64, f64, f64)> = self
+            .heights
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &h)| {
+                let (x0, x1) = self.grid.edges(i);
+                self.bar_top(h).map(|top| (x0, x1, top))
+            })
+            .collect();
         chart
             .draw_series(
-                self.counts
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| **c > 0)
-                    .map(|(i, &c)| {
-                        let (x0, x1) = bar(i);
-                        Rectangle::new([(x0, 0.0), (x1, c as f64)], OI_BLUE.filled())
-                    }),
+                bars.iter().map(|&(x0, x1, top)| {
+                    Rectangle::new([(x0, base), (x1, top)], OI_BLUE.filled())
+                }),
             )
             .map_err(ctx("drawing the bars"))?;
         // White separators on the left edge of each bar; the tops stay blue so a bar of one
         // path is still visible.
         chart
-            .draw_series(
-                self.counts
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| **c > 0)
-                    .map(|(i, &c)| {
-                        let (x0, _) = bar(i);
-                        PathElement::new(vec![(x0, 0.0), (x0, c as f64)], WHITE.stroke_width(1))
-                    }),
-            )
+            .draw_series(bars.iter().map(|&(x0, _, top)| {
+                PathElement::new(vec![(x0, base), (x0, top)], WHITE.stroke_width(1))
+            }))
             .map_err(ctx("drawing the bar edges"))?;
 
         redraw_axes(&chart, &self.x_range, &self.y_range)?;
 
-        let mean_label = format!("Mean {}", format_amount(self.mean));
-        let var_label = format!("99% VaR {}", format_amount(self.var_99));
-        let top = self.y_range.end;
-        let have_data = self.count > 0;
-        if have_data && self.mean.is_finite() {
-            chart
-                .draw_series(LineSeries::new(
-                    [(self.mean, 0.0), (self.mean, top)],
-                    OI_BLACK.stroke_width(3),
-                ))
-                .map_err(ctx("drawing the mean"))?;
-        }
-        if have_data && self.var_99.is_finite() {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(self.var_99, 0.0), (self.var_99, top)],
-                    14,
-                    8,
-                    OI_VERMILLION.stroke_width(3),
-                ))
-                .map_err(ctx("drawing the VaR"))?;
+        for line in &self.lines {
+            draw_vline(
+                &mut chart,
+                line.value,
+                &self.y_range,
+                line.colour,
+                line.stroke,
+            )?;
         }
 
         let pixels = chart.plotting_area().get_pixel_range();
-        if have_data {
-            let mut labels = Vec::new();
-            if self.mean.is_finite() {
-                labels.push((self.mean, mean_label.clone(), OI_BLACK));
-            }
-            if self.var_99.is_finite() {
-                labels.push((self.var_99, var_label.clone(), OI_VERMILLION));
-            }
-            let at = |x: f64| chart.backend_coord(&(x, top)).0;
-            line_labels(root, &pixels, &labels, at)?;
-        } else {
-            centred_note(root, pixels, "No paths to show")?;
+        if let Some(note) = &self.note {
+            return centred_note(root, pixels, note);
         }
+        let labels: Vec<(f64, String, RGBColor)> = self
+            .lines
+            .iter()
+            .map(|l| (l.value, l.label.clone(), l.colour))
+            .collect();
+        let top = self.y_range.end;
+        let at = |x: f64| chart.backend_coord(&(x, top)).0;
+        line_labels(root, &pixels, &labels, at)?;
 
-        if !have_data {
-            return Ok(());
+        let bar_label = match (scale, self.effective_size.is_some()) {
+            (HeightScale::Paths, _) => "Paths per bin",
+            (_, false) => "Share of paths per bin",
+            (_, true) => "Weighted share per bin",
+        };
+        let mut entries = vec![(Swatch::Box(OI_BLUE), bar_label.to_string())];
+        entries.extend(
+            self.lines
+                .iter()
+                .map(|l| (stroke_swatch(l.stroke, l.colour), l.label.clone())),
+        );
+        let mut notes = vec![count_of(self.count as u64, "path")];
+        if let Some(effective) = self.effective_size {
+            notes.push("Importance-weighted:".to_string());
+            notes.push(format!(
+                "effective size {}",
+                count_of(effective.round() as u64, "path")
+            ));
         }
-        let mut entries = vec![(Swatch::Box(OI_BLUE), "Paths per bin".to_string())];
-        if self.mean.is_finite() {
-            entries.push((Swatch::Line(OI_BLACK), mean_label));
-        }
-        if self.var_99.is_finite() {
-            entries.push((Swatch::DashedLine(OI_VERMILLION), var_label));
-        }
-        let notes = vec![
-            count_of(self.count as u64, "path"),
-            format!(
-                "{} bins of {}",
-                self.counts.len(),
-                format_amount(self.bin_width)
-            ),
-        ];
+        notes.push(format!(
+            "{} bins of {}",
+            self.heights.len(),
+            format_amount(self.grid.width)
+        ));
         draw_legend(&legend, "", &entries, &notes)
     }
 }
@@ -1636,9 +2292,28 @@ fn redraw_axes<DB: DrawingBackend>(
         .map_err(ctx("drawing the axes"))
 }
 
-/// Labels the vertical lines near the top of the plot: the lower value's label left of its
-/// line, the higher one's right of its line, flipped inward at the plot edges and moved down a
-/// row if two labels would overlap.
+/// A vertical line at `x` across `y`, 3 pixels wide.
+fn draw_vline<DB: DrawingBackend>(
+    chart: &mut Plot<'_, DB>,
+    x: f64,
+    y: &Range<f64>,
+    colour: RGBColor,
+    stroke: Stroke,
+) -> DrawResult {
+    let points = [(x, y.start), (x, y.end)];
+    let style = colour.stroke_width(3);
+    match stroke {
+        Stroke::Solid => chart.draw_series(LineSeries::new(points, style)),
+        Stroke::Dashed => chart.draw_series(DashedLineSeries::new(points, 14, 8, style)),
+        Stroke::Dotted => chart.draw_series(DashedLineSeries::new(points, 4, 6, style)),
+    }
+    .map(|_| ())
+    .map_err(ctx("drawing a marked value"))
+}
+
+/// Labels the vertical lines near the top of the plot: each label left of its line except
+/// the highest value's, which goes right, each flipped to the other side where it would leave
+/// the plot or cross another line, and moved down a row if two labels would overlap.
 fn line_labels<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     pixels: &(Range<i32>, Range<i32>),
@@ -1650,25 +2325,38 @@ fn line_labels<DB: DrawingBackend>(
     let (xs, ys) = pixels;
     let mut order: Vec<usize> = (0..labels.len()).collect();
     order.sort_by(|&a, &b| labels[a].0.total_cmp(&labels[b].0));
+    let line_xs: Vec<i32> = labels.iter().map(|l| x_pixel(l.0)).collect();
 
     let mut placed: Vec<(i32, i32, i32)> = Vec::new(); // (left, right, row y)
     for (rank, &i) in order.iter().enumerate() {
-        let (value, text, colour) = &labels[i];
+        let (_, text, colour) = &labels[i];
         let style = bold(LEGEND_SIZE).color(colour);
         let (width, _) = root
             .estimate_text_size(text, &style)
             .map_err(ctx("measuring a label"))?;
         let width = width as i32;
-        let x = x_pixel(*value);
-        let prefer_left = order.len() > 1 && rank == 0;
+        let x = line_xs[i];
         let left_span = (x - GAP - width, x - GAP);
         let right_span = (x + GAP, x + GAP + width);
-        let fits_left = left_span.0 >= xs.start + 4;
-        let fits_right = right_span.1 <= xs.end - 4;
-        let span = match (prefer_left, fits_left, fits_right) {
-            (true, true, _) | (false, true, false) => left_span,
-            _ => right_span,
+        let prefer_left = order.len() > 1 && rank + 1 < order.len();
+        let sides = if prefer_left {
+            [left_span, right_span]
+        } else {
+            [right_span, left_span]
         };
+        let fits = |&(l, r): &(i32, i32)| l >= xs.start + 4 && r <= xs.end - 4;
+        let clear = |&(l, r): &(i32, i32)| {
+            line_xs
+                .iter()
+                .enumerate()
+                .all(|(j, &lx)| j == i || lx < l - 4 || lx > r + 4)
+        };
+        let span = sides
+            .iter()
+            .find(|s| fits(s) && clear(s))
+            .or_else(|| sides.iter().find(|s| fits(s)))
+            .copied()
+            .unwrap_or(sides[0]);
         let mut y = ys.start + 22;
         while placed
             .iter()
@@ -1714,7 +2402,40 @@ fn draw_band<DB: DrawingBackend>(
     band: &[(f64, f64, f64)],
     colour: RGBColor,
 ) -> DrawResult {
-    let fill = colour.mix(BAND_OPACITY);
+    draw_band_at(chart, band, colour, BAND_OPACITY)
+}
+
+/// [`draw_band`] at `opacity`, with thin edges in the band's colour: for bands that overlap.
+fn draw_outlined_band<DB: DrawingBackend>(
+    chart: &mut Plot<'_, DB>,
+    band: &[(f64, f64, f64)],
+    colour: RGBColor,
+    opacity: f64,
+) -> DrawResult {
+    draw_band_at(chart, band, colour, opacity)?;
+    let edge = colour.mix(0.55).stroke_width(1);
+    for run in runs(band, |&(x, a, b)| {
+        x.is_finite() && a.is_finite() && b.is_finite()
+    }) {
+        if run.len() < 2 {
+            continue;
+        }
+        let lower: Vec<(f64, f64)> = run.iter().map(|&(x, a, b)| (x, a.min(b))).collect();
+        let upper: Vec<(f64, f64)> = run.iter().map(|&(x, a, b)| (x, a.max(b))).collect();
+        chart
+            .draw_series([PathElement::new(lower, edge), PathElement::new(upper, edge)])
+            .map_err(ctx("drawing a band edge"))?;
+    }
+    Ok(())
+}
+
+fn draw_band_at<DB: DrawingBackend>(
+    chart: &mut Plot<'_, DB>,
+    band: &[(f64, f64, f64)],
+    colour: RGBColor,
+    opacity: f64,
+) -> DrawResult {
+    let fill = colour.mix(opacity);
     for run in runs(band, |&(x, a, b)| {
         x.is_finite() && a.is_finite() && b.is_finite()
     }) {
@@ -2446,6 +3167,590 @@ impl Chart for BuyerPriceChart {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Convergence of risk measures
+
+struct MeasureLine {
+    label: String,
+    colour: RGBColor,
+    marker: Marker,
+    /// (log10 paths, estimate).
+    points: Vec<(f64, f64)>,
+    /// (log10 paths, low, high); empty when there is no band.
+    band: Vec<(f64, f64, f64)>,
+    /// At the most paths with a finite estimate: (paths, estimate, low, high).
+    last: Option<(u64, f64, f64, f64)>,
+}
+
+struct ConvergenceChart {
+    meta: ChartMeta,
+    lines: Vec<MeasureLine>,
+    markers: bool,
+    x_range: Range<f64>,
+    x_ticks: Vec<f64>,
+    y_range: Range<f64>,
+    y_ticks: Vec<f64>,
+    note: Option<String>,
+}
+
+impl ConvergenceChart {
+    fn new(meta: &ChartMeta, paths: &[u64], series: &[BandedLine]) -> ConvergenceChart {
+        let xs: Vec<f64> = paths.iter().map(|&n| n as f64).collect();
+        // Ascending, whatever order the caller gave; zero paths have no place on a log axis.
+        let order: Vec<usize> = sorted_order(&xs)
+            .into_iter()
+            .filter(|&i| paths[i] > 0)
+            .collect();
+        let names: Vec<&str> = series.iter().map(|s| s.0.as_str()).collect();
+        let colours = measure_colours(&names);
+        let at = |v: &[f64], i: usize| v.get(i).copied().unwrap_or(f64::NAN);
+        let lines: Vec<MeasureLine> = series
+            .iter()
+            .enumerate()
+            .map(|(k, (label, estimate, low, high))| {
+                let points = order
+                    .iter()
+                    .map(|&i| (xs[i].log10(), estimate[i]))
+                    .collect();
+                let band = if low.is_empty() {
+                    Vec::new()
+                } else {
+                    order
+                        .iter()
+                        .map(|&i| (xs[i].log10(), low[i], high[i]))
+                        .collect()
+                };
+                let last = order
+                    .iter()
+                    .rev()
+                    .find(|&&i| estimate[i].is_finite())
+                    .map(|&i| (paths[i], estimate[i], at(low, i), at(high, i)));
+                MeasureLine {
+                    label: label.clone(),
+                    colour: colours.get(k).copied().unwrap_or(OI_BLUE),
+                    marker: series_marker(k),
+                    points,
+                    band,
+                    last,
+                }
+            })
+            .collect();
+
+        let values: Vec<f64> = series
+            .iter()
+            .flat_map(|(_, estimate, low, high)| {
+                order
+                    .iter()
+                    .flat_map(move |&i| [at(estimate, i), at(low, i), at(high, i)])
+            })
+            .collect();
+        let (lo, hi) = finite_bounds(&values);
+        let (y_range, y_ticks) = span_axis(lo, hi, 0.06, 7);
+
+        let (x_lo, x_hi) = match (order.first(), order.last()) {
+            (Some(&a), Some(&b)) => (xs[a].log10(), xs[b].log10()),
+            _ => (2.0, 4.0),
+        };
+        let pad = if x_hi > x_lo {
+            (x_hi - x_lo) * 0.04
+        } else {
+            0.5
+        };
+        let x_range = (x_lo - pad)..(x_hi + pad);
+        let x_ticks = log_ticks(&x_range);
+
+        let note = if lo > hi {
+            Some("No estimates to show".to_string())
+        } else {
+            None
+        };
+        ConvergenceChart {
+            meta: meta.clone(),
+            lines,
+            markers: order.len() <= MAX_MARKED_POINTS,
+            x_range,
+            x_ticks,
+            y_range,
+            y_ticks,
+            note,
+        }
+    }
+}
+
+impl Chart for ConvergenceChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let Frame { plot, legend } = frame(
+            root,
+            &self.meta,
+            "Convergence of risk measures",
+            "Estimate from the first n paths, band: 95% confidence interval",
+        )?;
+        let y_format = AxisFormat::new(&self.y_ticks);
+        let mut chart = plot_axes(
+            &plot,
+            TickedAxis::new(&self.x_range, &self.x_ticks),
+            TickedAxis::new(&self.y_range, &self.y_ticks),
+            (
+                "Paths used, n (log scale)",
+                &amount_axis_title("Estimate", &self.meta.currency),
+            ),
+            &format_log_count,
+            &|v| y_format.format(*v),
+        )?;
+        let opacity = if self.lines.len() > 1 {
+            OVERLAP_BAND_OPACITY
+        } else {
+            BAND_OPACITY
+        };
+        for line in &self.lines {
+            draw_outlined_band(&mut chart, &line.band, line.colour, opacity)?;
+        }
+        // The estimate from all paths as a thin dotted reference across the plot.
+        for line in &self.lines {
+            if let Some((_, estimate, _, _)) = line.last {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [(self.x_range.start, estimate), (self.x_range.end, estimate)],
+                        3,
+                        6,
+                        line.colour.stroke_width(2),
+                    ))
+                    .map_err(ctx("drawing a reference line"))?;
+            }
+        }
+        for line in &self.lines {
+            let marker = self.markers.then_some(line.marker);
+            draw_line(root, &mut chart, &line.points, line.colour, marker)?;
+        }
+        draw_zero_line(&mut chart, &self.x_range, &self.y_range)?;
+        redraw_axes(&chart, &self.x_range, &self.y_range)?;
+        if let Some(note) = &self.note {
+            return centred_note(root, chart.plotting_area().get_pixel_range(), note);
+        }
+
+        let entries: Vec<(Swatch, String)> = self
+            .lines
+            .iter()
+            .map(|l| {
+                let swatch = if self.markers {
+                    Swatch::LineMarker(l.colour, l.marker)
+                } else {
+                    Swatch::Line(l.colour)
+                };
+                (swatch, l.label.clone())
+            })
+            .collect();
+        let mut notes = Vec::new();
+        if self.lines.iter().any(|l| !l.band.is_empty()) {
+            notes.push("Bands: 95% confidence interval".to_string());
+        }
+        notes.push("Dotted: estimate from all paths".to_string());
+        if let Some(n) = self.lines.iter().filter_map(|l| l.last).map(|l| l.0).max() {
+            notes.push(String::new());
+            notes.push(format!("With {}:", count_of(n, "path")));
+            for line in &self.lines {
+                let Some((_, estimate, low, high)) = line.last else {
+                    continue;
+                };
+                notes.push(format!("{} {}", line.label, format_amount(estimate)));
+                if low.is_finite() && high.is_finite() {
+                    notes.push(format!(
+                        "   95% CI {} to {}",
+                        format_amount(low.min(high)),
+                        format_amount(low.max(high))
+                    ));
+                }
+            }
+        }
+        draw_legend(&legend, "Risk measure", &entries, &notes)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loss distributions by stress scenario
+
+/// At most this many scenarios get pale fills under their outlines.
+const MAX_FILLED_OUTLINES: usize = 4;
+/// At most this many scenarios have their expected loss listed in the legend.
+const MAX_LISTED_SCENARIOS: usize = 6;
+
+struct OverlayHistogram {
+    label: String,
+    colour: RGBColor,
+    /// Share of the scenario's weight in each bin of the common grid; empty without paths.
+    shares: Vec<f64>,
+    /// The weighted mean of the losses drawn.
+    expected: Option<f64>,
+}
+
+struct LossOverlayChart {
+    meta: ChartMeta,
+    grid: BinGrid,
+    series: Vec<OverlayHistogram>,
+    weighted: bool,
+    x_range: Range<f64>,
+    x_ticks: Vec<f64>,
+    y_range: Range<f64>,
+    y_ticks: Vec<f64>,
+    note: Option<String>,
+}
+
+impl LossOverlayChart {
+    fn new(meta: &ChartMeta, series: &[(String, Vec<f64>, Vec<f64>)]) -> LossOverlayChart {
+        let data: Vec<Vec<(f64, f64)>> = series
+            .iter()
+            .map(|(_, losses, weights)| weighted_values(losses, weights))
+            .collect();
+        let grid = BinGrid::common(&data).unwrap_or_else(BinGrid::empty);
+        let histograms: Vec<OverlayHistogram> = series
+            .iter()
+            .zip(&data)
+            .enumerate()
+            .map(|(k, ((label, _, _), data))| {
+                let (total, _) = weight_totals(data);
+                let (shares, expected) = if total > 0.0 && grid.bins > 0 {
+                    let shares = grid.tally(data).iter().map(|w| w / total).collect();
+                    let mean = data.iter().map(|&(v, w)| v * w).sum::<f64>() / total;
+                    (shares, mean.is_finite().then_some(mean))
+                } else {
+                    (Vec::new(), None)
+                };
+                OverlayHistogram {
+                    label: label.clone(),
+                    colour: scenario_colour(k),
+                    shares,
+                    expected,
+                }
+            })
+            .collect();
+
+        let have_data = histograms.iter().any(|h| !h.shares.is_empty());
+        let (lo, hi) = if have_data {
+            (grid.start, grid.end())
+        } else {
+            (0.0, 1.0)
+        };
+        let pad = (hi - lo) * 0.03;
+        let x_range = (lo - pad)..(hi + pad);
+        let x_ticks = ticks_in(&x_range, nice_step(x_range.end - x_range.start, 9));
+        let max = histograms
+            .iter()
+            .flat_map(|h| h.shares.iter().copied())
+            .fold(0.0, f64::max);
+        let (y_range, y_ticks) = share_axis(max, 0.2);
+        let note = if have_data {
+            None
+        } else if series.is_empty() {
+            Some("No scenarios to show".to_string())
+        } else {
+            Some("No paths to show".to_string())
+        };
+
+        LossOverlayChart {
+            meta: meta.clone(),
+            grid,
+            series: histograms,
+            weighted: series.iter().any(|(_, _, w)| !w.is_empty()),
+            x_range,
+            x_ticks,
+            y_range,
+            y_ticks,
+            note,
+        }
+    }
+
+    /// The outline of a histogram as a step line from its first to its last non-empty bin,
+    /// down to zero at both ends.
+    fn outline(&self, shares: &[f64]) -> Vec<(f64, f64)> {
+        let (Some(first), Some(last)) = (
+            shares.iter().position(|&s| s > 0.0),
+            shares.iter().rposition(|&s| s > 0.0),
+        ) else {
+            return Vec::new();
+        };
+        let mut points = vec![(self.grid.edges(first).0, 0.0)];
+        for (i, &share) in shares.iter().enumerate().take(last + 1).skip(first) {
+            let (x0, x1) = self.grid.edges(i);
+            points.push((x0, share));
+            points.push((x1, share));
+        }
+        points.push((self.grid.edges(last).1, 0.0));
+        points
+    }
+}
+
+impl Chart for LossOverlayChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let weighted = if self.weighted {
+            " (importance-weighted)"
+        } else {
+            ""
+        };
+        let subtitle = if self.note.is_some() {
+            "Share of paths in each bin, one outline per scenario".to_string()
+        } else {
+            format!(
+                "Share of paths{weighted} in bins of {} common to all scenarios; dashed: expected loss",
+                format_amount(self.grid.width)
+            )
+        };
+        let Frame { plot, legend } = frame(
+            root,
+            &self.meta,
+            "Net credit loss by stress scenario",
+            &subtitle,
+        )?;
+        let x_format = AxisFormat::new(&self.x_ticks);
+        let y_format = ScaledFormat::percent(&self.y_ticks);
+        let mut chart = plot_axes(
+            &plot,
+            TickedAxis::new(&self.x_range, &self.x_ticks),
+            TickedAxis::new(&self.y_range, &self.y_ticks),
+            (
+                &amount_axis_title("Net credit loss", &self.meta.currency),
+                "Share of paths",
+            ),
+            &|v| x_format.format(*v),
+            &|v| y_format.format(*v),
+        )?;
+
+        let outlines: Vec<Vec<(f64, f64)>> = self
+            .series
+            .iter()
+            .map(|h| self.outline(&h.shares))
+            .collect();
+        // Pale fills help with a few scenarios and only muddy many.
+        let fill = self.series.len() <= MAX_FILLED_OUTLINES;
+        for (h, outline) in self.series.iter().zip(&outlines) {
+            if fill && outline.len() > 2 {
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        outline.clone(),
+                        h.colour.mix(0.1).filled(),
+                    )))
+                    .map_err(ctx("drawing a histogram"))?;
+            }
+        }
+        for (h, outline) in self.series.iter().zip(&outlines) {
+            if outline.len() > 2 {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        outline.clone(),
+                        h.colour.stroke_width(3),
+                    )))
+                    .map_err(ctx("drawing a histogram"))?;
+            }
+        }
+        redraw_axes(&chart, &self.x_range, &self.y_range)?;
+        for h in &self.series {
+            if let Some(el) = h.expected {
+                draw_vline(&mut chart, el, &self.y_range, h.colour, Stroke::Dashed)?;
+            }
+        }
+
+        let pixels = chart.plotting_area().get_pixel_range();
+        if let Some(note) = &self.note {
+            return centred_note(root, pixels, note);
+        }
+        let labels: Vec<(f64, String, RGBColor)> = self
+            .series
+            .iter()
+            .filter_map(|h| h.expected.map(|el| (el, format_amount(el), h.colour)))
+            .collect();
+        let top = self.y_range.end;
+        let at = |x: f64| chart.backend_coord(&(x, top)).0;
+        line_labels(root, &pixels, &labels, at)?;
+
+        let mut entries: Vec<(Swatch, String)> = self
+            .series
+            .iter()
+            .map(|h| (Swatch::Line(h.colour), h.label.clone()))
+            .collect();
+        entries.push((Swatch::DashedLine(SUBTLE_TEXT), "Expected loss".to_string()));
+        let mut notes = vec![format!(
+            "{} bins of {}",
+            self.grid.bins,
+            format_amount(self.grid.width)
+        )];
+        // With many scenarios the list would run off the panel; the labels give the values.
+        if self.series.len() <= MAX_LISTED_SCENARIOS {
+            notes.push(String::new());
+            notes.push("Expected loss:".to_string());
+            for h in &self.series {
+                let value = h
+                    .expected
+                    .map_or_else(|| "no paths".to_string(), format_amount);
+                notes.push(format!("{} {value}", h.label));
+            }
+        }
+        draw_legend(&legend, "Scenario", &entries, &notes)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cumulative net write-offs by stress scenario
+
+struct ScenarioLine {
+    label: String,
+    colour: RGBColor,
+    marker: Marker,
+    points: Vec<(f64, f64)>,
+    /// Empty when there is no band.
+    band: Vec<(f64, f64, f64)>,
+    /// The last month with a finite mean: (month, mean).
+    last: Option<(f64, f64)>,
+}
+
+struct WriteOffOverlayChart {
+    meta: ChartMeta,
+    lines: Vec<ScenarioLine>,
+    x_range: Range<f64>,
+    x_ticks: Vec<f64>,
+    y_range: Range<f64>,
+    y_ticks: Vec<f64>,
+    note: Option<String>,
+}
+
+impl WriteOffOverlayChart {
+    fn new(meta: &ChartMeta, months: &[u32], series: &[BandedLine]) -> WriteOffOverlayChart {
+        let xs: Vec<f64> = months.iter().map(|&m| m as f64).collect();
+        let order = sorted_order(&xs);
+        let lines: Vec<ScenarioLine> = series
+            .iter()
+            .enumerate()
+            .map(|(k, (label, mean, p5, p95))| {
+                let points: Vec<(f64, f64)> = order.iter().map(|&i| (xs[i], mean[i])).collect();
+                let band = if p5.is_empty() {
+                    Vec::new()
+                } else {
+                    order.iter().map(|&i| (xs[i], p5[i], p95[i])).collect()
+                };
+                let last = points.iter().rev().find(|(_, y)| y.is_finite()).copied();
+                ScenarioLine {
+                    label: label.clone(),
+                    colour: scenario_colour(k),
+                    marker: series_marker(k),
+                    points,
+                    band,
+                    last,
+                }
+            })
+            .collect();
+        let (lo, hi) = finite_bounds(
+            series
+                .iter()
+                .flat_map(|(_, mean, p5, p95)| mean.iter().chain(p5).chain(p95)),
+        );
+        let (y_range, y_ticks) = value_axis(lo, hi, 0.06, 8, 1.0);
+        // From the start (month 0, nothing written off yet) to the last month.
+        let end = match order.as_slice() {
+            [] => 12.0,
+            [only] => xs[*only] + 1.0,
+            [.., last] => xs[*last],
+        };
+        let (x_range, x_ticks) = month_axis(0.0, end);
+        let note = if lo > hi {
+            Some("No write-offs to show".to_string())
+        } else if lo == 0.0 && hi == 0.0 {
+            Some("No write-offs: all amounts are zero".to_string())
+        } else {
+            None
+        };
+        WriteOffOverlayChart {
+            meta: meta.clone(),
+            lines,
+            x_range,
+            x_ticks,
+            y_range,
+            y_ticks,
+            note,
+        }
+    }
+}
+
+impl Chart for WriteOffOverlayChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let has_band = self.lines.iter().any(|l| !l.band.is_empty());
+        let band_text = if has_band {
+            ", bands 5th-95th percentile"
+        } else {
+            ""
+        };
+        let subtitle = format!(
+            "Mean across {} per scenario{band_text}; net = gross less recoveries and sale proceeds",
+            count_of(self.meta.paths, "path")
+        );
+        let Frame { plot, legend } = frame(
+            root,
+            &self.meta,
+            "Cumulative net write-offs by stress scenario",
+            &subtitle,
+        )?;
+        let y_format = AxisFormat::new(&self.y_ticks);
+        let mut chart = plot_axes(
+            &plot,
+            TickedAxis::new(&self.x_range, &self.x_ticks),
+            TickedAxis::new(&self.y_range, &self.y_ticks),
+            (
+                "Month",
+                &amount_axis_title("Cumulative net write-offs", &self.meta.currency),
+            ),
+            &format_month,
+            &|v| y_format.format(*v),
+        )?;
+        // Overlapping bands: paler, with edges so each can be followed.
+        let opacity = if self.lines.len() > 1 {
+            OVERLAP_BAND_OPACITY
+        } else {
+            BAND_OPACITY
+        };
+        for line in &self.lines {
+            draw_outlined_band(&mut chart, &line.band, line.colour, opacity)?;
+        }
+        for line in &self.lines {
+            draw_line(root, &mut chart, &line.points, line.colour, None)?;
+        }
+        // A marker at the end of each line, so the lines differ by more than colour.
+        for line in &self.lines {
+            if let Some(p) = line.last {
+                let at = chart.backend_coord(&p);
+                draw_marker(root, at, line.marker, line.colour, 7)?;
+            }
+        }
+        draw_zero_line(&mut chart, &self.x_range, &self.y_range)?;
+        redraw_axes(&chart, &self.x_range, &self.y_range)?;
+        if let Some(note) = &self.note {
+            return centred_note(root, chart.plotting_area().get_pixel_range(), note);
+        }
+
+        let entries: Vec<(Swatch, String)> = self
+            .lines
+            .iter()
+            .map(|l| (Swatch::LineMarker(l.colour, l.marker), l.label.clone()))
+            .collect();
+        let mut notes = Vec::new();
+        if has_band {
+            notes.push("Bands: 5th-95th percentile".to_string());
+        }
+        let last_month = self.lines.iter().filter_map(|l| l.last).map(|l| l.0);
+        if let Some(month) = last_month.reduce(f64::max) {
+            notes.push(String::new());
+            notes.push(format!("Mean by month {}:", format_month(&month)));
+            for line in &self.lines {
+                if let Some((m, mean)) = line.last {
+                    let when = if m < month {
+                        format!(" (month {})", format_month(&m))
+                    } else {
+                        String::new()
+                    };
+                    notes.push(format!("{} {}{when}", line.label, format_amount(mean)));
+                }
+            }
+        }
+        draw_legend(&legend, "Scenario", &entries, &notes)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 #[cfg(test)]
 mod tests {
@@ -2931,5 +4236,488 @@ mod tests {
         let stem = dir.path().join("no/such/dir/chart");
         let err = loss_distribution(&stem, &meta(), &[1.0, 2.0], 1.5, 2.0).unwrap_err();
         assert!(err.to_string().contains("chart.png"), "{err}");
+    }
+
+    /// `n` losses, lognormal with the given median and log-sd, from a fixed xorshift stream.
+    fn lognormal_losses(n: usize, median: f64, sigma: f64, seed: u64) -> Vec<f64> {
+        let mut state = seed | 1;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        (0..n)
+            .map(|_| {
+                let (u1, u2) = (uniform(), uniform());
+                let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+                median * (sigma * z).exp()
+            })
+            .collect()
+    }
+
+    /// Empirical VaR and expected shortfall at `level`.
+    fn var_es(losses: &[f64], level: f64) -> (f64, f64) {
+        let mut sorted = losses.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let k = ((sorted.len() as f64 * level).ceil() as usize).clamp(1, sorted.len()) - 1;
+        let tail = &sorted[k..];
+        (sorted[k], tail.iter().sum::<f64>() / tail.len() as f64)
+    }
+
+    fn mean(values: &[f64]) -> f64 {
+        values.iter().sum::<f64>() / values.len() as f64
+    }
+
+    #[test]
+    fn draws_the_marked_loss_distribution() {
+        let dir = tempfile::tempdir().unwrap();
+        let losses = lognormal_losses(2000, 6e6, 0.26, 7);
+        let (var, es) = var_es(&losses, 0.99);
+        let el = mean(&losses);
+        let title = "Net credit loss across paths";
+        let stem = dir.path().join("loss_marked");
+        loss_distribution_marked(
+            &stem,
+            &meta(),
+            title,
+            &losses,
+            &[],
+            el,
+            var,
+            es,
+            0.99,
+            false,
+        )
+        .unwrap();
+        let svg = check_files(&stem);
+        assert!(svg.contains("Base case: Net credit loss across paths"));
+        assert!(svg.contains("Net credit loss (EUR)"));
+        assert!(svg.contains(">Share of paths<") || svg.contains("Share of paths\n"));
+        assert!(svg.contains(&format!("Expected loss {}", format_amount(el))));
+        assert!(svg.contains(&format!("99% VaR {}", format_amount(var))));
+        assert!(svg.contains(&format!("99% ES {}", format_amount(es))));
+        assert!(!svg.contains("log scale"));
+
+        // Log scale, with importance weights and another level.
+        let weights: Vec<f64> = (0..losses.len()).map(|i| 0.5 + (i % 3) as f64).collect();
+        let stem = dir.path().join("loss_marked_log");
+        loss_distribution_marked(
+            &stem,
+            &meta(),
+            title,
+            &losses,
+            &weights,
+            el,
+            var,
+            es,
+            0.995,
+            true,
+        )
+        .unwrap();
+        let svg = check_files(&stem);
+        assert!(svg.contains("Share of paths (log scale)"));
+        assert!(svg.contains("importance-weighted"));
+        assert!(svg.contains("99.5% VaR") && svg.contains("99.5% ES"));
+        assert!(svg.contains("0.1%") && svg.contains("1%"), "no log ticks");
+    }
+
+    #[test]
+    fn log_axes_have_round_ticks() {
+        assert_eq!(format_log_share(&-4.0), "0.01%");
+        assert_eq!(format_log_share(&(-3.0 + 5f64.log10())), "0.5%");
+        assert_eq!(format_log_share(&-1.0), "10%");
+        assert_eq!(format_log_share(&0.0), "100%");
+        assert_eq!(format_log_count(&(50f64).log10()), "50");
+        assert_eq!(format_log_count(&3.0), "1K");
+        assert_eq!(format_log_count(&(20_000f64).log10()), "20K");
+        assert_eq!(format_log_count(&(2.5e6f64).log10()), "2.5M");
+        // 1/2000 of the paths up to 8%: from 0.02% to 50%, at 1, 2 and 5 x 10^k.
+        let (range, ticks) = log_share_axis(0.0005, 0.08, 0.45);
+        assert!((range.start - 0.0002f64.log10()).abs() < 1e-9, "{range:?}");
+        assert!((range.end - 0.5f64.log10()).abs() < 1e-9, "{range:?}");
+        assert_eq!(ticks.len(), 11);
+        // Never above 100%; no data gives a sensible default.
+        let (range, _) = log_share_axis(1.0, 1.0, 0.45);
+        assert!(range.end == 0.0 && range.start <= -1.0, "{range:?}");
+        let (range, ticks) = log_share_axis(f64::NAN, 0.0, 0.45);
+        assert!(range.start < range.end && !ticks.is_empty());
+        // Many decades: decade ticks only.
+        let ticks = log_ticks(&(-7.0..0.0));
+        assert_eq!(ticks.len(), 8);
+        // Paths from 50 to 20,000.
+        let ticks = log_ticks(&(50f64.log10()..20_000f64.log10()));
+        let labels: Vec<String> = ticks.iter().map(format_log_count).collect();
+        assert_eq!(
+            labels,
+            ["50", "100", "200", "500", "1K", "2K", "5K", "10K", "20K"]
+        );
+    }
+
+    #[test]
+    fn weights_and_common_bins() {
+        let data = weighted_values(&[1.0, 2.0, f64::NAN, 4.0, 5.0], &[2.0, 0.0, 1.0, -1.0, 4.0]);
+        assert_eq!(data, vec![(1.0, 0.5), (5.0, 1.0)]);
+        assert_eq!(weighted_values(&[1.0, 2.0], &[]).len(), 2);
+        let (total, effective) = weight_totals(&[(1.0, 1.0), (2.0, 1.0), (3.0, 1.0)]);
+        assert_eq!((total, effective), (3.0, 3.0));
+        // A narrow and a wide scenario: the common grid is finer than one for all the values.
+        let narrow = lognormal_losses(2000, 6e6, 0.1, 3);
+        let wide = lognormal_losses(2000, 14e6, 0.4, 5);
+        let sets: Vec<Vec<(f64, f64)>> = [&narrow, &wide]
+            .iter()
+            .map(|v| weighted_values(v, &[]))
+            .collect();
+        let common = BinGrid::common(&sets).unwrap();
+        let all = BinGrid::for_values(narrow.iter().chain(&wide).copied()).unwrap();
+        assert!(common.width < all.width, "{common:?} {all:?}");
+        assert!(common.bins <= MAX_COMMON_BINS + 2);
+        let max = narrow.iter().chain(&wide).copied().fold(0.0, f64::max);
+        assert!(common.start <= 0.0_f64.max(narrow[0].min(wide[0])) && common.end() > max);
+        let shares = common.tally(&sets[0]);
+        assert!((shares.iter().sum::<f64>() - 2000.0).abs() < 1e-6);
+        assert!(BinGrid::common(&[Vec::new()]).is_none());
+    }
+
+    #[test]
+    fn risk_measures_keep_their_colours() {
+        let colours = measure_colours(&["Expected loss", "99% VaR", "99% ES", "Other"]);
+        assert_eq!(colours[..3], [OI_BLACK, OI_VERMILLION, OI_PURPLE]);
+        assert!(!colours[..3].contains(&colours[3]));
+        let colours = measure_colours(&["95% VaR", "99% VaR"]);
+        assert_eq!(colours[0], OI_VERMILLION);
+        assert_ne!(colours[1], OI_VERMILLION);
+        assert_eq!(scenario_colour(0), OI_BLUE);
+        assert_eq!(scenario_colour(1), OI_ORANGE);
+        assert_eq!(scenario_colour(2), OI_VERMILLION);
+        assert_eq!(scenario_colour(3), OI_PURPLE);
+    }
+
+    #[test]
+    fn draws_the_convergence_chart() {
+        let dir = tempfile::tempdir().unwrap();
+        let all = lognormal_losses(20_000, 6e6, 0.26, 11);
+        let paths: Vec<u64> = vec![50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000];
+        let mut series: Vec<BandedLine> = ["Expected loss", "99% VaR", "99% ES"]
+            .iter()
+            .map(|name| (name.to_string(), Vec::new(), Vec::new(), Vec::new()))
+            .collect();
+        for &n in &paths {
+            let first = &all[..n as usize];
+            let (var, es) = var_es(first, 0.99);
+            let half = 1.0 / (n as f64).sqrt();
+            for (line, (estimate, width)) in
+                series
+                    .iter_mut()
+                    .zip([(mean(first), 3.1e6), (var, 20.9e6), (es, 27e6)])
+            {
+                line.1.push(estimate);
+                line.2.push(estimate - width * half);
+                line.3.push(estimate + width * half);
+            }
+        }
+        let stem = dir.path().join("convergence");
+        convergence(&stem, &meta(), &paths, &series).unwrap();
+        let svg = check_files(&stem);
+        assert!(svg.contains("Base case: Convergence of risk measures"));
+        assert!(svg.contains("Estimate from the first n paths, band: 95% confidence interval"));
+        assert!(svg.contains("Paths used, n (log scale)"));
+        assert!(svg.contains("Estimate (EUR)"));
+        for tick in ["50", "100", "1K", "10K", "20K"] {
+            assert!(svg.contains(&format!("\n{tick}\n")), "no tick {tick}");
+        }
+        assert!(svg.contains("99% ES") && svg.contains("With 20,000 paths:"));
+    }
+
+    type Scenarios = Vec<(String, Vec<f64>, Vec<f64>)>;
+
+    fn scenarios() -> Scenarios {
+        [
+            ("baseline", 6e6, 0.26),
+            ("adverse", 9e6, 0.32),
+            ("severe", 14e6, 0.38),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(k, &(name, mean, sigma))| {
+            let median = mean / (sigma * sigma / 2.0_f64).exp();
+            let losses = lognormal_losses(2000, median, sigma, 100 + k as u64);
+            (name.to_string(), losses, Vec::new())
+        })
+        .collect()
+    }
+
+    #[test]
+    fn draws_the_scenario_overlays() {
+        let dir = tempfile::tempdir().unwrap();
+        let series = scenarios();
+        let stem = dir.path().join("scenario_loss_overlay");
+        scenario_loss_overlay(&stem, &meta(), &series).unwrap();
+        let svg = check_files(&stem);
+        assert!(svg.contains("Base case: Net credit loss by stress scenario"));
+        assert!(svg.contains("Net credit loss (EUR)"));
+        assert!(svg.contains("Share of paths"));
+        assert!(svg.contains("baseline") && svg.contains("adverse") && svg.contains("severe"));
+        let el = format_amount(mean(&series[2].1));
+        assert!(
+            svg.contains(&format!("severe {el}")),
+            "no expected loss {el}"
+        );
+
+        let months: Vec<u32> = (1..=36).collect();
+        let lines: Vec<BandedLine> = [("baseline", 6e6, 0.26_f64), ("adverse", 9e6, 0.32)]
+            .iter()
+            .map(|&(name, total, sigma)| {
+                let mean: Vec<f64> = months
+                    .iter()
+                    .map(|&m| total * (1.0 - (-(m as f64) / 9.0).exp()) / (1.0 - (-4.0_f64).exp()))
+                    .collect();
+                let p5 = mean.iter().map(|m| m * (-1.645 * sigma).exp()).collect();
+                let p95 = mean.iter().map(|m| m * (1.645 * sigma).exp()).collect();
+                (name.to_string(), mean, p5, p95)
+            })
+            .collect();
+        let stem = dir.path().join("scenario_write_off_overlay");
+        scenario_write_off_overlay(&stem, &meta(), &months, &lines).unwrap();
+        let svg = check_files(&stem);
+        assert!(svg.contains("Base case: Cumulative net write-offs by stress scenario"));
+        assert!(svg.contains("Cumulative net write-offs (EUR)"));
+        assert!(svg.contains("5th-95th percentile"));
+        assert!(svg.contains("Mean by month 36:") && svg.contains("adverse 9M"));
+        // No bands: empty slices.
+        let bare: Vec<BandedLine> = lines
+            .iter()
+            .map(|(name, mean, _, _)| (name.clone(), mean.clone(), Vec::new(), Vec::new()))
+            .collect();
+        let stem = dir.path().join("scenario_write_off_bare");
+        scenario_write_off_overlay(&stem, &meta(), &months, &bare).unwrap();
+        let svg = check_files(&stem);
+        assert!(!svg.contains("5th-95th"));
+    }
+
+    #[test]
+    fn risk_charts_survive_degenerate_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = ChartMeta {
+            currency: String::new(),
+            scenario_name: String::new(),
+            ..meta()
+        };
+        let nan = f64::NAN;
+        let at = |name: &str| dir.path().join(name);
+        let title = "Net credit loss across paths";
+
+        type Case<'a> = (&'a str, &'a [f64], &'a [f64], [f64; 3]);
+        let cases: [Case; 8] = [
+            ("m_empty", &[], &[], [nan; 3]),
+            ("m_single", &[3e6], &[], [3e6; 3]),
+            ("m_equal", &[7.0; 50], &[], [7.0; 3]),
+            ("m_zeros", &[0.0; 20], &[], [0.0; 3]),
+            (
+                "m_nan",
+                &[1.0, nan, 2.0, f64::INFINITY],
+                &[],
+                [1.5, 2.0, nan],
+            ),
+            (
+                "m_zero_weights",
+                &[1.0, 2.0, 3.0],
+                &[0.0; 3],
+                [2.0, 3.0, 3.0],
+            ),
+            (
+                "m_odd_weights",
+                &[1.0, 2.0, 3.0, 4.0],
+                &[nan, -1.0, 1e300, f64::MAX],
+                [3.5, 4.0, 4.0],
+            ),
+            ("m_one_nan", &[nan], &[1.0], [nan; 3]),
+        ];
+        for (name, losses, weights, [el, var, es]) in cases {
+            for log in [false, true] {
+                let stem = at(&format!("{name}_{log}"));
+                loss_distribution_marked(&stem, &m, title, losses, weights, el, var, es, 0.99, log)
+                    .unwrap();
+                assert!(file_with_ext(&stem, "png").exists(), "{name}");
+                assert!(file_with_ext(&stem, "svg").exists(), "{name}");
+            }
+        }
+        // Odd levels and titles.
+        loss_distribution_marked(
+            &at("m_level"),
+            &m,
+            "",
+            &[1.0, 2.0],
+            &[],
+            1.5,
+            2.0,
+            2.0,
+            nan,
+            true,
+        )
+        .unwrap();
+        let svg = String::from_utf8(read(&at("m_empty_true.svg"))).unwrap();
+        assert!(svg.contains("No paths to show"));
+        let svg = String::from_utf8(read(&at("m_zero_weights_false.svg"))).unwrap();
+        assert!(svg.contains("No paths with a positive weight"));
+
+        convergence(&at("c_empty"), &m, &[], &[]).unwrap();
+        let one = vec![("Expected loss".to_string(), vec![5e6], vec![4e6], vec![6e6])];
+        convergence(&at("c_one"), &m, &[1000], &one).unwrap();
+        let zero_paths = vec![("EL".to_string(), vec![nan, 5e6, 5.1e6], vec![], vec![])];
+        convergence(&at("c_zero_paths"), &m, &[0, 10, 100], &zero_paths).unwrap();
+        let gappy = vec![
+            (
+                "99% VaR".to_string(),
+                vec![1.0, nan, 3.0, 2.5],
+                vec![0.5, nan, 2.0, 2.2],
+                vec![1.5, nan, 4.0, f64::INFINITY],
+            ),
+            (
+                "95% VaR".to_string(),
+                vec![nan; 4],
+                vec![nan; 4],
+                vec![nan; 4],
+            ),
+            ("x".repeat(80), vec![0.0; 4], vec![], vec![]),
+        ];
+        convergence(&at("c_gappy"), &m, &[100, 50, 200, 400], &gappy).unwrap();
+        let all_nan = vec![("EL".to_string(), vec![nan; 2], vec![], vec![])];
+        convergence(&at("c_all_nan"), &m, &[10, 20], &all_nan).unwrap();
+        let same = vec![("EL".to_string(), vec![5.0; 3], vec![5.0; 3], vec![5.0; 3])];
+        convergence(&at("c_flat"), &m, &[10, 10, 10], &same).unwrap();
+
+        scenario_loss_overlay(&at("o_empty"), &m, &[]).unwrap();
+        let no_paths: Scenarios = vec![
+            ("baseline".to_string(), vec![], vec![]),
+            ("severe".to_string(), vec![nan], vec![]),
+        ];
+        scenario_loss_overlay(&at("o_no_paths"), &m, &no_paths).unwrap();
+        let one: Scenarios = vec![
+            ("baseline".to_string(), vec![5.0], vec![]),
+            ("adverse".to_string(), vec![], vec![]),
+        ];
+        scenario_loss_overlay(&at("o_one"), &m, &one).unwrap();
+        let flat: Scenarios = vec![
+            ("baseline".to_string(), vec![5e6; 30], vec![]),
+            ("adverse".to_string(), vec![9e6; 30], vec![0.0; 30]),
+            ("severe".to_string(), vec![9e6; 30], vec![nan; 30]),
+        ];
+        scenario_loss_overlay(&at("o_flat"), &m, &flat).unwrap();
+        let many: Scenarios = (0..12)
+            .map(|k| {
+                let losses = (0..50).map(|i| ((k * 10 + i) as f64) * 1e4).collect();
+                (format!("scenario {k}"), losses, vec![])
+            })
+            .collect();
+        scenario_loss_overlay(&at("o_many"), &m, &many).unwrap();
+
+        scenario_write_off_overlay(&at("w_empty"), &m, &[], &[]).unwrap();
+        let zero = vec![("baseline".to_string(), vec![0.0; 3], vec![], vec![])];
+        scenario_write_off_overlay(&at("w_zero"), &m, &[1, 2, 3], &zero).unwrap();
+        let single = vec![
+            ("baseline".to_string(), vec![1e3], vec![8e2], vec![1.2e3]),
+            ("severe".to_string(), vec![2e3], vec![], vec![]),
+        ];
+        scenario_write_off_overlay(&at("w_one"), &m, &[1], &single).unwrap();
+        let gaps = vec![
+            (
+                "baseline".to_string(),
+                vec![3e3, 1e3, nan, 4e3],
+                vec![2e3, nan, 1e3, 3e3],
+                vec![4e3, 2e3, 3e3, nan],
+            ),
+            ("severe".to_string(), vec![nan; 4], vec![], vec![]),
+        ];
+        scenario_write_off_overlay(&at("w_nan"), &m, &[3, 1, 2, 4], &gaps).unwrap();
+
+        for stem in [
+            "m_level",
+            "c_empty",
+            "c_one",
+            "c_zero_paths",
+            "c_gappy",
+            "c_all_nan",
+            "c_flat",
+            "o_empty",
+            "o_no_paths",
+            "o_one",
+            "o_flat",
+            "o_many",
+            "w_empty",
+            "w_zero",
+            "w_one",
+            "w_nan",
+        ] {
+            assert!(at(&format!("{stem}.png")).exists(), "{stem}");
+            assert!(at(&format!("{stem}.svg")).exists(), "{stem}");
+        }
+        let svg = String::from_utf8(read(&at("c_all_nan.svg"))).unwrap();
+        assert!(svg.contains("No estimates to show"));
+        let svg = String::from_utf8(read(&at("o_no_paths.svg"))).unwrap();
+        assert!(svg.contains("No paths to show"));
+        let svg = String::from_utf8(read(&at("w_empty.svg"))).unwrap();
+        assert!(svg.contains("No write-offs to show"));
+    }
+
+    #[test]
+    fn risk_chart_lengths_must_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let stem = dir.path().join("bad");
+        let err = loss_distribution_marked(
+            &stem,
+            &meta(),
+            "Net credit loss across paths",
+            &[1.0, 2.0, 3.0],
+            &[1.0, 1.0],
+            2.0,
+            3.0,
+            3.0,
+            0.99,
+            false,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`weights` has 2 values for 3 paths"),
+            "{err}"
+        );
+
+        let series = vec![(
+            "99% VaR".to_string(),
+            vec![1.0, 2.0],
+            vec![0.5, 1.5],
+            vec![1.5],
+        )];
+        let err = convergence(&stem, &meta(), &[10, 20], &series).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("series `99% VaR` band high: has 1 values for 2 path counts"),
+            "{err}"
+        );
+        let series = vec![("EL".to_string(), vec![1.0], vec![], vec![])];
+        let err = convergence(&stem, &meta(), &[10, 20], &series).unwrap_err();
+        assert!(err.to_string().contains("series `EL` values:"), "{err}");
+
+        let mut scenarios = scenarios();
+        scenarios[1].2 = vec![1.0; 3];
+        let err = scenario_loss_overlay(&stem, &meta(), &scenarios).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("scenario `adverse` weights: has 3 values for 2000 paths"),
+            "{err}"
+        );
+
+        let lines = vec![("severe".to_string(), vec![1.0; 3], vec![0.5; 3], vec![])];
+        let err = scenario_write_off_overlay(&stem, &meta(), &[1, 2, 3], &lines).unwrap_err();
+        assert!(err.to_string().contains("series `severe` band"), "{err}");
+        let lines = vec![("severe".to_string(), vec![1.0; 2], vec![], vec![])];
+        let err = scenario_write_off_overlay(&stem, &meta(), &[1, 2, 3], &lines).unwrap_err();
+        assert!(
+            err.to_string().contains("has 2 values for 3 months"),
+            "{err}"
+        );
+        assert!(!file_with_ext(&stem, "png").exists());
+        assert!(!file_with_ext(&stem, "svg").exists());
     }
 }

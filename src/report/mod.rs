@@ -121,6 +121,10 @@ struct SummaryFile<'a> {
     default_definition: &'a str,
     figures: Figures<'a>,
     net_credit_loss_tail: &'a [TailMeasure],
+    /// Effective sample size of the paths (the number of paths unless importance sampling).
+    effective_sample_size: f64,
+    /// Rows clipped by conditioning on the factor, over all paths and months.
+    clipped_rows: f64,
     write_off_tails: serde_json::Map<String, serde_json::Value>,
     recovery: RecoverySection<'a>,
     disposition: Option<DispositionSection<'a>>,
@@ -163,7 +167,11 @@ pub fn write_results(
         std::fs::remove_dir_all(&tmp).map_err(|e| ReportError::io(&tmp, e))?;
     }
     std::fs::create_dir(&tmp).map_err(|e| ReportError::io(&tmp, e))?;
-    let written = write_into(&tmp, scenario, book, output, summary, manifest);
+    let written = if output.stress_runs.is_empty() {
+        write_into(&tmp, None, scenario, book, output, summary, manifest)
+    } else {
+        write_stress_set(&tmp, scenario, book, output, summary, manifest)
+    };
     if let Err(e) = written {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
@@ -180,8 +188,116 @@ pub fn write_results(
     Ok(())
 }
 
+#[derive(Serialize)]
+struct StressSetFile<'a> {
+    manifest: &'a Manifest,
+    book: &'a BookSummary,
+    default_definition: &'a str,
+    /// Folder of each scenario's full results, in the set's order.
+    scenarios: Vec<&'a str>,
+    stress: &'a [crate::metrics::risk::StressRow],
+    warnings: &'a [String],
+}
+
+/// A stress set: each scenario's full results in a folder of its own, and the comparison
+/// (table, overlay charts, summary.json) at the top.
+fn write_stress_set(
+    dir: &Path,
+    scenario: &Scenario,
+    book: &LoanBook,
+    output: &RunOutput,
+    summary: &RunSummary,
+    manifest: &Manifest,
+) -> Result<(), ReportError> {
+    let mut loss_series = Vec::new();
+    let mut write_off_series: Vec<charts::BandedLine> = Vec::new();
+    let mut months = Vec::new();
+    for run in &output.stress_runs {
+        let sub = RunOutput {
+            layout: output.layout,
+            paths: run.paths.clone(),
+            study_paths: None,
+            stress_runs: Vec::new(),
+            threads: output.threads,
+        };
+        let sub_summary = crate::metrics::stats::summarise(&sub, &scenario.model, book);
+        let sub_dir = dir.join(&run.stress.name);
+        std::fs::create_dir(&sub_dir).map_err(|e| ReportError::io(&sub_dir, e))?;
+        write_into(
+            &sub_dir,
+            Some(&run.stress.name),
+            scenario,
+            book,
+            &sub,
+            &sub_summary,
+            manifest,
+        )?;
+        let (losses, weights): (Vec<f64>, Vec<f64>) = run
+            .paths
+            .iter()
+            .filter_map(|p| (metric("net_credit_loss").value)(p).map(|v| (v, p.weight)))
+            .unzip();
+        let weights = if weights.iter().all(|&w| w == 1.0) {
+            Vec::new()
+        } else {
+            weights
+        };
+        loss_series.push((run.stress.name.clone(), losses, weights));
+        let all: Vec<_> = sub_summary
+            .write_offs
+            .iter()
+            .filter(|r| r.segment == "all")
+            .collect();
+        months = all.iter().map(|r| r.month).collect();
+        write_off_series.push((
+            run.stress.name.clone(),
+            all.iter().map(|r| r.cumulative_net.mean).collect(),
+            all.iter().map(|r| r.cumulative_net.p5).collect(),
+            all.iter().map(|r| r.cumulative_net.p95).collect(),
+        ));
+    }
+    table(
+        dir,
+        "stress_comparison",
+        tables::stress_frame(&summary.stress),
+    )?;
+    let meta = chart_meta(scenario);
+    charts::scenario_loss_overlay(&dir.join("stress_loss_distributions"), &meta, &loss_series)?;
+    charts::scenario_write_off_overlay(
+        &dir.join("stress_cumulative_net_write_offs"),
+        &meta,
+        &months,
+        &write_off_series,
+    )?;
+    let file = StressSetFile {
+        manifest,
+        book: &BookSummary::new(book, scenario),
+        default_definition: &summary.default_definition,
+        scenarios: output
+            .stress_runs
+            .iter()
+            .map(|r| r.stress.name.as_str())
+            .collect(),
+        stress: &summary.stress,
+        warnings: &summary.warnings,
+    };
+    let path = dir.join("summary.json");
+    let json = serde_json::to_string_pretty(&file).expect("plain data serialises") + "\n";
+    std::fs::write(&path, json).map_err(|e| ReportError::io(&path, e))
+}
+
+fn chart_meta(scenario: &Scenario) -> charts::ChartMeta {
+    charts::ChartMeta {
+        scenario_name: scenario.simulation.name.clone(),
+        seed: scenario.simulation.seed,
+        paths: scenario.simulation.paths,
+        currency: String::new(),
+    }
+}
+
 fn write_into(
     dir: &Path,
+    label: Option<&str>,
     scenario: &Scenario,
     book: &LoanBook,
     output: &RunOutput,
@@ -199,15 +315,26 @@ fn write_into(
         .map_err(|e| ReportError::table(&dir.join("timeline.csv"), e))?;
     tables::write_both(&mut timeline, dir, "timeline")?;
 
-    let meta = charts::ChartMeta {
-        scenario_name: scenario.simulation.name.clone(),
-        seed: scenario.simulation.seed,
-        paths: scenario.simulation.paths,
-        currency: String::new(),
-    };
+    let mut meta = chart_meta(scenario);
+    if let Some(label) = label {
+        meta.scenario_name = format!("{} ({label})", meta.scenario_name);
+    }
     let space = &scenario.model.space;
     let t = output.layout.timeline;
     let months: Vec<u32> = (0..=t.horizon_months as u32).collect();
+    // Means from the timeline, which weights paths under importance sampling.
+    let mean_balance = |state: &str, month: u32| {
+        summary
+            .timeline
+            .iter()
+            .find(|r| {
+                r.category == "state"
+                    && r.measure == "balance"
+                    && r.item == state
+                    && r.month == month
+            })
+            .map_or(0.0, |r| r.mean)
+    };
     let series: Vec<(String, Option<String>, Vec<f64>)> = (0..space.len() as u8)
         // Trigger buckets are never occupied (entering one is a charge-off or a sale).
         .filter(|&s| {
@@ -215,41 +342,53 @@ fn write_into(
                 || s == space.charged_off()
         })
         .map(|s| {
-            let values = months
-                .iter()
-                .map(|&m| {
-                    output
-                        .paths
-                        .iter()
-                        .map(|p| p.timeline[t.balance(m as usize, s as usize)])
-                        .sum::<f64>()
-                        / output.paths.len() as f64
-                })
-                .collect();
+            let name = space.name(s);
             (
-                space.name(s).to_string(),
+                name.to_string(),
                 space.stage_name(s).map(str::to_string),
-                values,
+                months.iter().map(|&m| mean_balance(name, m)).collect(),
             )
         })
         .collect();
     charts::balance_by_state(&dir.join("balance_by_state"), &meta, &months, &series)?;
-    let losses: Vec<f64> = output
+    let (losses, weights): (Vec<f64>, Vec<f64>) = output
         .paths
         .iter()
-        .filter_map(|p| (metric("net_credit_loss").value)(p))
-        .collect();
+        .filter_map(|p| (metric("net_credit_loss").value)(p).map(|v| (v, p.weight)))
+        .unzip();
     let mean = summary
         .headlines
         .iter()
         .find(|h| h.name == "net_credit_loss")
         .map_or(f64::NAN, |h| h.estimate.mean);
-    let var_99 = summary
+    let t99 = summary
         .net_credit_loss_tail
         .iter()
-        .find(|t| t.level == 0.99)
-        .map_or(f64::NAN, |t| t.var);
-    charts::loss_distribution(&dir.join("loss_distribution"), &meta, &losses, mean, var_99)?;
+        .find(|t| t.level == 0.99);
+    let (var_99, es_99) = t99.map_or((f64::NAN, f64::NAN), |t| (t.var, t.expected_shortfall));
+    let weights_or_none: &[f64] = if weights.iter().all(|&w| w == 1.0) {
+        &[]
+    } else {
+        &weights
+    };
+    for (stem, log_scale) in [
+        ("loss_distribution", false),
+        ("loss_distribution_log", true),
+    ] {
+        charts::loss_distribution_marked(
+            &dir.join(stem),
+            &meta,
+            "Net credit loss across paths",
+            &losses,
+            weights_or_none,
+            mean,
+            var_99,
+            es_99,
+            0.99,
+            log_scale,
+        )?;
+    }
+    write_risk_outputs(dir, &meta, summary, output)?;
     write_recovery_outputs(dir, &meta, summary)?;
     if let Some(d) = &summary.disposition {
         write_disposition_outputs(dir, &meta, d, scenario)?;
@@ -264,6 +403,52 @@ fn table(
 ) -> Result<(), ReportError> {
     let mut frame = frame.map_err(|e| ReportError::table(&dir.join(format!("{stem}.csv")), e))?;
     tables::write_both(&mut frame, dir, stem)
+}
+
+/// Convergence of the tail measures and, with a systematic factor, the factor by path.
+fn write_risk_outputs(
+    dir: &Path,
+    meta: &charts::ChartMeta,
+    summary: &RunSummary,
+    output: &RunOutput,
+) -> Result<(), ReportError> {
+    table(
+        dir,
+        "convergence",
+        tables::convergence_frame(&summary.convergence),
+    )?;
+    let measures = [
+        ("expected_loss", "Expected loss"),
+        ("var_99", "99% VaR"),
+        ("es_99", "99% ES"),
+    ];
+    let paths: Vec<u64> = summary
+        .convergence
+        .iter()
+        .filter(|r| r.measure == "expected_loss")
+        .map(|r| r.paths)
+        .collect();
+    let series: Vec<charts::BandedLine> = measures
+        .iter()
+        .map(|(key, label)| {
+            let rows: Vec<_> = summary
+                .convergence
+                .iter()
+                .filter(|r| r.measure == *key)
+                .collect();
+            (
+                label.to_string(),
+                rows.iter().map(|r| r.estimate).collect(),
+                rows.iter().map(|r| r.ci_low).collect(),
+                rows.iter().map(|r| r.ci_high).collect(),
+            )
+        })
+        .collect();
+    charts::convergence(&dir.join("convergence"), meta, &paths, &series)?;
+    if output.paths.iter().any(|p| !p.factor.is_empty()) {
+        table(dir, "factor", tables::factor_frame(&output.paths))?;
+    }
+    Ok(())
 }
 
 /// Recovery and write-off tables and charts.
@@ -472,6 +657,8 @@ pub fn summary_json(summary: &RunSummary, manifest: &Manifest, book: &BookSummar
         manifest,
         book,
         default_definition: &summary.default_definition,
+        effective_sample_size: summary.effective_sample_size,
+        clipped_rows: summary.clipped_rows,
         write_off_tails,
         recovery,
         disposition,

@@ -11,6 +11,7 @@ use super::ReportError;
 use crate::metrics::PathOutcome;
 use crate::metrics::disposition::{BuyerRow, DecisionRow, DispositionRow, PriceCurveRow};
 use crate::metrics::recovery::{CurveRow, GroupRow, HistogramRow, WriteOffRow};
+use crate::metrics::risk::{ConvergenceRow, StressRow};
 use crate::metrics::stats::{Estimate, METRICS, TimelineRow};
 
 /// One row per path: its number and every per-path figure (null where undefined, e.g. a
@@ -307,6 +308,86 @@ pub fn price_curve_frame(rows: &[PriceCurveRow]) -> PolarsResult<DataFrame> {
                 &rows.iter().map(|r| r.price).collect::<Vec<_>>(),
                 true,
             ),
+        ],
+    )
+}
+
+/// Risk measures against the number of paths.
+pub fn convergence_frame(rows: &[ConvergenceRow]) -> PolarsResult<DataFrame> {
+    frame(
+        rows.len(),
+        vec![vec![
+            Column::new(
+                "paths".into(),
+                rows.iter().map(|r| r.paths).collect::<Vec<u64>>(),
+            ),
+            strs("measure", rows.iter().map(|r| r.measure.to_string())),
+            f64s("estimate", rows.iter().map(|r| r.estimate)),
+            f64s("ci_low", rows.iter().map(|r| r.ci_low)),
+            f64s("ci_high", rows.iter().map(|r| r.ci_high)),
+        ]],
+    )
+}
+
+/// The systematic factor of every path and month, with the path's weight.
+pub fn factor_frame(paths: &[PathOutcome]) -> PolarsResult<DataFrame> {
+    let mut path = Vec::new();
+    let mut month = Vec::new();
+    let mut factor = Vec::new();
+    let mut weight = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        for (m, z) in p.factor.iter().enumerate() {
+            path.push(i as u64);
+            month.push(m as u32 + 1);
+            factor.push(*z);
+            weight.push(p.weight);
+        }
+    }
+    let height = path.len();
+    DataFrame::new(
+        height,
+        vec![
+            Column::new("path".into(), path),
+            Column::new("month".into(), month),
+            Column::new("factor".into(), factor),
+            Column::new("weight".into(), weight),
+        ],
+    )
+}
+
+/// A stress set side by side: one row per scenario (and the weighted blend).
+pub fn stress_frame(rows: &[StressRow]) -> PolarsResult<DataFrame> {
+    let est = |f: fn(&StressRow) -> Estimate| rows.iter().map(f).collect::<Vec<_>>();
+    let mut tail_columns = Vec::new();
+    for (i, level) in ["95", "99", "99_9"].iter().enumerate() {
+        let t = |f: fn(&crate::metrics::stats::TailMeasure) -> f64| {
+            rows.iter().map(move |r| f(&r.net_credit_loss_tail[i]))
+        };
+        tail_columns.push(f64s(&format!("var_{level}"), t(|x| x.var)));
+        tail_columns.push(f64s(&format!("var_{level}_ci_low"), t(|x| x.var_ci_low)));
+        tail_columns.push(f64s(&format!("var_{level}_ci_high"), t(|x| x.var_ci_high)));
+        tail_columns.push(f64s(&format!("es_{level}"), t(|x| x.expected_shortfall)));
+        tail_columns.push(f64s(
+            &format!("es_{level}_ci_low"),
+            t(|x| x.expected_shortfall_ci_low),
+        ));
+        tail_columns.push(f64s(
+            &format!("es_{level}_ci_high"),
+            t(|x| x.expected_shortfall_ci_high),
+        ));
+    }
+    frame(
+        rows.len(),
+        vec![
+            vec![
+                strs("scenario", rows.iter().map(|r| r.scenario.clone())),
+                f64s("weight", rows.iter().map(|r| r.weight.unwrap_or(f64::NAN))),
+            ],
+            estimate_columns("expected_loss", &est(|r| r.net_credit_loss), false),
+            tail_columns,
+            estimate_columns("gross_write_offs", &est(|r| r.gross_write_offs), false),
+            estimate_columns("net_write_offs", &est(|r| r.net_write_offs), false),
+            estimate_columns("recovery_rate", &est(|r| r.recovery_rate), false),
         ],
     )
 }

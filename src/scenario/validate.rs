@@ -184,6 +184,11 @@ pub(super) fn validate(
             "run the study in a scenario without [[stress]], one per stress setting if needed",
         );
     }
+    if let (Some(d), Some(sys)) = (&raw.disposition, &raw.systematic)
+        && sys.get_ref().importance_shift.is_some()
+    {
+        cx.error(d, "a disposition study cannot run with importance sampling", "remove `importance_shift`: importance sampling serves the tail measures, not the study");
+    }
     // Actions that leave no room in a row show up only once applied.
     if cx.diags.is_empty() {
         for (seg_idx, seg) in model.segments.iter().enumerate() {
