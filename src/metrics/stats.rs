@@ -681,6 +681,16 @@ pub fn summarise(output: &RunOutput, model: &Model, book: &LoanBook) -> RunSumma
         .map(|r| (r.stress.clone(), r.paths.as_slice()))
         .collect();
     let stress = stress_comparison(&stress_runs);
+    // A stress set: what went wrong in any scenario, named (the figures above are the first's).
+    for run in output.stress_runs.iter().skip(1) {
+        let clipped: f64 = run.paths.iter().map(|p| p.clipped_rows).sum();
+        if clipped > 0.0 {
+            warnings.push(format!(
+                "stress scenario `{}`: {clipped:.0} matrix rows had roll and cure probabilities above one and were scaled down to fit; lower its multipliers or shift",
+                run.stress.name
+            ));
+        }
+    }
     let conservation_max_residual = paths
         .iter()
         .map(|p| p.conservation_residual().abs())

@@ -169,6 +169,17 @@ pub(super) fn validate(
         stress: Vec::new(),
     };
     model.systematic = systematic(&mut cx, raw, &model);
+    if raw.systematic.is_none() {
+        for (_, seg) in raw.segments.get_ref() {
+            if let Some(a) = &seg.get_ref().asset_correlation {
+                cx.error(
+                    a,
+                    "`asset_correlation` needs a systematic factor",
+                    "add `[systematic]` to the scenario, or remove the key",
+                );
+            }
+        }
+    }
     model.stress = stress_paths(
         &mut cx,
         raw,
