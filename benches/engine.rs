@@ -1,26 +1,29 @@
 //! Engine throughput, with divan (criterion's plotting clashes with the `ab_glyph` feature of
-//! plotters that the charts need).
+//! plotters that the charts need). Run with `cargo bench --bench engine`; `benches/run.sh`
+//! runs it beside the numpy peer and records the results in `benches/README.md`.
 //!
-//! - `baseline_paths`: the full model on `scenarios/baseline.toml` (100,000 loans, 36 months,
-//!   actions, partial payments, recovery and sale) for a few paths; divan reports time per
-//!   iteration and loan-months per second (counting every loan-month of the horizon, including
-//!   months after a loan has settled).
-//! - `sampling_kernel`: the floor: one 32-bit uniform, one row lookup and a state update per
-//!   loan-month, nothing else, on one thread for one path, every month of every loan.
+//! Every figure is per nominal loan-month (paths x loans x months of the horizon), the unit
+//! the README and the issue use; the engine stops drawing for a loan once it has settled (paid
+//! off, sold, collection over), and so does the kernel, so the two are like for like.
 //!
-//! The two are not yet like for like: the engine runs on every core and stops drawing for a
-//! loan once it has settled (paid off, sold, collection over), while the kernel runs every
-//! month on one thread. A like-for-like ceiling and a numpy peer are the performance issue's.
-//!
-//! Run with `cargo bench --bench engine`.
+//! - `full_model_s`: workload S (`benches/workload_s.toml`: actions, money rules, recovery,
+//!   debt sale, monthly systematic factor) for a few paths, on every core;
+//! - `matrix_only_m`: workload M (`benches/workload_m_s.toml`: one matrix, balances and
+//!   scheduled payments) through the same engine;
+//! - `kernel_m`: the ceiling: one 32-bit uniform, one row lookup, a state and balance update per
+//!   loan-month, stopping at absorption, on every core; nothing else;
+//! - `kernel_m_one_thread`: the same on one thread, for the scaling figure.
 
 use std::path::Path;
 
 use arrears::engine::rng::{Stream, stream};
 use arrears::engine::tables::Tables;
+use arrears::model::StateKind;
+use arrears::scenario::Scenario;
 use arrears::{book, engine, scenario};
 use divan::counter::ItemsCount;
 use rand::Rng;
+use rayon::prelude::*;
 
 const PATHS: u64 = 8;
 
@@ -28,65 +31,95 @@ fn main() {
     divan::main();
 }
 
-#[divan::bench(sample_count = 5)]
-fn baseline_paths(bencher: divan::Bencher) {
+fn load(file: &str) -> (Scenario, book::LoanBook) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut scenario =
-        scenario::load(&root.join("scenarios/baseline.toml")).expect("baseline is valid");
+    let mut scenario = scenario::load(&root.join(file)).expect("workload is valid");
     scenario.simulation.paths = PATHS;
     let book = book::load(&scenario).expect("book");
-    let loan_months = PATHS * book.len() as u64 * u64::from(scenario.simulation.horizon_months);
-    bencher.counter(ItemsCount::new(loan_months)).bench(|| {
-        engine::run(&scenario.simulation, &scenario.model, &book, None, &|_| {}).expect("run")
-    });
+    (scenario, book)
 }
 
-/// The same with a monthly systematic factor (AR(1), Basel correlations): the conditioned
-/// tables are rebuilt once per path and month, so the loan loop should barely notice.
-#[divan::bench(sample_count = 5)]
-fn baseline_paths_with_factor(bencher: divan::Bencher) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut scenario =
-        scenario::load(&root.join("scenarios/baseline.toml")).expect("baseline is valid");
-    scenario.simulation.paths = PATHS;
-    scenario.model.systematic = Some(arrears::model::systematic::Systematic {
-        dynamics: arrears::model::systematic::FactorDynamics::Monthly { persistence: 0.9 },
-        asset_correlation: vec![0.05; scenario.model.segments.len()],
-        recovery_correlation: 0.0,
-        importance_shift: None,
-    });
-    let book = book::load(&scenario).expect("book");
-    let loan_months = PATHS * book.len() as u64 * u64::from(scenario.simulation.horizon_months);
-    bencher.counter(ItemsCount::new(loan_months)).bench(|| {
-        engine::run(&scenario.simulation, &scenario.model, &book, None, &|_| {}).expect("run")
-    });
+fn loan_months(scenario: &Scenario, book: &book::LoanBook) -> u64 {
+    PATHS * book.len() as u64 * u64::from(scenario.simulation.horizon_months)
 }
 
 #[divan::bench(sample_count = 5)]
-fn sampling_kernel(bencher: divan::Bencher) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let scenario =
-        scenario::load(&root.join("scenarios/baseline.toml")).expect("baseline is valid");
-    let book = book::load(&scenario).expect("book");
-    let tables = Tables::new(&scenario.model).expect("tables");
+fn full_model_s(bencher: divan::Bencher) {
+    let (scenario, book) = load("benches/workload_s.toml");
+    bencher
+        .counter(ItemsCount::new(loan_months(&scenario, &book)))
+        .bench(|| {
+            engine::run(&scenario.simulation, &scenario.model, &book, None, &|_| {}).expect("run")
+        });
+}
+
+#[divan::bench(sample_count = 5)]
+fn matrix_only_m(bencher: divan::Bencher) {
+    let (scenario, book) = load("benches/workload_m_s.toml");
+    bencher
+        .counter(ItemsCount::new(loan_months(&scenario, &book)))
+        .bench(|| {
+            engine::run(&scenario.simulation, &scenario.model, &book, None, &|_| {}).expect("run")
+        });
+}
+
+/// The minimal loan-month loop over one path.
+fn kernel_path(
+    scenario: &Scenario,
+    book: &book::LoanBook,
+    tables: &Tables,
+    path: u64,
+) -> (Vec<u64>, f64) {
     let horizon = scenario.simulation.horizon_months;
-    let loan_months = book.len() as u64 * u64::from(horizon);
-    bencher.counter(ItemsCount::new(loan_months)).bench(|| {
-        let mut occupancy = vec![0u64; scenario.model.space.len()];
-        let mut balance_sum = 0.0;
-        for loan in 0..book.len() {
-            let mut rng = stream(1, Stream::LoanMonths, 0, loan as u64);
-            let seg = &tables.segments[book.segment[loan] as usize];
-            let mut state = book.state[loan];
-            let mut balance = book.balance[loan];
-            for _ in 0..horizon {
-                let u = (rng.next_u64() >> 32) as u32;
-                state = seg.row(0, state).sample(u);
-                balance *= 0.97;
-                occupancy[state as usize] += 1;
+    let mut occupancy = vec![0u64; scenario.model.space.len()];
+    let mut balance_sum = 0.0;
+    for loan in 0..book.len() {
+        let mut rng = stream(1, Stream::LoanMonths, path, loan as u64);
+        let seg = &tables.segments[book.segment[loan] as usize];
+        let mut state = book.state[loan];
+        let mut balance = book.balance[loan];
+        for _ in 0..horizon {
+            let u = (rng.next_u64() >> 32) as u32;
+            state = seg.row(0, state).sample(u);
+            balance *= 0.97;
+            occupancy[state as usize] += 1;
+            if !matches!(
+                tables.kinds[state as usize],
+                StateKind::Current | StateKind::Delinquent { .. }
+            ) {
+                break;
             }
-            balance_sum += balance;
         }
-        divan::black_box((occupancy, balance_sum))
-    });
+        balance_sum += balance;
+    }
+    (occupancy, balance_sum)
+}
+
+#[divan::bench(sample_count = 5)]
+fn kernel_m(bencher: divan::Bencher) {
+    let (scenario, book) = load("benches/workload_m_s.toml");
+    let tables = Tables::new(&scenario.model).expect("tables");
+    bencher
+        .counter(ItemsCount::new(loan_months(&scenario, &book)))
+        .bench(|| {
+            let out: Vec<_> = (0..PATHS)
+                .into_par_iter()
+                .map(|p| kernel_path(&scenario, &book, &tables, p))
+                .collect();
+            divan::black_box(out)
+        });
+}
+
+#[divan::bench(sample_count = 5)]
+fn kernel_m_one_thread(bencher: divan::Bencher) {
+    let (scenario, book) = load("benches/workload_m_s.toml");
+    let tables = Tables::new(&scenario.model).expect("tables");
+    bencher
+        .counter(ItemsCount::new(loan_months(&scenario, &book)))
+        .bench(|| {
+            let out: Vec<_> = (0..PATHS)
+                .map(|p| kernel_path(&scenario, &book, &tables, p))
+                .collect();
+            divan::black_box(out)
+        });
 }
