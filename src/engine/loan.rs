@@ -21,7 +21,7 @@
 use rand::Rng;
 use rand_distr::{Beta, Distribution};
 
-use super::rng::{Stream, StreamRng, stream};
+use super::rng::{Stream, StreamFamily, StreamRng, stream, stream_in};
 use super::tables::{SampledRow, Tables};
 use crate::book::LoanBook;
 use crate::metrics::{
@@ -266,6 +266,8 @@ pub struct PathScratch {
     payer_thresholds: Vec<u64>,
     recovery_multipliers: Vec<f64>,
     probabilities: Vec<f64>,
+    /// The loan-month streams of the current path.
+    loan_months: StreamFamily,
 }
 
 impl PathScratch {
@@ -294,12 +296,14 @@ impl PathScratch {
             payer_thresholds: Vec::new(),
             recovery_multipliers: Vec::new(),
             probabilities: vec![0.0; cx.model.space.len()],
+            loan_months: StreamFamily::new(cx.seed, Stream::LoanMonths, 0),
         }
     }
 
     /// Draws the path's factor and conditions every table on it (once per path and month, not
     /// per loan). Fills `out.factor`, `out.weight` and `out.clipped_rows`.
     pub fn prepare_path(&mut self, cx: &PathContext<'_>, path: u64, out: &mut PathOutcome) {
+        self.loan_months = StreamFamily::new(cx.seed, Stream::LoanMonths, path);
         let Some(f) = &cx.factor else { return };
         let horizon = cx.horizon_months as usize;
         // The factor path: the same draws for every stress scenario of a set.
@@ -465,6 +469,7 @@ pub fn simulate_loan(
     out: &mut PathOutcome,
     scratch: &mut PathScratch,
 ) {
+    let scratch_family = scratch.loan_months;
     let book = cx.book;
     let segment = book.segment[loan] as usize;
     let rate = book.apr[loan] / 12.0;
@@ -523,7 +528,7 @@ pub fn simulate_loan(
         run.check_on_book_points(Some(0), out);
     }
 
-    let mut rng = stream(cx.seed, Stream::LoanMonths, path, loan as u64);
+    let mut rng = stream_in(&scratch_family, loan as u64);
     let mut months_on_book = book.months_on_book[loan];
     let mut settled_early = false;
     for month in 1..=cx.horizon_months {
