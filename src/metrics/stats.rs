@@ -222,10 +222,11 @@ pub fn mean_sd(values: &[f64]) -> (f64, f64) {
         m2 += delta * (x - mean);
     }
     let n = values.len();
+    // One value says nothing about the spread: NaN (null in JSON, "n/a" on screen), not 0.
     let sd = if n > 1 {
         (m2 / (n - 1) as f64).sqrt()
     } else {
-        0.0
+        f64::NAN
     };
     (mean, sd)
 }
