@@ -358,6 +358,33 @@ fn whole_count(value: f64) -> Result<u32, String> {
 
 /// Message for a text cell in a numeric column. For CSV every column is text, so the useful
 /// detail is the value; for Parquet the column's stored type is the likely cause.
+/// A required numeric cell: reports a missing, non-numeric or non-finite value (naming the cell
+/// `at` and saying why the column is needed) and returns the number otherwise; the column's
+/// own range rules come after.
+fn required_number(
+    cell: Option<Number<'_>>,
+    at: &str,
+    needed: &str,
+    format: TapeFormat,
+    problems: &mut Problems,
+) -> Option<f64> {
+    match cell? {
+        Number::Missing => {
+            problems.push(format!("{at}: missing; {needed}"));
+            None
+        }
+        Number::Text(text) => {
+            problems.push(format!("{at}: {}", not_a_number(text, format)));
+            None
+        }
+        Number::Value(value) if !value.is_finite() => {
+            problems.push(format!("{at}: {value} is not a finite number"));
+            None
+        }
+        Number::Value(value) => Some(value),
+    }
+}
+
 fn not_a_number(text: &str, format: TapeFormat) -> String {
     match format {
         TapeFormat::Csv => format!(
@@ -551,65 +578,50 @@ fn validate(
         };
         let revolving = segment.map(|(_, product)| matches!(product, Product::Revolving { .. }));
 
-        let balance = match balances.as_ref().map(|b| b[row]) {
-            None => None,
-            Some(Number::Missing) => {
-                problems.push(format!(
-                    "{}: missing; every loan needs a balance",
-                    at(BALANCE)
-                ));
-                None
-            }
-            Some(Number::Text(text)) => {
-                problems.push(format!("{}: {}", at(BALANCE), not_a_number(text, format)));
-                None
-            }
-            Some(Number::Value(value)) if !value.is_finite() => {
-                problems.push(format!("{}: {value} is not a finite number", at(BALANCE)));
-                None
-            }
-            Some(Number::Value(value)) if value < 0.0 => {
+        let balance = required_number(
+            balances.as_ref().map(|b| b[row]),
+            &at(BALANCE),
+            "every loan needs a balance",
+            format,
+            &mut problems,
+        )
+        .and_then(|value| {
+            if value < 0.0 {
                 problems.push(format!(
                     "{}: {value} is negative; balances are amounts owed, at least 0 \
                      (credit balances are not simulated)",
                     at(BALANCE)
                 ));
-                None
+                return None;
             }
-            Some(Number::Value(value)) => Some(value),
-        };
+            Some(value)
+        });
 
-        let apr = match aprs.as_ref().map(|a| a[row]) {
-            None => None,
-            Some(Number::Missing) => {
-                problems.push(format!("{}: missing; every loan needs an APR", at(APR)));
-                None
-            }
-            Some(Number::Text(text)) => {
-                problems.push(format!("{}: {}", at(APR), not_a_number(text, format)));
-                None
-            }
-            Some(Number::Value(value)) if !value.is_finite() => {
-                problems.push(format!("{}: {value} is not a finite number", at(APR)));
-                None
-            }
-            Some(Number::Value(value)) if value < 0.0 => {
+        let apr = required_number(
+            aprs.as_ref().map(|a| a[row]),
+            &at(APR),
+            "every loan needs an APR",
+            format,
+            &mut problems,
+        )
+        .and_then(|value| {
+            if value < 0.0 {
                 problems.push(format!(
                     "{}: {value} is negative; APRs are at least 0",
                     at(APR)
                 ));
-                None
+                return None;
             }
-            Some(Number::Value(value)) if value > MAX_APR => {
+            if value > MAX_APR {
                 problems.push(format!(
                     "{}: {value} is above {MAX_APR}; the APR is an annual rate as a fraction \
                      (0.24 for 24%), was a percentage given?",
                     at(APR)
                 ));
-                None
+                return None;
             }
-            Some(Number::Value(value)) => Some(value),
-        };
+            Some(value)
+        });
 
         let remaining_term = match terms.as_ref().map(|t| t[row]) {
             None => None,
