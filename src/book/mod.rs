@@ -8,7 +8,7 @@ pub mod tape;
 
 use std::path::PathBuf;
 
-use crate::model::{Model, StateId};
+use crate::model::StateId;
 use crate::scenario::{BookSource, Scenario};
 
 /// Loans as columns; index `i` across every vector is one loan.
@@ -117,14 +117,4 @@ pub fn load(scenario: &Scenario) -> Result<LoanBook, BookError> {
         )),
         BookSource::Tape { path } => tape::read(path, &scenario.model),
     }
-}
-
-/// Checks shared by every source, so the engine can trust the book.
-pub fn debug_check(book: &LoanBook, model: &Model) {
-    debug_assert!(
-        book.segment
-            .iter()
-            .all(|&s| (s as usize) < model.segments.len())
-    );
-    debug_assert!(book.balance.iter().all(|b| b.is_finite() && *b >= 0.0));
 }

@@ -113,13 +113,6 @@ impl Total {
             Total::WorkoutRecoveriesPvGross => "workout_recoveries_pv_gross",
         }
     }
-
-    pub fn is_count(self) -> bool {
-        matches!(
-            self,
-            Total::ChargeOffs | Total::Sales | Total::PayOffs | Total::Defaults
-        )
-    }
 }
 
 /// Flows within a month. Counts in loans, amounts in currency units.

@@ -283,8 +283,3 @@ pub fn write_offs(
     }
     rows
 }
-
-/// Share of defaults that recovered nothing, for the headline.
-pub fn share_recovering_nothing(rows: &[HistogramRow]) -> Option<Estimate> {
-    rows.first().map(|r| r.share)
-}

@@ -83,24 +83,6 @@ impl TransitionMatrix {
     pub fn to_rows(&self) -> Vec<Vec<f64>> {
         self.p.chunks(self.n).map(<[f64]>::to_vec).collect()
     }
-
-    /// `self * other`: the distribution after two months.
-    pub fn multiply(&self, other: &TransitionMatrix) -> Vec<Vec<f64>> {
-        let n = self.n;
-        let mut out = vec![vec![0.0; n]; n];
-        for (i, out_row) in out.iter_mut().enumerate() {
-            for k in 0..n {
-                let a = self.p[i * n + k];
-                if a == 0.0 {
-                    continue;
-                }
-                for (j, cell) in out_row.iter_mut().enumerate() {
-                    *cell += a * other.p[k * n + j];
-                }
-            }
-        }
-        out
-    }
 }
 
 #[cfg(test)]

@@ -151,16 +151,6 @@ pub enum DebtSale {
     AfterChargeOff { months: u32, price: f64 },
 }
 
-impl DebtSale {
-    pub fn price(&self) -> f64 {
-        match *self {
-            DebtSale::OnEntering { price, .. }
-            | DebtSale::AfterChargeOff { price, .. }
-            | DebtSale::Spot { price, .. } => price,
-        }
-    }
-}
-
 /// Everything about how loans behave, for every segment. Built by the scenario module.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
