@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use crate::book::{self, BookError};
 use crate::engine::{self, EngineError};
 use crate::metrics::stats::{self, RunSummary};
+use crate::model::group_thousands;
 use crate::report::{self, Manifest, ReportError};
 use crate::scenario::{self, BookSource, Scenario, ScenarioError};
 
@@ -25,7 +26,7 @@ through current, the delinquency buckets and the overdue stages to cure, pay-off
 debt sale. Reports recoveries, write-offs and sale proceeds with their distributions and Monte \
 Carlo errors, as tables (CSV, Parquet) and charts (PNG, SVG).\n\nThe scenario format is \
 documented in docs/SCENARIOS.md; the outputs in README.md.",
-    after_help = "Examples:\n  arrears run scenarios/baseline.toml\n  arrears run scenarios/stress.toml --paths 200 --out output/stress-quick\n  arrears validate scenarios/tape.toml"
+    after_help = "Examples:\n  arrears run scenarios/baseline.toml\n  arrears run scenarios/stress.toml --paths 200 --out output/stress-quick\n  arrears validate scenarios/tape.toml\n  arrears calibrate scenarios/calibration/calibrate.toml\n  arrears run output/calibrated-calibration/scenario.toml --posterior"
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -56,6 +57,27 @@ pub enum Command {
         /// No progress bar and no figures on stdout
         #[arg(long, short)]
         quiet: bool,
+        /// Draw each path's transition matrices from the estimation posterior written by
+        /// `arrears calibrate` (same as `parameter_uncertainty = "posterior"`)
+        #[arg(long)]
+        posterior: bool,
+    },
+    /// Estimate a scenario from a loan performance history (panel) and write it with a report
+    Calibrate {
+        /// Calibration file (TOML): the panel, its columns, status codes, options
+        calibration: PathBuf,
+        /// Panel file (overrides `[panel] path`)
+        #[arg(long)]
+        panel: Option<PathBuf>,
+        /// Result folder [default: output/<scenario.name>-calibration]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the result folder if it exists
+        #[arg(long)]
+        force: bool,
+        /// Nothing on stdout
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Check a scenario (and its loan tape) and report every problem at once
     Validate {
@@ -63,6 +85,11 @@ pub enum Command {
         scenario: PathBuf,
     },
 }
+
+/// What the spread of a run's results reflects, as the manifest and the screen say it.
+pub const UNCERTAINTY_PROCESS: &str =
+    "process noise only (transition matrices fixed at the scenario's values)";
+pub const UNCERTAINTY_POSTERIOR: &str = "process noise and estimation uncertainty (each path draws its transition matrices from the calibration posterior)";
 
 /// Everything that can stop a command, by who can fix it.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +102,13 @@ pub enum CliError {
     Engine(#[from] EngineError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Calibrate(#[from] crate::calibrate::CalibrateError),
+    /// A bug: the scenario calibration wrote does not validate.
+    #[error(
+        "the scenario written by calibration does not validate (a bug in arrears; please report it):\n{0}"
+    )]
+    CalibratedScenario(ScenarioError),
     #[error("{message}")]
     Usage { message: String, hint: String },
 }
@@ -84,6 +118,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Scenario(_) | CliError::Book(_) | CliError::Usage { .. } => 2,
+            CliError::Calibrate(_) => 2,
             CliError::Engine(EngineError::Actions(_)) => 2,
             CliError::Report(ReportError::Exists { .. }) => 2,
             _ => 1,
@@ -135,6 +170,7 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             out,
             force,
             quiet,
+            posterior,
         } => run(&RunOptions {
             scenario,
             paths,
@@ -143,7 +179,15 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             out,
             force,
             quiet,
+            posterior,
         }),
+        Command::Calibrate {
+            calibration,
+            panel,
+            out,
+            force,
+            quiet,
+        } => calibrate(&calibration, panel, out, force, quiet),
     }
 }
 
@@ -170,6 +214,7 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     pub force: bool,
     pub quiet: bool,
+    pub posterior: bool,
 }
 
 /// `arrears run`: load, check the destination, simulate, summarise, write.
@@ -186,6 +231,18 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
     }
     if let Some(seed) = options.seed {
         scenario.simulation.seed = seed;
+    }
+    if options.posterior {
+        if !scenario.model.has_posterior() {
+            return Err(CliError::Usage {
+                message: format!(
+                    "`--posterior` needs a scenario with `transitions_posterior` rows, and `{}` has none",
+                    options.scenario.display()
+                ),
+                hint: "`arrears calibrate` writes scenarios with posteriors; drop `--posterior` to run with fixed matrices".into(),
+            });
+        }
+        scenario.model.draw_posterior = true;
     }
     if options.threads == Some(0) {
         return Err(CliError::Usage {
@@ -240,6 +297,92 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
     }
     eprintln!("results in {}", out_dir.display());
     Ok(())
+}
+
+/// `arrears calibrate`: estimate, write the scenario (checked by the scenario's own validation)
+/// and the report, atomically.
+fn calibrate(
+    file: &Path,
+    panel: Option<PathBuf>,
+    out: Option<PathBuf>,
+    force: bool,
+    quiet: bool,
+) -> Result<(), CliError> {
+    let started = Instant::now();
+    let mut mapping =
+        crate::calibrate::mapping::load(file).map_err(crate::calibrate::CalibrateError::from)?;
+    if let Some(panel) = panel {
+        mapping.panel = panel;
+    }
+    let out_dir = out.unwrap_or_else(|| {
+        Path::new("output").join(format!("{}-calibration", mapping.scenario.name))
+    });
+    report::check_destination(&out_dir, force)?;
+    let calibration = crate::calibrate::calibrate_with(mapping)?;
+    let text = crate::calibrate::write::scenario_text(&calibration);
+    // The written scenario must be one `arrears run` accepts.
+    let scenario_path = out_dir.join("scenario.toml");
+    scenario::parse(&text, &scenario_path).map_err(CliError::CalibratedScenario)?;
+    report::write_atomically(&out_dir, force, |tmp| {
+        let path = tmp.join("scenario.toml");
+        std::fs::write(&path, &text).map_err(|e| ReportError::io(&path, e))?;
+        report::calibration::write_calibration_report(&calibration, tmp)
+    })?;
+    if !quiet {
+        print_calibration(&calibration, started.elapsed().as_secs_f64());
+    }
+    for w in &calibration.warnings {
+        eprintln!("warning: {w}");
+    }
+    eprintln!(
+        "scenario in {}; report in {}",
+        scenario_path.display(),
+        out_dir.join("report.md").display()
+    );
+    Ok(())
+}
+
+fn print_calibration(c: &crate::calibrate::Calibration, seconds: f64) {
+    let d = &c.data;
+    println!(
+        "calibrated `{}` from {} rows ({} loans, months {} to {}) in {seconds:.1} s",
+        c.mapping.scenario.name,
+        group_thousands(d.rows_read as f64, 0),
+        group_thousands(d.loans as f64, 0),
+        d.first_month,
+        d.last_month,
+    );
+    for q in &c.quality {
+        println!("  data: {}: {}", q.what, group_thousands(q.count as f64, 0));
+    }
+    let space = &c.mapping.space;
+    for seg in &c.segments {
+        if let Some(row) = seg.matrices[0]
+            .rows
+            .iter()
+            .find(|r| r.from == crate::model::states::CURRENT)
+        {
+            let roll: f64 = row
+                .probability
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| space.is_worse(row.from, j as crate::model::StateId))
+                .map(|(_, p)| p)
+                .sum();
+            println!(
+                "  {}: {} loans at risk in `current`, {:.2}% roll to delinquency a month",
+                seg.name,
+                group_thousands(row.at_risk, 0),
+                roll * 100.0
+            );
+        }
+    }
+    for t in &c.tests {
+        println!(
+            "  test ({}, {}): G = {:.1} on {} df, p = {:.3}",
+            t.segment, t.grouping, t.statistic, t.df, t.p_value
+        );
+    }
 }
 
 /// Per-path outcomes are kept for exact percentiles; refuse a run whose outcomes alone would not
@@ -308,6 +451,11 @@ fn manifest(
         loans: book.len(),
         threads,
         rng: "Xoshiro256++ per (seed, path, loan), seeded through SplitMix64",
+        uncertainty: if scenario.model.draw_posterior {
+            UNCERTAINTY_POSTERIOR
+        } else {
+            UNCERTAINTY_PROCESS
+        },
         run_seconds,
         created_utc: report::utc_now(),
     }
@@ -331,6 +479,9 @@ fn print_figures(
         seconds,
         if threads == 1 { "" } else { "s" },
     );
+    if scenario.model.draw_posterior {
+        println!("spread reflects {UNCERTAINTY_POSTERIOR}");
+    }
     println!(
         "{:<32} {:>26} {:>16} {:>16}",
         "figure", "mean ± standard error", "p5", "p95"
@@ -398,44 +549,5 @@ fn print_stress(scenario: &Scenario, summary: &RunSummary, seconds: f64, threads
             t99.map_or("n/a".into(), |t| group_thousands(t.var, 0)),
             t99.map_or("n/a".into(), |t| group_thousands(t.expected_shortfall, 0)),
         );
-    }
-}
-
-/// `1234567.8` -> `1,234,568` (with `decimals` decimals).
-pub fn group_thousands(x: f64, decimals: usize) -> String {
-    if !x.is_finite() {
-        return "n/a".into();
-    }
-    let s = format!("{:.*}", decimals, x.abs());
-    let (int, frac) = s
-        .split_once('.')
-        .map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(f);
-    }
-    if x < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        out.insert(0, '-');
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::group_thousands;
-
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(group_thousands(1_234_567.8, 0), "1,234,568");
-        assert_eq!(group_thousands(-999.0, 0), "-999");
-        assert_eq!(group_thousands(12.345, 2), "12.35");
-        assert_eq!(group_thousands(f64::NAN, 0), "n/a");
     }
 }

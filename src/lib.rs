@@ -7,11 +7,13 @@
 //! - [`engine`]: RNG streams and the parallel loan-level simulation of every path; no IO;
 //! - [`metrics`]: per-path outcomes into summary statistics and timelines; no IO;
 //! - [`report`]: the only writer of files: tables (CSV, Parquet), charts (PNG, SVG), summary;
+//! - [`calibrate`]: estimates a scenario from a performance history (`arrears calibrate`);
 //! - [`cli`]: the `arrears` command.
 //!
 //! See ARCHITECTURE.md for the code map and the invariants.
 
 pub mod book;
+pub mod calibrate;
 pub mod cli;
 pub mod engine;
 pub mod metrics;

@@ -61,7 +61,7 @@ pub mod columns {
 use columns::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TapeFormat {
+pub(crate) enum TapeFormat {
     Csv,
     Parquet,
 }
@@ -84,7 +84,7 @@ fn read_error(path: &Path, message: impl Into<String>) -> BookError {
     }
 }
 
-fn format_of(path: &Path) -> Result<TapeFormat, BookError> {
+pub(crate) fn format_of(path: &Path) -> Result<TapeFormat, BookError> {
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -100,7 +100,7 @@ fn format_of(path: &Path) -> Result<TapeFormat, BookError> {
             Err(read_error(
                 path,
                 format!(
-                    "{found}; a loan tape must be a `.csv` or `.parquet` file \
+                    "{found}; the file must be a `.csv` or `.parquet` file \
                      (export spreadsheets as CSV, UTF-8)"
                 ),
             ))
@@ -110,7 +110,7 @@ fn format_of(path: &Path) -> Result<TapeFormat, BookError> {
 
 /// Opens and parses the file. Polars is third-party code parsing untrusted bytes, so a panic
 /// inside it is caught and reported as an unreadable file rather than aborting the run.
-fn read_frame(path: &Path, format: TapeFormat) -> Result<DataFrame, BookError> {
+pub(crate) fn read_frame(path: &Path, format: TapeFormat) -> Result<DataFrame, BookError> {
     if path.is_dir() {
         return Err(read_error(path, "it is a directory, not a file"));
     }

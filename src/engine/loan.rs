@@ -33,7 +33,9 @@ use crate::model::states::CURRENT;
 use crate::model::systematic::{
     FactorDynamics, StressPath, Systematic, condition_row, conditional_probability,
 };
-use crate::model::{DebtSale, DefaultDefinition, Model, Product, StateId, StateKind};
+use crate::model::{
+    DebtSale, DefaultDefinition, Model, Product, StateId, StateKind, TransitionMatrix,
+};
 
 /// Balances below this are treated as repaid (a thousandth of a currency unit).
 const ZERO_BALANCE: f64 = 1e-3;
@@ -194,7 +196,7 @@ fn factor_setup(
     horizon_months: u32,
 ) -> Option<FactorSetup> {
     let stress = stress.cloned().unwrap_or_else(|| StressPath::base("base"));
-    if model.systematic.is_none() && stress.is_neutral() {
+    if model.systematic.is_none() && stress.is_neutral() && !model.draw_posterior {
         return None;
     }
     let varies_by_month = matches!(
@@ -268,6 +270,36 @@ pub struct PathScratch {
     probabilities: Vec<f64>,
     /// The loan-month streams of the current path.
     loan_months: StreamFamily,
+    /// This path's rows drawn from the estimation posterior (actions and triggers applied):
+    /// `[segment][row]`, aligned with the tables' shapes; empty without posterior draws.
+    drawn: Vec<Vec<Vec<f64>>>,
+}
+
+/// Support of a row's posterior draws once actions and triggers apply: the row's own
+/// destinations plus every destination with a positive Dirichlet parameter. `None` when the
+/// row has no posterior.
+fn posterior_support(model: &Model, segment: usize, row: usize) -> Option<Vec<f64>> {
+    let n = model.space.len();
+    let (matrix, state) = (row / n, row % n);
+    let alpha = model.segments[segment]
+        .posterior
+        .get(matrix)?
+        .get(state)?
+        .as_ref()?;
+    let seg = &model.segments[segment];
+    let base = seg.matrices().nth(matrix)?;
+    // Every destination the row can reach: a matrix whose row spreads over the union.
+    let mut rows = base.to_rows();
+    for (j, (p, &a)) in rows[state].iter_mut().zip(alpha).enumerate() {
+        if a > 0.0 || *p > 0.0 || j == state {
+            *p = 1.0;
+        }
+    }
+    let total: f64 = rows[state].iter().sum();
+    rows[state].iter_mut().for_each(|p| *p /= total);
+    let spread = TransitionMatrix::new(&model.space, rows).ok()?;
+    let effective = model.effective_matrix(segment, &spread).ok()?;
+    Some(effective.row(state as StateId).to_vec())
 }
 
 impl PathScratch {
@@ -279,17 +311,37 @@ impl PathScratch {
                     .tables
                     .segments
                     .iter()
-                    .map(|seg| {
-                        seg.shapes
+                    .enumerate()
+                    .map(|(seg, tables)| {
+                        tables
+                            .shapes
                             .iter()
-                            .map(|shape| SampledRow::with_diagonal(&shape.base, shape.diagonal))
+                            .enumerate()
+                            .map(|(row, shape)| {
+                                // The pattern holds every destination a posterior draw can reach.
+                                let support = posterior_support(cx.model, seg, row)
+                                    .unwrap_or_else(|| shape.base.clone());
+                                let mut row = SampledRow::with_diagonal(&support, shape.diagonal);
+                                row.refill(&shape.base);
+                                row
+                            })
                             .collect()
                     })
                     .collect();
                 vec![month; f.months_distinct]
             }
         };
+        let drawn = if cx.model.draw_posterior {
+            cx.tables
+                .segments
+                .iter()
+                .map(|seg| seg.shapes.iter().map(|shape| shape.base.clone()).collect())
+                .collect()
+        } else {
+            Vec::new()
+        };
         PathScratch {
+            drawn,
             carry: vec![0.0; cx.layout.timeline.len()],
             holds: [HoldTracker::default(); MAX_SALE_POINTS],
             conditioned,
@@ -338,6 +390,10 @@ impl PathScratch {
         for (t, x) in z.iter_mut().enumerate() {
             *x += StressPath::at(&f.stress.z_shift, t + 1);
         }
+        if cx.model.draw_posterior {
+            self.draw_matrices(cx, path);
+        }
+        let exact = f.systematic.is_none() && f.stress.is_neutral();
         out.weight = log_weight.exp();
         let mut clipped = 0.0;
         self.payer_thresholds.clear();
@@ -352,16 +408,25 @@ impl PathScratch {
                     .systematic
                     .as_ref()
                     .map_or(0.0, |s| s.asset_correlation[seg]);
-                for (row, shape) in self.conditioned[slot][seg]
+                for (r, (row, shape)) in self.conditioned[slot][seg]
                     .iter_mut()
                     .zip(&seg_tables.shapes)
+                    .enumerate()
                 {
                     if !shape.on_book {
                         continue;
                     }
+                    let base = match self.drawn.get(seg) {
+                        Some(drawn) => &drawn[r],
+                        None => &shape.base,
+                    };
+                    if exact {
+                        row.refill(base);
+                        continue;
+                    }
                     let p = &mut self.probabilities;
                     if condition_row(
-                        &shape.base,
+                        base,
                         &shape.roll,
                         &shape.cure,
                         shape.diagonal,
@@ -388,6 +453,55 @@ impl PathScratch {
         }
         out.factor = z;
         out.clipped_rows = clipped;
+    }
+
+    /// Draws every row that has a posterior from its Dirichlet distribution (normalised Gamma
+    /// draws from the path's own stream, so stress scenarios share them), then applies the
+    /// collection actions and triggers as for the stated matrices.
+    fn draw_matrices(&mut self, cx: &PathContext<'_>, path: u64) {
+        let mut rng = stream(cx.seed, Stream::Posterior, path, 0);
+        let model = cx.model;
+        let n = model.space.len();
+        for (seg_idx, seg) in model.segments.iter().enumerate() {
+            for (m, matrix) in seg.matrices().enumerate() {
+                let Some(posterior) = seg.posterior.get(m) else {
+                    continue;
+                };
+                let mut rows = matrix.to_rows();
+                for (state, alpha) in posterior.iter().enumerate() {
+                    let Some(alpha) = alpha else { continue };
+                    let row = &mut rows[state];
+                    let mut total = 0.0;
+                    for (p, &a) in row.iter_mut().zip(alpha) {
+                        *p = if a > 0.0 {
+                            let g = rand_distr::Gamma::new(a, 1.0).expect("validated parameter");
+                            g.sample(&mut rng)
+                        } else {
+                            0.0
+                        };
+                        total += *p;
+                    }
+                    if total > 0.0 {
+                        row.iter_mut().for_each(|p| *p /= total);
+                        // Exact sum for validation: the largest entry takes the rounding.
+                        let sum: f64 = row.iter().sum();
+                        if let Some(j) = (0..n).max_by(|&a, &b| row[a].total_cmp(&row[b])) {
+                            row[j] += 1.0 - sum;
+                        }
+                    } else {
+                        *row = matrix.row(state as StateId).to_vec();
+                    }
+                }
+                let drawn = TransitionMatrix::new(&model.space, rows)
+                    .ok()
+                    .and_then(|t| model.effective_matrix(seg_idx, &t).ok());
+                let Some(effective) = drawn else { continue };
+                for state in 0..n {
+                    self.drawn[seg_idx][m * n + state]
+                        .copy_from_slice(effective.row(state as StateId));
+                }
+            }
+        }
     }
 
     /// Adds the settled loans to every month from the one they settled in, and clears.

@@ -26,6 +26,10 @@ pub enum Stream {
     Factor = 5,
     /// Bootstrap resampling in the statistics (seed 0, `a` = sample size).
     Bootstrap = 6,
+    /// A path's transition matrices drawn from the calibration posterior (`b` = 0).
+    Posterior = 7,
+    /// Calibration's own simulation (the duration method's interval draws; `a` = segment).
+    Calibration = 8,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective mix of 64 bits.

@@ -25,6 +25,32 @@ pub fn fmt_number(x: f64) -> String {
     }
 }
 
+/// `1234567.8` -> `1,234,568` (with `decimals` decimals).
+pub fn group_thousands(x: f64, decimals: usize) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    let s = format!("{:.*}", decimals, x.abs());
+    let (int, frac) = s
+        .split_once('.')
+        .map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    if x < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        out.insert(0, '-');
+    }
+    out
+}
+
 /// How a segment's loans pay while current.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Product {
@@ -47,6 +73,10 @@ pub struct SegmentModel {
     pub transitions: TransitionMatrix,
     /// `(first, last, matrix)`: used while `first <= months_on_book <= last`. Disjoint.
     pub by_month_on_book: Vec<(u32, u32, TransitionMatrix)>,
+    /// Estimation posterior per matrix (aligned with [`SegmentModel::matrices`]) and state:
+    /// the Dirichlet parameters of the row, or `None` for a row known exactly. Empty when the
+    /// scenario states no posterior.
+    pub posterior: Vec<Vec<Option<Vec<f64>>>>,
 }
 
 impl SegmentModel {
@@ -173,6 +203,10 @@ pub struct Model {
     pub systematic: Option<systematic::Systematic>,
     /// Named stress scenarios run as a set on common random numbers; empty: one plain run.
     pub stress: Vec<systematic::StressPath>,
+    /// Each path draws its transition matrices from the segments' estimation posteriors
+    /// (`parameter_uncertainty = "posterior"`), so results carry estimation uncertainty as
+    /// well as process noise.
+    pub draw_posterior: bool,
 }
 
 /// The event that starts the loss clock for recovery rates.
@@ -309,6 +343,13 @@ impl Model {
             || matches!(self.debt_sale, Some(DebtSale::OnEntering { state: s, .. }) if s == state)
     }
 
+    /// Whether any segment states an estimation posterior for its rows.
+    pub fn has_posterior(&self) -> bool {
+        self.segments
+            .iter()
+            .any(|s| s.posterior.iter().flatten().any(Option::is_some))
+    }
+
     /// Collection cost per account per month for a segment in a state.
     pub fn action_cost(&self, segment_idx: usize, state: StateId) -> f64 {
         let Some(stage) = self.space.states[state as usize].stage else {
@@ -350,6 +391,7 @@ pub(crate) mod tests {
                 product: Product::Instalment,
                 transitions,
                 by_month_on_book: vec![],
+                posterior: vec![],
             }],
             actions: vec![],
             charge_off_on_entering: vec![],
@@ -366,6 +408,7 @@ pub(crate) mod tests {
             disposition: None,
             systematic: None,
             stress: Vec::new(),
+            draw_posterior: false,
         }
     }
 
@@ -420,5 +463,13 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(m.get(2, 3), 0.0);
         assert!((m.get(2, 5) - 0.8).abs() < 1e-12);
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(group_thousands(1_234_567.8, 0), "1,234,568");
+        assert_eq!(group_thousands(-999.0, 0), "-999");
+        assert_eq!(group_thousands(12.345, 2), "12.35");
+        assert_eq!(group_thousands(f64::NAN, 0), "n/a");
     }
 }

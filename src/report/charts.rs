@@ -444,14 +444,14 @@ const WIDTH: u32 = 1600;
 const HEIGHT: u32 = 900;
 const FONT: &str = "sans-serif";
 
-const OI_BLACK: RGBColor = RGBColor(0x00, 0x00, 0x00);
-const OI_ORANGE: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
-const OI_GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
+pub(crate) const OI_BLACK: RGBColor = RGBColor(0x00, 0x00, 0x00);
+pub(crate) const OI_ORANGE: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
+pub(crate) const OI_GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
 const OI_YELLOW: RGBColor = RGBColor(0xF0, 0xE4, 0x42);
-const OI_BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
-const OI_VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+pub(crate) const OI_BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
+pub(crate) const OI_VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
 const OI_PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
-const OI_SKY_BLUE: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
+pub(crate) const OI_SKY_BLUE: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
 
 /// Colours of series that carry no meaning of their own (dispositions, sale points), in
 /// order. Yellow is left out: too pale for lines and markers on white.
@@ -478,42 +478,42 @@ const SCENARIO_COLOURS: [RGBColor; 7] = [
 ];
 
 /// Opacity of the percentile bands.
-const BAND_OPACITY: f64 = 0.2;
+pub(crate) const BAND_OPACITY: f64 = 0.2;
 /// Opacity of bands that overlap other bands.
 const OVERLAP_BAND_OPACITY: f64 = 0.12;
 
-const CHARGED_OFF_GREY: RGBColor = RGBColor(0x99, 0x99, 0x99);
+pub(crate) const CHARGED_OFF_GREY: RGBColor = RGBColor(0x99, 0x99, 0x99);
 const SOLD_GREY: RGBColor = RGBColor(0x66, 0x66, 0x66);
-const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
-const SUBTLE_TEXT: RGBColor = RGBColor(0x55, 0x55, 0x55);
+pub(crate) const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
+pub(crate) const SUBTLE_TEXT: RGBColor = RGBColor(0x55, 0x55, 0x55);
 const FOOTNOTE_TEXT: RGBColor = RGBColor(0x77, 0x77, 0x77);
-const AXIS: RGBColor = RGBColor(0x44, 0x44, 0x44);
-const GRID: RGBColor = RGBColor(0xE3, 0xE3, 0xE3);
+pub(crate) const AXIS: RGBColor = RGBColor(0x44, 0x44, 0x44);
+pub(crate) const GRID: RGBColor = RGBColor(0xE3, 0xE3, 0xE3);
 
 const TITLE_SIZE: f64 = 40.0;
 const SUBTITLE_SIZE: f64 = 24.0;
-const AXIS_TITLE_SIZE: f64 = 26.0;
-const TICK_SIZE: f64 = 23.0;
-const LEGEND_SIZE: f64 = 23.0;
-const NOTE_SIZE: f64 = 21.0;
+pub(crate) const AXIS_TITLE_SIZE: f64 = 26.0;
+pub(crate) const TICK_SIZE: f64 = 23.0;
+pub(crate) const LEGEND_SIZE: f64 = 23.0;
+pub(crate) const NOTE_SIZE: f64 = 21.0;
 const FOOTNOTE_SIZE: f64 = 19.0;
 
 /// Left edge of title, subtitle and footnote.
 const LEFT_INSET: i32 = 40;
 const HEADER_HEIGHT: u32 = 112;
 const FOOTER_HEIGHT: u32 = 46;
-const LEGEND_WIDTH: u32 = 350;
+pub(crate) const LEGEND_WIDTH: u32 = 350;
 
-fn font(size: f64) -> TextStyle<'static> {
+pub(crate) fn font(size: f64) -> TextStyle<'static> {
     (FONT, size).into_font().color(&TEXT)
 }
 
-fn bold(size: f64) -> TextStyle<'static> {
+pub(crate) fn bold(size: f64) -> TextStyle<'static> {
     // `FontDesc::style` keeps the regular glyphs; the bold face must be chosen at creation.
     FontDesc::new(FontFamily::Name(FONT), size, FontStyle::Bold).color(&TEXT)
 }
 
-fn anchored<'a>(style: TextStyle<'a>, h: HPos, v: VPos) -> TextStyle<'a> {
+pub(crate) fn anchored<'a>(style: TextStyle<'a>, h: HPos, v: VPos) -> TextStyle<'a> {
     style.pos(Pos::new(h, v))
 }
 
@@ -533,7 +533,7 @@ fn ensure_fonts() -> Result<(), String> {
 
 /// The fill colour of a state in the balance chart. `bucket_rank` is the position of the state
 /// among the delinquency buckets of the chart (0 = least overdue), `buckets` their number.
-fn state_colour(name: &str, bucket_rank: usize, buckets: usize) -> RGBColor {
+pub(crate) fn state_colour(name: &str, bucket_rank: usize, buckets: usize) -> RGBColor {
     match name {
         "current" => OI_BLUE,
         "charged_off" => CHARGED_OFF_GREY,
@@ -620,14 +620,14 @@ fn measure_colours(names: &[&str]) -> Vec<RGBColor> {
 }
 
 /// `colour` at `opacity` over white: how a translucent band looks, for its legend swatch.
-fn tint(colour: RGBColor, opacity: f64) -> RGBColor {
+pub(crate) fn tint(colour: RGBColor, opacity: f64) -> RGBColor {
     let mix = |c: u8| (255.0 - (255.0 - c as f64) * opacity).round() as u8;
     RGBColor(mix(colour.0), mix(colour.1), mix(colour.2))
 }
 
 /// Marker shapes, so series differ by more than colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Marker {
+pub(crate) enum Marker {
     Circle,
     Square,
     Triangle,
@@ -648,7 +648,7 @@ fn series_marker(index: usize) -> Marker {
 
 /// Draws a filled marker of about `r` pixels' radius centred on `(x, y)` (pixels of `area`),
 /// with a thin white rim so it stands out on its line.
-fn draw_marker<DB: DrawingBackend>(
+pub(crate) fn draw_marker<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     (x, y): (i32, i32),
     marker: Marker,
@@ -716,7 +716,7 @@ fn amount_unit(max_abs: f64) -> (f64, &'static str) {
 }
 
 /// `value` with `decimals` decimals and thousands separators; never scientific notation.
-fn group_thousands(value: f64, decimals: usize) -> String {
+pub(crate) fn group_thousands(value: f64, decimals: usize) -> String {
     let text = format!("{:.*}", decimals, value.abs());
     let (int_part, frac_part) = match text.split_once('.') {
         Some((i, f)) => (i, Some(f)),
@@ -822,12 +822,12 @@ fn format_amount(value: f64) -> String {
     format!("{text}{suffix}")
 }
 
-fn format_count(value: u64) -> String {
+pub(crate) fn format_count(value: u64) -> String {
     group_thousands(value as f64, 0)
 }
 
 /// `1 path`, `1,000 paths`.
-fn count_of(value: u64, noun: &str) -> String {
+pub(crate) fn count_of(value: u64, noun: &str) -> String {
     let plural = if value == 1 { "" } else { "s" };
     format!("{} {noun}{plural}", format_count(value))
 }
@@ -845,7 +845,7 @@ fn amount_axis_title(what: &str, currency: &str) -> String {
 /// unit of face (100, `""`), with as many decimals as the tick step needs: `0%`, `2%`, `4%`;
 /// `2.5`, `5.0`, `7.5`.
 #[derive(Debug, Clone, Copy)]
-struct ScaledFormat {
+pub(crate) struct ScaledFormat {
     factor: f64,
     suffix: &'static str,
     decimals: usize,
@@ -864,7 +864,7 @@ impl ScaledFormat {
         }
     }
 
-    fn percent(ticks: &[f64]) -> ScaledFormat {
+    pub(crate) fn percent(ticks: &[f64]) -> ScaledFormat {
         ScaledFormat::new(ticks, 100.0, "%")
     }
 
@@ -872,7 +872,7 @@ impl ScaledFormat {
         ScaledFormat::new(ticks, 100.0, "")
     }
 
-    fn format(&self, value: f64) -> String {
+    pub(crate) fn format(&self, value: f64) -> String {
         let scaled = value * self.factor;
         if scaled.abs() < 1e-9 {
             return format!("0{}", self.suffix);
@@ -882,7 +882,7 @@ impl ScaledFormat {
 }
 
 /// A fraction as percent with one decimal: `11.0%`.
-fn format_percent(fraction: f64) -> String {
+pub(crate) fn format_percent(fraction: f64) -> String {
     if !fraction.is_finite() {
         return "n/a".to_string();
     }
@@ -1005,7 +1005,7 @@ fn zero_based_axis(max: f64, headroom: f64, target: usize) -> (Range<f64>, Vec<f
 /// An axis over `lo..hi` widened to include zero, with `headroom` (a fraction of the span)
 /// above positive data and a little room below negative data, its ends on multiples of a nice
 /// step; `0..fallback_top` when the data have no span. Non-finite bounds count as zero.
-fn value_axis(
+pub(crate) fn value_axis(
     lo: f64,
     hi: f64,
     headroom: f64,
@@ -1181,7 +1181,7 @@ fn log_125_floor(t: f64) -> f64 {
 }
 
 /// The smallest and largest finite values of `values` (`(inf, -inf)` when there are none).
-fn finite_bounds<'a>(values: impl IntoIterator<Item = &'a f64>) -> (f64, f64) {
+pub(crate) fn finite_bounds<'a>(values: impl IntoIterator<Item = &'a f64>) -> (f64, f64) {
     values
         .into_iter()
         .filter(|v| v.is_finite())
@@ -1198,7 +1198,7 @@ fn sorted_order(keys: &[f64]) -> Vec<usize> {
 }
 
 /// Month ticks: every 1, 2, 3, 6, 12, 24... months, at most about ten labels.
-fn month_ticks(range: &Range<f64>) -> Vec<f64> {
+pub(crate) fn month_ticks(range: &Range<f64>) -> Vec<f64> {
     let span = (range.end - range.start).max(1.0);
     let mut step = 1.0;
     for candidate in [
@@ -1214,13 +1214,13 @@ fn month_ticks(range: &Range<f64>) -> Vec<f64> {
 
 /// A linear f64 axis with the tick positions chosen here rather than by plotters.
 #[derive(Debug, Clone)]
-struct TickedAxis {
+pub(crate) struct TickedAxis {
     range: Range<f64>,
     ticks: Vec<f64>,
 }
 
 impl TickedAxis {
-    fn new(range: &Range<f64>, ticks: &[f64]) -> TickedAxis {
+    pub(crate) fn new(range: &Range<f64>, ticks: &[f64]) -> TickedAxis {
         TickedAxis {
             range: range.clone(),
             ticks: ticks.to_vec(),
@@ -1258,25 +1258,25 @@ impl Ranged for TickedAxis {
 // ---------------------------------------------------------------------------------------------
 // Writing both formats
 
-type DrawResult = Result<(), String>;
+pub(crate) type DrawResult = Result<(), String>;
 
-fn ctx<E: Display>(what: &'static str) -> impl FnOnce(E) -> String {
+pub(crate) fn ctx<E: Display>(what: &'static str) -> impl FnOnce(E) -> String {
     move |e| format!("{what}: {e}")
 }
 
 /// A chart that can draw itself on any plotters backend.
-trait Chart {
+pub(crate) trait Chart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult;
 }
 
-fn file_with_ext(stem: &Path, ext: &str) -> PathBuf {
+pub(crate) fn file_with_ext(stem: &Path, ext: &str) -> PathBuf {
     let mut name = stem.as_os_str().to_owned();
     name.push(".");
     name.push(ext);
     PathBuf::from(name)
 }
 
-fn write_both<C: Chart>(stem: &Path, chart: &C) -> Result<(), ChartError> {
+pub(crate) fn write_both<C: Chart>(stem: &Path, chart: &C) -> Result<(), ChartError> {
     let png = file_with_ext(stem, "png");
     let svg = file_with_ext(stem, "svg");
     let fail = |path: &Path, message: String| ChartError::Draw {
@@ -1316,9 +1316,9 @@ fn guarded(f: impl FnOnce() -> DrawResult) -> DrawResult {
 }
 
 /// The parts of the canvas every chart shares.
-struct Frame<DB: DrawingBackend> {
-    plot: DrawingArea<DB, Shift>,
-    legend: DrawingArea<DB, Shift>,
+pub(crate) struct Frame<DB: DrawingBackend> {
+    pub(crate) plot: DrawingArea<DB, Shift>,
+    pub(crate) legend: DrawingArea<DB, Shift>,
 }
 
 /// Fills the background, draws title, subtitle and footnote, and returns the plot and legend
@@ -1329,19 +1329,35 @@ fn frame<DB: DrawingBackend>(
     title: &str,
     subtitle: &str,
 ) -> Result<Frame<DB>, String> {
-    root.fill(&WHITE).map_err(ctx("filling the background"))?;
-    let (header, rest) = root.split_vertically(HEADER_HEIGHT);
-    let (body, footer) = rest.split_vertically(HEIGHT - HEADER_HEIGHT - FOOTER_HEIGHT);
-
     let name = meta.scenario_name.trim();
     let title = if name.is_empty() {
         title.to_string()
     } else {
         format!("{name}: {title}")
     };
+    let footnote = format!(
+        "seed {} · {} · arrears",
+        meta.seed,
+        count_of(meta.paths, "path")
+    );
+    frame_with_footnote(root, &title, subtitle, &footnote)
+}
+
+/// [`frame`] for charts that do not come from a run (calibration): the title as given and a
+/// footnote of the caller's.
+pub(crate) fn frame_with_footnote<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+    footnote: &str,
+) -> Result<Frame<DB>, String> {
+    root.fill(&WHITE).map_err(ctx("filling the background"))?;
+    let (header, rest) = root.split_vertically(HEADER_HEIGHT);
+    let (body, footer) = rest.split_vertically(HEIGHT - HEADER_HEIGHT - FOOTER_HEIGHT);
+
     header
         .draw_text(
-            &title,
+            title,
             &anchored(bold(TITLE_SIZE), HPos::Left, VPos::Top),
             (LEFT_INSET, 24),
         )
@@ -1358,14 +1374,9 @@ fn frame<DB: DrawingBackend>(
         )
         .map_err(ctx("drawing the subtitle"))?;
 
-    let footnote = format!(
-        "seed {} · {} · arrears",
-        meta.seed,
-        count_of(meta.paths, "path")
-    );
     footer
         .draw_text(
-            &footnote,
+            footnote,
             &anchored(
                 font(FOOTNOTE_SIZE).color(&FOOTNOTE_TEXT),
                 HPos::Left,
@@ -1381,7 +1392,7 @@ fn frame<DB: DrawingBackend>(
 
 /// What a legend entry shows left of its label.
 #[derive(Clone, Copy)]
-enum Swatch {
+pub(crate) enum Swatch {
     Box(RGBColor),
     Line(RGBColor),
     DashedLine(RGBColor),
@@ -1407,7 +1418,7 @@ fn stroke_swatch(stroke: Stroke, colour: RGBColor) -> Swatch {
 }
 
 /// Draws a legend panel: a bold heading (if any), then one row per entry, then grey notes.
-fn draw_legend<DB: DrawingBackend>(
+pub(crate) fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     heading: &str,
     entries: &[(Swatch, String)],
@@ -1502,7 +1513,7 @@ fn draw_legend<DB: DrawingBackend>(
 }
 
 /// `text`, shortened with an ellipsis if it is wider than `max_width` pixels.
-fn fit_text<DB: DrawingBackend>(
+pub(crate) fn fit_text<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: &str,
     style: &TextStyle,
@@ -1527,7 +1538,7 @@ fn fit_text<DB: DrawingBackend>(
 }
 
 /// Draws a grey note centred in the plotting area of a chart.
-fn centred_note<DB: DrawingBackend>(
+pub(crate) fn centred_note<DB: DrawingBackend>(
     root_like: &DrawingArea<DB, Shift>,
     pixel_range: (Range<i32>, Range<i32>),
     text: &str,
@@ -1555,11 +1566,11 @@ fn centred_note<DB: DrawingBackend>(
 type TickLabel = Box<dyn Fn(&f64) -> String>;
 
 /// The chart context every chart draws in.
-type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<TickedAxis, TickedAxis>>;
+pub(crate) type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<TickedAxis, TickedAxis>>;
 
 /// Builds the plot on `area` and draws its axes in the theme: ticks where the axes say,
 /// horizontal grid lines only, axis titles `descs` (x, y) and tick labels from the formatters.
-fn plot_axes<'a, DB: DrawingBackend>(
+pub(crate) fn plot_axes<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     x: TickedAxis,
     y: TickedAxis,
@@ -1595,7 +1606,7 @@ fn plot_axes<'a, DB: DrawingBackend>(
 }
 
 /// A month tick label: a whole number.
-fn format_month(month: &f64) -> String {
+pub(crate) fn format_month(month: &f64) -> String {
     format!("{}", month.round() as i64)
 }
 
@@ -2278,7 +2289,7 @@ impl Chart for LossChart {
 }
 
 /// Draws the x and y axis lines again over the data, which covers them at zero.
-fn redraw_axes<DB: DrawingBackend>(
+pub(crate) fn redraw_axes<DB: DrawingBackend>(
     chart: &Plot<'_, DB>,
     x: &Range<f64>,
     y: &Range<f64>,
@@ -2397,7 +2408,7 @@ fn runs<T: Copy>(items: &[T], keep: impl Fn(&T) -> bool) -> Vec<Vec<T>> {
 
 /// A shaded band between `(x, lower, upper)` edges, broken where an edge is not finite; a
 /// lone point becomes a short vertical bar.
-fn draw_band<DB: DrawingBackend>(
+pub(crate) fn draw_band<DB: DrawingBackend>(
     chart: &mut Plot<'_, DB>,
     band: &[(f64, f64, f64)],
     colour: RGBColor,
@@ -2459,7 +2470,7 @@ fn draw_band_at<DB: DrawingBackend>(
 
 /// A line through the finite points, broken at the others; `marker` on every point, or a dot
 /// on a point with no neighbour so it still shows.
-fn draw_line<DB: DrawingBackend>(
+pub(crate) fn draw_line<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     chart: &mut Plot<'_, DB>,
     points: &[(f64, f64)],
@@ -2504,7 +2515,7 @@ fn draw_zero_line<DB: DrawingBackend>(
 }
 
 /// A month axis from `lo` to `hi` (at least one month wide) with month ticks.
-fn month_axis(lo: f64, hi: f64) -> (Range<f64>, Vec<f64>) {
+pub(crate) fn month_axis(lo: f64, hi: f64) -> (Range<f64>, Vec<f64>) {
     let range = lo..hi.max(lo + 1.0);
     let ticks = month_ticks(&range);
     (range, ticks)

@@ -5,6 +5,7 @@
 //! only when everything is written, so a result folder is never half-written; an existing
 //! result folder is replaced only when the caller asks (`--force`).
 
+pub mod calibration;
 pub mod charts;
 pub mod tables;
 
@@ -66,6 +67,8 @@ pub struct Manifest {
     pub loans: usize,
     pub threads: usize,
     pub rng: &'static str,
+    /// What the spread of results reflects: process noise only, or estimation uncertainty too.
+    pub uncertainty: &'static str,
     pub run_seconds: f64,
     pub created_utc: String,
 }
@@ -153,6 +156,22 @@ pub fn write_results(
     summary: &RunSummary,
     manifest: &Manifest,
 ) -> Result<(), ReportError> {
+    write_atomically(dir, force, |tmp| {
+        if output.stress_runs.is_empty() {
+            write_into(tmp, None, scenario, book, output, summary, manifest)
+        } else {
+            write_stress_set(tmp, scenario, book, output, summary, manifest)
+        }
+    })
+}
+
+/// Fills a temporary folder beside `dir` with `write`, then renames it into place, so a
+/// failure leaves no half-written result and an existing one is replaced only with `force`.
+pub fn write_atomically(
+    dir: &Path,
+    force: bool,
+    write: impl FnOnce(&Path) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
     check_destination(dir, force)?;
     let parent = dir
         .parent()
@@ -167,12 +186,7 @@ pub fn write_results(
         std::fs::remove_dir_all(&tmp).map_err(|e| ReportError::io(&tmp, e))?;
     }
     std::fs::create_dir(&tmp).map_err(|e| ReportError::io(&tmp, e))?;
-    let written = if output.stress_runs.is_empty() {
-        write_into(&tmp, None, scenario, book, output, summary, manifest)
-    } else {
-        write_stress_set(&tmp, scenario, book, output, summary, manifest)
-    };
-    if let Err(e) = written {
+    if let Err(e) = write(&tmp) {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
     }

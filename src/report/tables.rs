@@ -74,15 +74,15 @@ pub fn write_both(frame: &mut DataFrame, dir: &Path, stem: &str) -> Result<(), R
     Ok(())
 }
 
-fn f64s(name: &str, values: impl Iterator<Item = f64>) -> Column {
+pub(crate) fn f64s(name: &str, values: impl Iterator<Item = f64>) -> Column {
     Column::new(name.into(), values.collect::<Vec<f64>>())
 }
 
-fn u32s(name: &str, values: impl Iterator<Item = u32>) -> Column {
+pub(crate) fn u32s(name: &str, values: impl Iterator<Item = u32>) -> Column {
     Column::new(name.into(), values.collect::<Vec<u32>>())
 }
 
-fn strs(name: &str, values: impl Iterator<Item = String>) -> Column {
+pub(crate) fn strs(name: &str, values: impl Iterator<Item = String>) -> Column {
     Column::new(name.into(), values.collect::<Vec<String>>())
 }
 

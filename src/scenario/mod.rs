@@ -7,8 +7,8 @@
 //! breaking files written today. The reference is `docs/SCENARIOS.md`.
 
 mod diagnostic;
-mod raw;
-mod validate;
+pub(crate) mod raw;
+pub(crate) mod validate;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -92,7 +92,7 @@ pub enum ScenarioError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}", render_invalid(path, text, diagnostics))]
+    #[error("{}", render_invalid("scenario", path, text, diagnostics))]
     Invalid {
         path: PathBuf,
         text: String,
@@ -100,10 +100,16 @@ pub enum ScenarioError {
     },
 }
 
-fn render_invalid(path: &Path, text: &str, diagnostics: &[Diagnostic]) -> String {
+/// Every diagnostic of a file under one heading; `what` names the kind of file.
+pub(crate) fn render_invalid(
+    what: &str,
+    path: &Path,
+    text: &str,
+    diagnostics: &[Diagnostic],
+) -> String {
     let file = path.display().to_string();
     let mut out = format!(
-        "scenario `{file}` is invalid ({} problem{})\n",
+        "{what} `{file}` is invalid ({} problem{})\n",
         diagnostics.len(),
         if diagnostics.len() == 1 { "" } else { "s" }
     );
@@ -171,7 +177,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     })
 }
 
-fn toml_diagnostic(e: &toml::de::Error) -> Diagnostic {
+pub(crate) fn toml_diagnostic(e: &toml::de::Error) -> Diagnostic {
     let message = e.message().trim().to_string();
     let hint = if message.starts_with("unknown field") {
         "check the spelling against docs/SCENARIOS.md; unknown keys are errors so typos do not pass silently"

@@ -8,6 +8,7 @@ use toml::Spanned;
 
 pub type Row = IndexMap<Spanned<String>, Spanned<f64>>;
 pub type Rows = IndexMap<Spanned<String>, Spanned<Row>>;
+pub type RawStages = IndexMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -16,7 +17,7 @@ pub struct RawScenario {
     pub simulation: RawSimulation,
     pub states: RawStates,
     #[serde(default)]
-    pub stages: IndexMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
+    pub stages: RawStages,
     pub charge_off: Option<Spanned<RawChargeOff>>,
     #[serde(default)]
     pub money: RawMoney,
@@ -110,6 +111,7 @@ pub struct RawSimulation {
     pub seed: Spanned<i64>,
     pub threads: Option<Spanned<i64>>,
     pub discount_rate: Option<Spanned<f64>>,
+    pub parameter_uncertainty: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,6 +168,8 @@ pub struct RawSegment {
     pub min_payment_rate: Option<Spanned<f64>>,
     pub book: Option<Spanned<RawSyntheticBook>>,
     pub transitions: Spanned<Rows>,
+    /// Dirichlet parameters of each row's estimation posterior (written by calibration).
+    pub transitions_posterior: Option<Spanned<Rows>>,
     #[serde(default)]
     pub transitions_by_month_on_book: Vec<Spanned<RawMobOverride>>,
 }
@@ -175,6 +179,7 @@ pub struct RawSegment {
 pub struct RawMobOverride {
     pub months_on_book: Spanned<Vec<Spanned<i64>>>,
     pub rows: Spanned<Rows>,
+    pub rows_posterior: Option<Spanned<Rows>>,
 }
 
 #[derive(Debug, Deserialize)]

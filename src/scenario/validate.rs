@@ -30,8 +30,10 @@ const MAX_PATHS: i64 = 10_000_000;
 const MAX_HORIZON_MONTHS: i64 = 600;
 const MAX_SYNTHETIC_LOANS: i64 = 100_000_000;
 
-struct Ctx {
-    diags: Vec<Diagnostic>,
+/// Collects the diagnostics of one file. Shared with the calibration file, which states its
+/// buckets and charge-off policy in the scenario's own words.
+pub(crate) struct Ctx {
+    pub(crate) diags: Vec<Diagnostic>,
 }
 
 fn span<T>(s: &Spanned<T>) -> Option<Range<usize>> {
@@ -39,13 +41,25 @@ fn span<T>(s: &Spanned<T>) -> Option<Range<usize>> {
 }
 
 impl Ctx {
-    fn error<T>(&mut self, at: &Spanned<T>, message: impl Into<String>, hint: impl Into<String>) {
+    pub(crate) fn error<T>(
+        &mut self,
+        at: &Spanned<T>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         self.diags
             .push(Diagnostic::new(message, span(at)).hint(hint));
     }
 
     /// A number in `[lo, hi]`; `what` names the key.
-    fn in_range(&mut self, v: &Spanned<f64>, lo: f64, hi: f64, what: &str, hint: &str) -> f64 {
+    pub(crate) fn in_range(
+        &mut self,
+        v: &Spanned<f64>,
+        lo: f64,
+        hi: f64,
+        what: &str,
+        hint: &str,
+    ) -> f64 {
         let x = *v.get_ref();
         if !(lo..=hi).contains(&x) {
             self.error(
@@ -58,7 +72,14 @@ impl Ctx {
         x
     }
 
-    fn int_in_range(&mut self, v: &Spanned<i64>, lo: i64, hi: i64, what: &str, hint: &str) -> i64 {
+    pub(crate) fn int_in_range(
+        &mut self,
+        v: &Spanned<i64>,
+        lo: i64,
+        hi: i64,
+        what: &str,
+        hint: &str,
+    ) -> i64 {
         let x = *v.get_ref();
         if !(lo..=hi).contains(&x) {
             self.error(
@@ -71,7 +92,7 @@ impl Ctx {
         x
     }
 
-    fn identifier(&mut self, v: &Spanned<String>, what: &str) {
+    pub(crate) fn identifier(&mut self, v: &Spanned<String>, what: &str) {
         let s = v.get_ref();
         let ok = !s.is_empty()
             && s.chars()
@@ -103,7 +124,7 @@ pub(super) fn validate(
         );
     }
     let simulation = simulation(&mut cx, &raw.simulation);
-    let space = states(&mut cx, raw);
+    let space = states(&mut cx, &raw.states, &raw.stages);
     let segment_names: Vec<String> = raw
         .segments
         .get_ref()
@@ -117,7 +138,7 @@ pub(super) fn validate(
             "add at least one `[segments.NAME]` with its `transitions`",
         );
     }
-    let charge_off_on_entering = charge_off(&mut cx, raw, &space);
+    let charge_off_on_entering = charge_off(&mut cx, raw.charge_off.as_ref(), &space);
     let debt_sale = debt_sale(
         &mut cx,
         raw,
@@ -167,7 +188,9 @@ pub(super) fn validate(
         disposition,
         systematic: None,
         stress: Vec::new(),
+        draw_posterior: false,
     };
+    model.draw_posterior = parameter_uncertainty(&mut cx, raw, &model);
     model.systematic = systematic(&mut cx, raw, &model);
     if raw.systematic.is_none() {
         for (_, seg) in raw.segments.get_ref() {
@@ -285,16 +308,17 @@ fn simulation(cx: &mut Ctx, raw: &RawSimulation) -> Simulation {
     }
 }
 
-fn states(cx: &mut Ctx, raw: &RawScenario) -> StateSpace {
+/// `[states]` and `[stages]` into the state space.
+pub(crate) fn states(cx: &mut Ctx, raw_states: &RawStates, raw_stages: &RawStages) -> StateSpace {
     let reserved = [CURRENT_NAME, PAID_OFF_NAME, CHARGED_OFF_NAME, SOLD_NAME];
     let mut buckets: Vec<Bucket> = Vec::new();
-    let raw_buckets = raw.states.buckets.get_ref();
+    let raw_buckets = raw_states.buckets.get_ref();
     if raw_buckets.is_empty() {
-        cx.error(&raw.states.buckets, "no delinquency buckets", "list buckets by days past due, e.g. `{ name = \"dpd_1_30\", min_dpd = 1, max_dpd = 30 }`");
+        cx.error(&raw_states.buckets, "no delinquency buckets", "list buckets by days past due, e.g. `{ name = \"dpd_1_30\", min_dpd = 1, max_dpd = 30 }`");
     }
     if raw_buckets.len() > MAX_BUCKETS {
         cx.error(
-            &raw.states.buckets,
+            &raw_states.buckets,
             format!(
                 "{} buckets, at most {MAX_BUCKETS} are supported",
                 raw_buckets.len()
@@ -364,7 +388,7 @@ fn states(cx: &mut Ctx, raw: &RawScenario) -> StateSpace {
     }
     let mut stages: Vec<(String, Vec<String>)> = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
-    for (stage_name, members) in &raw.stages {
+    for (stage_name, members) in raw_stages {
         cx.identifier(stage_name, "stage name");
         let mut names = Vec::new();
         for m in members.get_ref() {
@@ -436,8 +460,13 @@ fn bucket_id(cx: &mut Ctx, space: &StateSpace, v: &Spanned<String>, what: &str) 
     }
 }
 
-fn charge_off(cx: &mut Ctx, raw: &RawScenario, space: &StateSpace) -> Vec<StateId> {
-    let Some(co) = &raw.charge_off else {
+/// `[charge_off]` into the buckets charged off on entry.
+pub(crate) fn charge_off(
+    cx: &mut Ctx,
+    raw: Option<&Spanned<RawChargeOff>>,
+    space: &StateSpace,
+) -> Vec<StateId> {
+    let Some(co) = raw else {
         return Vec::new();
     };
     let c = co.get_ref();
@@ -754,6 +783,7 @@ fn segment(
     let transitions =
         rows(cx, &s.transitions, space, triggers, None, name).unwrap_or_else(identity);
     let mut by_month_on_book: Vec<(u32, u32, TransitionMatrix)> = Vec::new();
+    let mut override_posteriors = Vec::new();
     for o in &s.transitions_by_month_on_book {
         let o = o.get_ref();
         let window = o.months_on_book.get_ref();
@@ -783,13 +813,111 @@ fn segment(
         }
         if let Some(m) = rows(cx, &o.rows, space, triggers, Some(&transitions), name) {
             by_month_on_book.push((first, last, m));
+            override_posteriors.push(o.rows_posterior.as_ref());
         }
     }
+    let posterior =
+        if s.transitions_posterior.is_none() && override_posteriors.iter().all(Option::is_none) {
+            Vec::new()
+        } else {
+            std::iter::once(s.transitions_posterior.as_ref())
+                .chain(override_posteriors)
+                .map(|raw| posterior_rows(cx, raw, space, triggers, name))
+                .collect()
+        };
     SegmentModel {
         name: name.to_string(),
         product,
         transitions,
         by_month_on_book,
+        posterior,
+    }
+}
+
+/// A matrix's estimation posterior: per state, the Dirichlet parameters of its row.
+fn posterior_rows(
+    cx: &mut Ctx,
+    raw: Option<&Spanned<Rows>>,
+    space: &StateSpace,
+    triggers: &[StateId],
+    segment: &str,
+) -> Vec<Option<Vec<f64>>> {
+    let n = space.len();
+    let mut out = vec![None; n];
+    let Some(raw) = raw else { return out };
+    for (from, row) in raw.get_ref() {
+        let from_id = match space.id(from.get_ref()) {
+            Some(id) if space.kind(id).is_on_book() && !triggers.contains(&id) => id,
+            _ => {
+                cx.error(
+                    from,
+                    format!("`{}` has no row to draw", from.get_ref()),
+                    "posterior rows are named after on-book states that have a transition row",
+                );
+                continue;
+            }
+        };
+        let mut alpha = vec![0.0; n];
+        for (to, a) in row.get_ref() {
+            let value = *a.get_ref();
+            match space.id(to.get_ref()) {
+                Some(to_id) if to_id == space.sold() => cx.error(
+                    to,
+                    "loans reach `sold` only through [debt_sale]",
+                    "remove `sold` from the posterior row",
+                ),
+                Some(to_id) if value.is_finite() && value >= 0.0 => alpha[to_id as usize] = value,
+                Some(_) => cx.error(
+                    a,
+                    format!(
+                        "segment `{segment}`: Dirichlet parameter {value} is not a number >= 0"
+                    ),
+                    "posterior rows hold observed moves plus the prior: counts, 0 or more",
+                ),
+                None => cx.error(
+                    to,
+                    format!("`{}` is not a state", to.get_ref()),
+                    format!("the states are: {}", state_names(space)),
+                ),
+            }
+        }
+        if alpha.iter().sum::<f64>() <= 0.0 {
+            cx.error(
+                row,
+                format!(
+                    "segment `{segment}`: posterior row `{}` has no mass",
+                    from.get_ref()
+                ),
+                "give at least one positive parameter, or remove the row to keep it fixed",
+            );
+            continue;
+        }
+        out[from_id as usize] = Some(alpha);
+    }
+    out
+}
+
+/// `[simulation] parameter_uncertainty`: `none` (default) or `posterior`.
+fn parameter_uncertainty(cx: &mut Ctx, raw: &RawScenario, model: &Model) -> bool {
+    let Some(v) = &raw.simulation.parameter_uncertainty else {
+        return false;
+    };
+    match v.get_ref().as_str() {
+        "none" => false,
+        "posterior" => {
+            if !model.has_posterior() {
+                cx.error(v, "`parameter_uncertainty = \"posterior\"` needs the segments' `transitions_posterior` rows", "calibrate the scenario with `arrears calibrate`, which writes them, or set `parameter_uncertainty = \"none\"`");
+            }
+            true
+        }
+        other => {
+            cx.error(
+                v,
+                format!("unknown parameter_uncertainty `{other}`"),
+                "use `none` (process noise only) or `posterior` (each path draws its matrices from the estimation posterior)",
+            );
+            false
+        }
     }
 }
 
