@@ -323,11 +323,7 @@ fn calibrate(
     // The written scenario must be one `arrears run` accepts.
     let scenario_path = out_dir.join("scenario.toml");
     scenario::parse(&text, &scenario_path).map_err(CliError::CalibratedScenario)?;
-    report::write_atomically(&out_dir, force, |tmp| {
-        let path = tmp.join("scenario.toml");
-        std::fs::write(&path, &text).map_err(|e| ReportError::io(&path, e))?;
-        report::calibration::write_calibration_report(&calibration, tmp)
-    })?;
+    report::write_calibration(&out_dir, force, &calibration, &text)?;
     if !quiet {
         print_calibration(&calibration, started.elapsed().as_secs_f64());
     }

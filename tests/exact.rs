@@ -220,3 +220,62 @@ fn actions_are_compared_on_common_random_numbers() {
         "paired sd {sd_diff:.2} vs independent {independent_sd:.2}"
     );
 }
+
+/// With `parameter_uncertainty = "posterior"` each path draws its rows from the Dirichlet
+/// posterior, so after one month the number of loans that missed a payment is beta-binomial:
+/// mean `N a / A`, variance `N p (1 - p) (A + N) / (A + 1)` with `A` the row's total. Without
+/// the draw it is binomial. Both spreads are checked against the closed forms.
+#[test]
+fn posterior_draws_make_delinquency_beta_binomial() {
+    let loans = 20_000u64;
+    let paths = 2_000u64;
+    let rows = r#"
+current   = { current = 0.90, dpd_1_30 = 0.08, paid_off = 0.02 }
+dpd_1_30  = { current = 0.45, dpd_1_30 = 0.10, dpd_31_60 = 0.40, paid_off = 0.05 }
+dpd_31_60 = { current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.65 }
+dpd_61_90 = { current = 0.05, dpd_61_90 = 0.10, charged_off = 0.85 }
+[segments.all.transitions_posterior]
+current = { current = 90.0, dpd_1_30 = 8.0, paid_off = 2.0 }
+"#;
+    let fixed = scenario(&chain_scenario(rows, loans, paths, 1, ""));
+    let mut drawn = fixed.clone();
+    drawn.model.draw_posterior = true;
+    let delinquent = |s: &arrears::scenario::Scenario| -> (f64, f64) {
+        let out = run(s, 2);
+        let values: Vec<f64> = out
+            .paths
+            .iter()
+            .map(|o| o.timeline[out.layout.timeline.loans(1, 1)])
+            .collect();
+        mean_sd(&values)
+    };
+    let n = loans as f64;
+    let (p, total) = (0.08, 100.0);
+    let binomial_sd = (n * p * (1.0 - p)).sqrt();
+    let beta_binomial_sd = (n * p * (1.0 - p) * (total + n) / (total + 1.0)).sqrt();
+
+    let (mean, sd) = delinquent(&fixed);
+    let se = sd / (paths as f64).sqrt();
+    assert!(
+        (mean - n * p).abs() < 4.0 * se,
+        "fixed: {mean} vs {}",
+        n * p
+    );
+    // The sample sd of 2,000 near-normal values has a relative error of about 1.6%.
+    assert!(
+        (sd / binomial_sd - 1.0).abs() < 0.08,
+        "fixed: sd {sd} vs binomial {binomial_sd}"
+    );
+
+    let (mean, sd) = delinquent(&drawn);
+    let se = sd / (paths as f64).sqrt();
+    assert!(
+        (mean - n * p).abs() < 4.0 * se,
+        "posterior: {mean} vs {}",
+        n * p
+    );
+    assert!(
+        (sd / beta_binomial_sd - 1.0).abs() < 0.08,
+        "posterior: sd {sd} vs beta-binomial {beta_binomial_sd} (binomial {binomial_sd})"
+    );
+}

@@ -29,6 +29,9 @@ pub struct Calibration {
     pub quality: Vec<QualityItem>,
     pub segments: Vec<SegmentEstimate>,
     pub tests: Vec<HomogeneityTest>,
+    /// Cohort estimates by calendar block (the time-varying view the homogeneity test
+    /// compares), one entry per segment, block, from-state and destination with moves.
+    pub calendar: Vec<CalendarCell>,
     /// Observed against fitted state shares of the loans on book in the first month.
     pub shares: Vec<ShareRow>,
     pub recovery: Option<RecoveryEstimate>,
@@ -110,6 +113,19 @@ pub struct HomogeneityTest {
     pub p_value: f64,
 }
 
+/// One cell of a calendar block's cohort matrix.
+#[derive(Debug, Clone)]
+pub struct CalendarCell {
+    pub segment: String,
+    pub first_month: String,
+    pub last_month: String,
+    pub from: String,
+    pub to: String,
+    pub count: f64,
+    pub at_risk: f64,
+    pub probability: f64,
+}
+
 /// Share of the first month's loans in a state, observed and fitted, `months` after the start.
 #[derive(Debug, Clone)]
 pub struct ShareRow {
@@ -186,7 +202,7 @@ pub fn estimate(mapping: Mapping, panel: Panel) -> Result<Calibration, Calibrate
     let mut problems = Vec::new();
     if !options.months_on_book.is_empty() && panel.loan_origination.is_none() {
         problems.push(format!(
-            "[estimate] months_on_book bands need each loan's origination: add a `{}` column (or name it in [panel.columns])",
+            "[estimate] months_on_book bands need each loan's origination: add an `{}` column (or name it in [panel.columns])",
             mapping.column(super::mapping::Role::Origination).0
         ));
     }
@@ -217,12 +233,14 @@ pub fn estimate(mapping: Mapping, panel: Panel) -> Result<Calibration, Calibrate
     let n_blocks = ((panel.last_month - panel.first_month) / block + 1) as usize;
     let mut warnings = Vec::new();
 
+    let mut calendar = Vec::new();
     let (segments, tests) = match options.method {
         Method::Cohort => {
             let mut by_matrix = Counts::new(n_seg, n_mat, n);
             let mut by_block = Counts::new(n_seg, n_blocks, n);
             count_moves(&mapping, &panel, &mut by_matrix, &mut by_block);
             let segments = cohort_estimates(&mapping, &panel, &by_matrix, &mut warnings);
+            calendar = calendar_cells(&panel, space, &by_block, block);
             let mut tests = Vec::new();
             for (s, name) in panel.segments.iter().enumerate() {
                 if n_blocks > 1 {
@@ -289,12 +307,49 @@ pub fn estimate(mapping: Mapping, panel: Panel) -> Result<Calibration, Calibrate
         quality,
         segments,
         tests,
+        calendar,
         shares,
         recovery,
         charge_off_timing,
         book,
         warnings,
     })
+}
+
+fn calendar_cells(
+    panel: &Panel,
+    space: &StateSpace,
+    counts: &Counts,
+    block: i32,
+) -> Vec<CalendarCell> {
+    let n = counts.n;
+    let mut out = Vec::new();
+    for (s, blocks) in counts.cells.iter().enumerate() {
+        for (b, c) in blocks.iter().enumerate() {
+            let first = panel.first_month + b as i32 * block;
+            let last = (first + block - 1).min(panel.last_month);
+            for from in space.on_book() {
+                let i = from as usize;
+                let row = &c[i * n..(i + 1) * n];
+                let at_risk: f64 = row.iter().sum();
+                for (j, &count) in row.iter().enumerate() {
+                    if count > 0.0 {
+                        out.push(CalendarCell {
+                            segment: panel.segments[s].clone(),
+                            first_month: panel.month_label(first),
+                            last_month: panel.month_label(last),
+                            from: space.name(from).to_string(),
+                            to: space.name(j as StateId).to_string(),
+                            count,
+                            at_risk,
+                            probability: count / at_risk,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Index of the matrix for `mob` months on book: 0 outside every band.
@@ -378,6 +433,14 @@ fn cohort_estimates(
                 let pooled_row = &pooled[i * n..(i + 1) * n];
                 let at_risk: f64 = counts_row.iter().sum();
                 let pooled_total: f64 = pooled_row.iter().sum();
+                // The prior of a sparse row borrows from the other segments only, so its own
+                // data is not counted twice.
+                let others: Vec<f64> = pooled_row
+                    .iter()
+                    .zip(&counts_row)
+                    .map(|(p, c)| p - c)
+                    .collect();
+                let others_total = pooled_total - at_risk;
                 let band = (m > 0).then(|| options.months_on_book[m - 1]);
                 let label = || match band {
                     None => format!("segment `{}`, row `{}`", seg_est.name, space.name(from)),
@@ -407,7 +470,7 @@ fn cohort_estimates(
                     continue;
                 }
                 let sparse = at_risk < options.min_loans as f64;
-                let pool = sparse && options.fallback == Fallback::Pool;
+                let pool = sparse && options.fallback == Fallback::Pool && others_total > 0.0;
                 if sparse && m == 0 {
                     warnings.push(format!(
                         "{}: {} loan{} at risk, fewer than min_loans = {}; {}",
@@ -416,7 +479,9 @@ fn cohort_estimates(
                         if at_risk == 1.0 { "" } else { "s" },
                         options.min_loans,
                         if pool {
-                            format!("shrunk toward the row pooled over segments ({pooled_total} loans) with weight {}", options.min_loans)
+                            format!("shrunk toward the row of the other segments ({others_total} loans) with weight {}", options.min_loans)
+                        } else if options.fallback == Fallback::Pool {
+                            "no other segment has data to pool with: own data only".to_string()
                         } else {
                             "own data only (fallback = \"none\")".to_string()
                         }
@@ -427,7 +492,7 @@ fn cohort_estimates(
                         if pooled_row[j] == 0.0 {
                             0.0
                         } else if pool {
-                            options.min_loans as f64 * pooled_row[j] / pooled_total
+                            options.min_loans as f64 * others[j] / others_total
                         } else {
                             JEFFREYS
                         }
@@ -601,6 +666,9 @@ fn duration_estimates(
         let rows = panel.rows(loan);
         // Spells: (state, entry day); consecutive rows with the same state and entry day are one.
         let mut x = rows.start;
+        // Left truncation: time in a state before the loan's first snapshot (or before the
+        // snapshot after a gap) is not at risk, since no move out of it could have been seen.
+        let mut observed_from = month_end(panel.month[x]);
         while x < rows.end {
             let s = panel.state[x] as usize;
             if !space.kind(s as StateId).is_on_book() {
@@ -629,8 +697,13 @@ fn duration_estimates(
             } else {
                 month_end(panel.month[y - 1])
             };
-            let t = ((end - f64::from(entered)) / DAYS_PER_MONTH).max(0.0);
+            let t = ((end - f64::from(entered).max(observed_from)) / DAYS_PER_MONTH).max(0.0);
             exposure[seg][s] += t;
+            observed_from = match (contiguous, y < rows.end) {
+                (true, _) => f64::NEG_INFINITY,
+                (false, true) => month_end(panel.month[y]),
+                (false, false) => f64::INFINITY,
+            };
             if contiguous {
                 let to = panel.state[y] as usize;
                 if to != s {
@@ -1128,12 +1201,18 @@ fn charge_off_timing(
     })
 }
 
-/// E[T | absorbed in charged_off] from the first bucket, by the fundamental matrix:
-/// `(N^2 R)_{1,co} / (N R)_{1,co}`, counting the month of entry into the first bucket as 1.
+/// The months an episode lasts from the first missed payment to charge-off, as the fitted
+/// matrix implies, on the history's convention (the first delinquent month is month 1). An
+/// episode ends at a cure, so `current` is absorbing here, as are the terminal states; over
+/// the buckets `N = (I - Q)^-1` and `E[T | charge-off] = (N^2 R)_{1,co} / (N R)_{1,co}` steps.
 fn implied_months_to_charge_off(space: &StateSpace, p: &[f64]) -> Option<f64> {
     let n = space.len();
-    let transient: Vec<usize> = space.on_book().map(|s| s as usize).collect();
-    let first = *transient.get(1)?;
+    let transient: Vec<usize> = space
+        .on_book()
+        .filter(|&s| s != crate::model::states::CURRENT)
+        .map(|s| s as usize)
+        .collect();
+    let first = *transient.first()?;
     let k = transient.len();
     let co = space.charged_off() as usize;
     // (I - Q) x = R[:, co]; then (I - Q) y = x gives N^2 R.
@@ -1147,7 +1226,7 @@ fn implied_months_to_charge_off(space: &StateSpace, p: &[f64]) -> Option<f64> {
     let x = solve(&a, &rhs, k, 1)?;
     let y = solve(&a, &x, k, 1)?;
     let r = transient.iter().position(|&i| i == first)?;
-    (x[r] > 1e-12).then(|| y[r] / x[r])
+    (x[r] > 1e-12).then(|| y[r] / x[r] + 1.0)
 }
 
 /// The loans on book in `start`, per segment, as the scenario's synthetic book.
@@ -1218,4 +1297,67 @@ fn starting_book(mapping: &Mapping, panel: &Panel, start: i32) -> Vec<StartingSe
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::states::example_space;
+
+    /// Dense matrix from `(from, to, p)` entries; terminal states absorb.
+    fn matrix(space: &StateSpace, entries: &[(usize, usize, f64)]) -> Vec<f64> {
+        let n = space.len();
+        let mut p = vec![0.0; n * n];
+        for id in 0..n {
+            if space.kind(id as StateId).is_terminal() {
+                p[id * n + id] = 1.0;
+            }
+        }
+        for &(i, j, v) in entries {
+            p[i * n + j] = v;
+        }
+        p
+    }
+
+    #[test]
+    fn implied_charge_off_timing_follows_the_history_convention() {
+        // current, dpd_1_30, dpd_31_60, dpd_61_90, paid_off, charged_off, sold.
+        let space = example_space();
+        let co = space.charged_off() as usize;
+        // Certain roll: missed in month 1 (dpd_1_30), months 2 and 3 in the next buckets,
+        // charged off in month 4.
+        let p = matrix(
+            &space,
+            &[(0, 0, 1.0), (1, 2, 1.0), (2, 3, 1.0), (3, co, 1.0)],
+        );
+        assert!((implied_months_to_charge_off(&space, &p).unwrap() - 4.0).abs() < 1e-12);
+        // Staying a month in dpd_61_90 with probability 1/2 adds 1 month on average; a cure ends
+        // the episode and is not counted (conditioning on charge-off).
+        let p = matrix(
+            &space,
+            &[
+                (0, 0, 1.0),
+                (1, 2, 0.5),
+                (1, 0, 0.5),
+                (2, 3, 1.0),
+                (3, 3, 0.5),
+                (3, co, 0.5),
+            ],
+        );
+        assert!((implied_months_to_charge_off(&space, &p).unwrap() - 5.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn homogeneous_groups_give_no_evidence_against_one_matrix() {
+        let space = example_space();
+        let n = space.len();
+        let same = matrix(&space, &[(0, 0, 900.0), (0, 1, 100.0)]);
+        let t = homogeneity("s", "blocks".into(), &[same.clone(), same], n, &space);
+        assert!(t.statistic.abs() < 1e-9 && t.df == 1.0 && t.p_value > 0.999);
+        // 10% against 20% on 1,000 loans each: G is large, p tiny.
+        let a = matrix(&space, &[(0, 0, 900.0), (0, 1, 100.0)]);
+        let b = matrix(&space, &[(0, 0, 800.0), (0, 1, 200.0)]);
+        let t = homogeneity("s", "blocks".into(), &[a, b], n, &space);
+        assert!(t.statistic > 30.0 && t.p_value < 1e-6, "{t:?}");
+    }
 }

@@ -846,6 +846,8 @@ fn clean(
     let mut month = Vec::with_capacity(keys.len());
     let mut state = Vec::with_capacity(keys.len());
     let (mut exact_dupes, mut conflicts) = (0u64, 0u64);
+    // Loan-months dropped as conflicting duplicates, in (loan, month) order: not gaps.
+    let mut dropped: Vec<(u32, i32)> = Vec::new();
     let (mut exact_example, mut conflict_example) = (None, None);
     let mut k = 0;
     while k < keys.len() {
@@ -871,6 +873,7 @@ fn clean(
             } else {
                 conflicts += 1;
                 conflict_example.get_or_insert_with(label);
+                dropped.push((loan as u32, row_month[first_row]));
             }
         }
         if same {
@@ -916,7 +919,12 @@ fn clean(
         for x in r..e {
             let s = state[x];
             let terminal = space.kind(s).is_terminal();
-            if x > r && month[x] > month[x - 1] + 1 && !closed {
+            let missing = || {
+                let lo = dropped.partition_point(|&d| d <= (loan as u32, month[x - 1]));
+                let hi = dropped.partition_point(|&d| d < (loan as u32, month[x]));
+                i64::from(month[x] - month[x - 1] - 1) - (hi - lo) as i64
+            };
+            if x > r && month[x] > month[x - 1] + 1 && !closed && missing() > 0 {
                 gaps += 1;
                 gap_example.get_or_insert_with(|| {
                     format!(
@@ -934,7 +942,8 @@ fn clean(
             }
             closed |= terminal;
         }
-        if month[e - 1] < last && !space.kind(state[e - 1]).is_terminal() {
+        // A loan that reached a terminal status is not censored, whatever it reported after.
+        if !closed && month[e - 1] < last {
             censored += 1;
         }
         r = e;

@@ -1,12 +1,2524 @@
-//! Placeholder until the calibration report lands (being written now): replace this file.
+//! The calibration report: everything `arrears calibrate` writes beside the scenario it
+//! estimated, for the analyst who has to trust (or reject) the numbers.
+//!
+//! - tables (CSV and Parquet, like every table of [`crate::report`]): `transitions`,
+//!   `state_shares`, `data_quality`, `homogeneity_tests`, `recovery_curve`,
+//!   `charge_off_timing`;
+//! - `calibration.json`: the facts a pipeline checks (data and mapping hashes, method, warnings,
+//!   tests, recovery and timing summaries, the starting book);
+//! - charts (PNG and SVG, the theme of [`super::charts`]): a heatmap of each segment's base
+//!   matrix, observed against fitted state shares, the recovery curve after charge-off;
+//! - `report.md`: the same findings as prose and tables, with a one-line reading of each test.
+//!
+//! This module only presents [`Calibration`]; it estimates nothing. Readings ("one matrix is
+//! enough", "within 2 standard errors") are small pure functions with unit tests, so the words
+//! and the numbers cannot drift apart.
 
-use std::path::Path;
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+use polars::prelude::{Column, DataFrame, PolarsResult};
+use serde::Serialize;
 
 use super::ReportError;
+use super::charts::{
+    self, AXIS, AXIS_TITLE_SIZE, BAND_OPACITY, Chart, DrawResult, Frame, GRID, LEGEND_SIZE, Marker,
+    NOTE_SIZE, OI_BLUE, OI_GREEN, OI_SKY_BLUE, OI_VERMILLION, SUBTLE_TEXT, ScaledFormat, Swatch,
+    TEXT, TICK_SIZE, TickedAxis, anchored, bold, ctx, draw_band, draw_legend, draw_line, fit_text,
+    font, redraw_axes, tint,
+};
+use super::tables::{self, f64s, strs, u32s};
+use crate::calibrate::Calibration;
+use crate::calibrate::estimate::{
+    ChargeOffTiming, HomogeneityTest, MatrixEstimate, RecoveryEstimate, RowEstimate, RowSource,
+    SegmentEstimate, ShareRow,
+};
+use crate::calibrate::mapping::{Fallback, Method};
+use crate::model::{StateId, StateKind, StateSpace};
 
-pub fn write_calibration_report(
-    _cal: &crate::calibrate::Calibration,
-    _dir: &Path,
-) -> Result<(), ReportError> {
+/// Below this p-value a homogeneity test reads as "the rates differ": the conventional 5%
+/// level. The report prints the p-value, so a reader who wants another level can apply it.
+const SIGNIFICANCE: f64 = 0.05;
+
+/// An observed share further than this many standard errors from the fitted one is a gap the
+/// matrix does not explain (about the two-sided 95% band of a normal approximation).
+const GAP_STANDARD_ERRORS: f64 = 2.0;
+
+/// The recovery summary quotes the cumulative share after this many months: a year is the
+/// horizon collection plans and debt-sale offers are usually compared on.
+const RECOVERY_SUMMARY_MONTHS: usize = 12;
+
+/// Implied and observed mean months to charge-off closer than this read as agreeing: both are
+/// whole-month counts, so a month is the resolution of the data.
+const TIMING_TOLERANCE_MONTHS: f64 = 1.0;
+
+/// Writes the calibration report into `dir` (which exists and holds `scenario.toml`): tables,
+/// `calibration.json`, charts and `report.md`. The caller renames `dir` into place; when `dir`
+/// is named like a temporary result folder (`.NAME.tmp-PID`, see
+/// [`super::write_atomically`]), the report's commands name the final folder `NAME`.
+pub fn write_calibration_report(cal: &Calibration, dir: &Path) -> Result<(), ReportError> {
+    let mut tables = write_tables(cal, dir)?;
+    // Written beside the report by the caller when the method has calendar blocks.
+    if dir.join("transitions_by_calendar_block.csv").is_file() {
+        tables.push("transitions_by_calendar_block");
+    }
+    let json_path = dir.join("calibration.json");
+    std::fs::write(&json_path, calibration_json(cal))
+        .map_err(|e| ReportError::io(&json_path, e))?;
+    let mut written = write_charts(cal, dir)?;
+    written.tables = tables;
+    let md_path = dir.join("report.md");
+    std::fs::write(&md_path, markdown(cal, &final_dir(dir), &written))
+        .map_err(|e| ReportError::io(&md_path, e))
+}
+
+/// The folder `dir` becomes once renamed: `.NAME.tmp-PID` -> `NAME`, anything else as is.
+fn final_dir(dir: &Path) -> PathBuf {
+    if let Some(name) = dir.file_name().and_then(|n| n.to_str())
+        && let Some(rest) = name.strip_prefix('.')
+        && let Some((stem, pid)) = rest.rsplit_once(".tmp-")
+        && !stem.is_empty()
+        && !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+    {
+        return dir.with_file_name(stem);
+    }
+    dir.to_path_buf()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+/// Writes the tables; returns their stems.
+fn write_tables(cal: &Calibration, dir: &Path) -> Result<Vec<&'static str>, ReportError> {
+    let mut stems = vec![
+        "transitions",
+        "state_shares",
+        "data_quality",
+        "homogeneity_tests",
+    ];
+    table(dir, "transitions", transitions_frame(cal))?;
+    table(dir, "state_shares", shares_frame(&cal.shares))?;
+    table(dir, "data_quality", quality_frame(cal))?;
+    table(dir, "homogeneity_tests", tests_frame(&cal.tests))?;
+    if let Some(r) = &cal.recovery {
+        table(dir, "recovery_curve", recovery_frame(r))?;
+        stems.push("recovery_curve");
+    }
+    if let Some(t) = &cal.charge_off_timing {
+        table(dir, "charge_off_timing", timing_frame(t))?;
+        stems.push("charge_off_timing");
+    }
+    Ok(stems)
+}
+
+fn table(dir: &Path, stem: &str, frame: PolarsResult<DataFrame>) -> Result<(), ReportError> {
+    let mut frame = frame.map_err(|e| ReportError::table(&dir.join(format!("{stem}.csv")), e))?;
+    tables::write_both(&mut frame, dir, stem)
+}
+
+fn u64s(name: &str, values: impl Iterator<Item = u64>) -> Column {
+    Column::new(name.into(), values.collect::<Vec<u64>>())
+}
+
+/// `data`, `pooled`, `no_data`, `base`: the words of the `source` column.
+fn source_name(source: RowSource) -> &'static str {
+    match source {
+        RowSource::Data => "data",
+        RowSource::Pooled => "pooled",
+        RowSource::NoData => "no_data",
+        RowSource::Base => "base",
+    }
+}
+
+/// `all` for the base matrix, `lo-hi` for a month-on-book band.
+fn band_label(months_on_book: Option<(u32, u32)>) -> String {
+    match months_on_book {
+        None => "all".to_string(),
+        Some((lo, hi)) => format!("{lo}-{hi}"),
+    }
+}
+
+/// The rows of a matrix the report shows: band rows that only inherit the base row are left
+/// out.
+fn shown_rows(matrix: &MatrixEstimate) -> impl Iterator<Item = &RowEstimate> {
+    let band = matrix.months_on_book.is_some();
+    matrix
+        .rows
+        .iter()
+        .filter(move |r| !(band && r.source == RowSource::Base))
+}
+
+/// One row per (segment, matrix, from, to) for every destination that is possible (positive
+/// probability or upper bound) or was observed.
+fn transitions_frame(cal: &Calibration) -> PolarsResult<DataFrame> {
+    let space = &cal.mapping.space;
+    let mut segment = Vec::new();
+    let mut band = Vec::new();
+    let mut from = Vec::new();
+    let mut to = Vec::new();
+    let mut count = Vec::new();
+    let mut at_risk = Vec::new();
+    let mut probability = Vec::new();
+    let mut lower = Vec::new();
+    let mut upper = Vec::new();
+    let mut source = Vec::new();
+    for seg in &cal.segments {
+        for matrix in &seg.matrices {
+            for row in shown_rows(matrix) {
+                for j in 0..space.len() {
+                    let p = row.probability.get(j).copied().unwrap_or(0.0);
+                    let c = row.counts.get(j).copied().unwrap_or(0.0);
+                    let u = row.upper.get(j).copied().unwrap_or(0.0);
+                    if !(p > 0.0 || c > 0.0 || u > 0.0) {
+                        continue;
+                    }
+                    segment.push(seg.name.clone());
+                    band.push(band_label(matrix.months_on_book));
+                    from.push(space.name(row.from).to_string());
+                    to.push(space.name(j as StateId).to_string());
+                    count.push(c.round() as u64);
+                    at_risk.push(row.at_risk);
+                    probability.push(p);
+                    lower.push(row.lower.get(j).copied().unwrap_or(0.0));
+                    upper.push(u);
+                    source.push(source_name(row.source).to_string());
+                }
+            }
+        }
+    }
+    DataFrame::new(
+        segment.len(),
+        vec![
+            Column::new("segment".into(), segment),
+            Column::new("months_on_book".into(), band),
+            Column::new("from".into(), from),
+            Column::new("to".into(), to),
+            Column::new("count".into(), count),
+            Column::new("at_risk".into(), at_risk),
+            Column::new("probability".into(), probability),
+            Column::new("lower".into(), lower),
+            Column::new("upper".into(), upper),
+            Column::new("source".into(), source),
+        ],
+    )
+}
+
+fn shares_frame(rows: &[ShareRow]) -> PolarsResult<DataFrame> {
+    DataFrame::new(
+        rows.len(),
+        vec![
+            strs("segment", rows.iter().map(|r| r.segment.clone())),
+            u32s("month", rows.iter().map(|r| r.month)),
+            strs("month_label", rows.iter().map(|r| r.month_label.clone())),
+            strs("state", rows.iter().map(|r| r.state.clone())),
+            f64s("observed", rows.iter().map(|r| r.observed)),
+            f64s("observed_se", rows.iter().map(|r| r.observed_se)),
+            f64s("fitted", rows.iter().map(|r| r.fitted)),
+            u64s("loans_known", rows.iter().map(|r| r.loans_known)),
+        ],
+    )
+}
+
+fn quality_frame(cal: &Calibration) -> PolarsResult<DataFrame> {
+    let q = &cal.quality;
+    DataFrame::new(
+        q.len(),
+        vec![
+            strs("issue", q.iter().map(|i| i.what.to_string())),
+            u64s("count", q.iter().map(|i| i.count)),
+            Column::new(
+                "example".into(),
+                q.iter().map(|i| i.example.clone()).collect::<Vec<_>>(),
+            ),
+            strs("handling", q.iter().map(|i| i.handling.to_string())),
+        ],
+    )
+}
+
+fn tests_frame(tests: &[HomogeneityTest]) -> PolarsResult<DataFrame> {
+    DataFrame::new(
+        tests.len(),
+        vec![
+            strs("segment", tests.iter().map(|t| t.segment.clone())),
+            strs("grouping", tests.iter().map(|t| t.grouping.clone())),
+            u64s("groups", tests.iter().map(|t| t.groups as u64)),
+            f64s("statistic", tests.iter().map(|t| t.statistic)),
+            f64s("df", tests.iter().map(|t| t.df)),
+            f64s("p_value", tests.iter().map(|t| t.p_value)),
+        ],
+    )
+}
+
+/// Running sums of `curve`.
+fn cumulative(curve: &[f64]) -> Vec<f64> {
+    curve
+        .iter()
+        .scan(0.0, |acc, x| {
+            *acc += x;
+            Some(*acc)
+        })
+        .collect()
+}
+
+fn recovery_frame(r: &RecoveryEstimate) -> PolarsResult<DataFrame> {
+    let n = r.curve.len();
+    DataFrame::new(
+        n,
+        vec![
+            u32s("months_after_charge_off", 1..=n as u32),
+            f64s("share_recovered", r.curve.iter().copied()),
+            f64s("cumulative_share", cumulative(&r.curve).into_iter()),
+            f64s(
+                "exposure",
+                (0..n).map(|k| r.exposure.get(k).copied().unwrap_or(f64::NAN)),
+            ),
+            u64s(
+                "accounts",
+                (0..n).map(|k| r.accounts.get(k).copied().unwrap_or(0)),
+            ),
+        ],
+    )
+}
+
+/// The histogram from month 1 (charge-off in the month of the first missed payment) on.
+fn timing_frame(t: &ChargeOffTiming) -> PolarsResult<DataFrame> {
+    let rows: Vec<(u32, u64)> = t
+        .histogram
+        .iter()
+        .enumerate()
+        .filter(|&(m, &c)| m > 0 || c > 0)
+        .map(|(m, &c)| (m as u32, c))
+        .collect();
+    DataFrame::new(
+        rows.len(),
+        vec![
+            u32s("months_from_first_delinquency", rows.iter().map(|r| r.0)),
+            u64s("accounts", rows.iter().map(|r| r.1)),
+        ],
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// calibration.json
+
+#[derive(Serialize)]
+struct JsonFile<'a> {
+    arrears_version: &'static str,
+    data: JsonData<'a>,
+    mapping: JsonMapping,
+    method: &'static str,
+    confidence: f64,
+    min_loans: u64,
+    fallback: &'static str,
+    months_on_book_bands: Vec<String>,
+    segments: JsonSegments,
+    warnings: &'a [String],
+    data_quality: Vec<JsonQuality<'a>>,
+    homogeneity_tests: Vec<JsonTest<'a>>,
+    recovery: Option<JsonRecovery>,
+    charge_off_timing: Option<JsonTiming<'a>>,
+    starting_book: Vec<JsonBook<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonData<'a> {
+    file: String,
+    sha256: &'a str,
+    rows_read: u64,
+    rows_used: u64,
+    loans: u64,
+    first_month: &'a str,
+    last_month: &'a str,
+    months: u32,
+    start_month: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonMapping {
+    file: String,
+    sha256: String,
+}
+
+/// How many segments, and how many matrix rows came from each source.
+#[derive(Serialize)]
+struct JsonSegments {
+    count: usize,
+    names: Vec<String>,
+    matrices: usize,
+    rows_from_data: usize,
+    rows_pooled: usize,
+    rows_without_data: usize,
+}
+
+#[derive(Serialize)]
+struct JsonQuality<'a> {
+    issue: &'a str,
+    count: u64,
+    example: Option<&'a str>,
+    handling: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonTest<'a> {
+    segment: &'a str,
+    grouping: &'a str,
+    groups: usize,
+    statistic: f64,
+    df: f64,
+    p_value: f64,
+    reading: String,
+}
+
+#[derive(Serialize)]
+struct JsonRecovery {
+    payment_probability: f64,
+    curve_months: usize,
+    accounts_followed_over_curve: u64,
+    charged_off_accounts: u64,
+    charged_off_balance: f64,
+    recovered: f64,
+    cumulative_share: f64,
+}
+
+#[derive(Serialize)]
+struct JsonTiming<'a> {
+    accounts: u64,
+    mean_months: f64,
+    median_months: f64,
+    implied_mean_months: Vec<JsonImplied<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonImplied<'a> {
+    segment: &'a str,
+    months: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct JsonBook<'a> {
+    segment: &'a str,
+    loans: u64,
+    balance_mean: f64,
+    balance_sd: f64,
+    months_on_book: [u32; 2],
+    /// Share of the segment's loans in each on-book state, in state order.
+    states: indexmap::IndexMap<&'a str, f64>,
+}
+
+fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Cohort => "cohort",
+        Method::Duration => "duration",
+    }
+}
+
+fn calibration_json(cal: &Calibration) -> String {
+    let space = &cal.mapping.space;
+    let options = &cal.mapping.estimate;
+    let rows = || {
+        cal.segments
+            .iter()
+            .flat_map(|s| &s.matrices)
+            .flat_map(shown_rows)
+    };
+    let count_source = |source| rows().filter(|r| r.source == source).count();
+    let file = JsonFile {
+        arrears_version: env!("CARGO_PKG_VERSION"),
+        data: JsonData {
+            file: cal.data.path.display().to_string(),
+            sha256: &cal.data.sha256,
+            rows_read: cal.data.rows_read,
+            rows_used: cal.data.rows_used,
+            loans: cal.data.loans,
+            first_month: &cal.data.first_month,
+            last_month: &cal.data.last_month,
+            months: cal.data.months,
+            start_month: &cal.data.start_month,
+        },
+        mapping: JsonMapping {
+            file: cal.mapping.file.display().to_string(),
+            sha256: cal.mapping.sha256.clone(),
+        },
+        method: method_name(options.method),
+        confidence: options.confidence,
+        min_loans: options.min_loans,
+        fallback: match options.fallback {
+            Fallback::Pool => "pool",
+            Fallback::None => "none",
+        },
+        months_on_book_bands: options
+            .months_on_book
+            .iter()
+            .map(|&b| band_label(Some(b)))
+            .collect(),
+        segments: JsonSegments {
+            count: cal.segments.len(),
+            names: cal.segments.iter().map(|s| s.name.clone()).collect(),
+            matrices: cal.segments.iter().map(|s| s.matrices.len()).sum(),
+            rows_from_data: count_source(RowSource::Data),
+            rows_pooled: count_source(RowSource::Pooled),
+            rows_without_data: count_source(RowSource::NoData),
+        },
+        warnings: &cal.warnings,
+        data_quality: cal
+            .quality
+            .iter()
+            .map(|q| JsonQuality {
+                issue: q.what,
+                count: q.count,
+                example: q.example.as_deref(),
+                handling: q.handling,
+            })
+            .collect(),
+        homogeneity_tests: cal
+            .tests
+            .iter()
+            .map(|t| JsonTest {
+                segment: &t.segment,
+                grouping: &t.grouping,
+                groups: t.groups,
+                statistic: t.statistic,
+                df: t.df,
+                p_value: t.p_value,
+                reading: homogeneity_reading(t),
+            })
+            .collect(),
+        recovery: cal.recovery.as_ref().map(|r| JsonRecovery {
+            payment_probability: r.payment_probability,
+            curve_months: r.curve.len(),
+            accounts_followed_over_curve: r.accounts_full,
+            charged_off_accounts: r.charged_off_accounts,
+            charged_off_balance: r.charged_off_balance,
+            recovered: r.recovered,
+            cumulative_share: r.curve.iter().sum(),
+        }),
+        charge_off_timing: cal.charge_off_timing.as_ref().map(|t| JsonTiming {
+            accounts: t.histogram.iter().sum(),
+            mean_months: t.mean,
+            median_months: t.median,
+            implied_mean_months: t
+                .implied_mean
+                .iter()
+                .map(|(segment, months)| JsonImplied {
+                    segment,
+                    months: *months,
+                })
+                .collect(),
+        }),
+        starting_book: cal
+            .book
+            .iter()
+            .map(|b| JsonBook {
+                segment: &b.segment,
+                loans: b.loans,
+                balance_mean: b.balance_mean,
+                balance_sd: b.balance_sd,
+                months_on_book: [b.months_on_book.0, b.months_on_book.1],
+                states: space
+                    .on_book()
+                    .filter(|id| !cal.mapping.charge_off_on_entering.contains(id))
+                    .map(|id| (space.name(id), state_share(&b.states, id)))
+                    .collect(),
+            })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&file).expect("plain data serialises") + "\n"
+}
+
+fn state_share(states: &[(StateId, f64)], id: StateId) -> f64 {
+    states
+        .iter()
+        .find(|(s, _)| *s == id)
+        .map_or(0.0, |(_, share)| *share)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Number formatting and readings
+
+fn thousands(x: f64, decimals: usize) -> String {
+    crate::model::group_thousands(x, decimals)
+}
+
+/// A month label as prose: `2023-06` as is, an index month as `month 7`.
+fn month_name(label: &str) -> String {
+    if label.parse::<i64>().is_ok() {
+        format!("month {label}")
+    } else {
+        label.to_string()
+    }
+}
+
+/// `2021-01 to 2023-12`, or `months 0 to 23` for index months.
+fn period(first: &str, last: &str) -> String {
+    if first.parse::<i64>().is_ok() {
+        format!("months {first} to {last}")
+    } else {
+        format!("{first} to {last}")
+    }
+}
+
+fn count(n: u64) -> String {
+    thousands(n as f64, 0)
+}
+
+/// A fraction as percent with one decimal, `<0.1%` for tiny positive values.
+fn percent(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".to_string();
+    }
+    if x > 0.0 && x < 0.0005 {
+        return "<0.1%".to_string();
+    }
+    format!("{}%", thousands(x * 100.0, 1))
+}
+
+/// A fraction as a bare percent number for a matrix cell: one decimal, two under 1%, so small
+/// roll rates keep a significant digit (`0.04`), and `0` for exact zeros.
+fn percent_number(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".to_string();
+    }
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    let pct = x * 100.0;
+    if pct < 0.005 {
+        return "<0.01".to_string();
+    }
+    thousands(pct, if pct < 1.0 { 2 } else { 1 })
+}
+
+/// A matrix cell: `12.3% [11.8–12.9]`; `0` for a move that is impossible and never seen.
+fn matrix_cell(p: f64, lower: f64, upper: f64) -> String {
+    if p == 0.0 && upper == 0.0 {
+        return "0".to_string();
+    }
+    format!(
+        "{}% [{}–{}]",
+        percent_number(p),
+        percent_number(lower),
+        percent_number(upper)
+    )
+}
+
+/// `p < 0.001`, `p = 0.004`, `p = 0.012`, `p = 0.31`.
+fn format_p(p: f64) -> String {
+    if !p.is_finite() {
+        "p = n/a".to_string()
+    } else if p < 0.001 {
+        "p < 0.001".to_string()
+    } else if p < 0.1 {
+        format!("p = {p:.3}")
+    } else {
+        format!("p = {p:.2}")
+    }
+}
+
+/// What a homogeneity test says, in one line.
+fn homogeneity_reading(t: &HomogeneityTest) -> String {
+    let bands = t.grouping.contains("month-on-book");
+    if t.df <= 0.0 || t.groups < 2 || !t.p_value.is_finite() {
+        return "not testable: no state has loans at risk in two groups".to_string();
+    }
+    let p = format_p(t.p_value);
+    match (t.p_value < SIGNIFICANCE, bands) {
+        (false, false) => format!("{p}: one matrix is enough"),
+        (false, true) => format!(
+            "{p}: no evidence that rates differ by months on book; one matrix is enough (the bands could go)"
+        ),
+        (true, true) => format!("{p}: transition rates differ by months on book; keep the bands"),
+        (true, false) => format!(
+            "{p}: transition rates differ by calendar block; consider calibrating on the most recent blocks only, or a stress set around this matrix"
+        ),
+    }
+}
+
+/// The largest distance between an observed and a fitted share.
+#[derive(Debug, Clone, PartialEq)]
+struct Gap {
+    state: String,
+    month_label: String,
+    observed: f64,
+    fitted: f64,
+    /// Standard error of `observed`.
+    se: f64,
+}
+
+/// Whether a gap is within [`GAP_STANDARD_ERRORS`] standard errors of the observed share.
+fn gap_within(g: &Gap) -> bool {
+    let gap = (g.observed - g.fitted).abs();
+    gap <= GAP_STANDARD_ERRORS * g.se || gap < 1e-12
+}
+
+/// One sentence on the largest gap between observed and fitted shares.
+fn gap_reading(gap: Option<&Gap>) -> String {
+    let Some(g) = gap else {
+        return "No month has both an observed and a fitted share to compare.".to_string();
+    };
+    let diff = g.observed - g.fitted;
+    if diff.abs() < 5e-5 {
+        return "Observed and fitted shares agree to within 0.01 percentage points in every month."
+            .to_string();
+    }
+    let pp = format!("{} percentage points", thousands(diff.abs() * 100.0, 1));
+    let ses = if g.se > 0.0 {
+        format!(
+            ", {} standard errors of the observed share",
+            thousands(diff.abs() / g.se, 1)
+        )
+    } else {
+        String::new()
+    };
+    let verdict = if gap_within(g) {
+        "within 2 standard errors, so the fitted matrix reproduces the history as well as the data can tell"
+            .to_string()
+    } else {
+        "more than 2 standard errors: the fitted matrix does not reproduce this part of the history (see the homogeneity tests; month-on-book bands or a shorter history may help)"
+            .to_string()
+    };
+    format!(
+        "The largest gap is in `{}` in {}: observed {}, fitted {}, {} {}{ses}: {verdict}.",
+        g.state,
+        month_name(&g.month_label),
+        percent(g.observed),
+        percent(g.fitted),
+        if diff > 0.0 { "higher by" } else { "lower by" },
+        pp,
+    )
+}
+
+/// How the implied mean time to charge-off compares with the observed one.
+fn timing_reading(observed: f64, implied: Option<f64>) -> String {
+    let Some(implied) = implied.filter(|x| x.is_finite()) else {
+        return "the matrix never charges off from the first bucket".to_string();
+    };
+    let diff = implied - observed;
+    let months = thousands(implied, 1);
+    if diff.abs() <= TIMING_TOLERANCE_MONTHS {
+        format!("{months} months, close to the history")
+    } else {
+        format!(
+            "{months} months, {} months {} than the history",
+            thousands(diff.abs(), 1),
+            if diff > 0.0 { "slower" } else { "faster" }
+        )
+    }
+}
+
+/// The segment whose shares the chart and the gap reading show: `all` if present, else the
+/// first.
+fn shares_segment(shares: &[ShareRow]) -> Option<&str> {
+    shares
+        .iter()
+        .find(|r| r.segment == "all")
+        .or_else(|| shares.first())
+        .map(|r| r.segment.as_str())
+}
+
+/// Observed and fitted shares of one group of states over the months.
+#[derive(Debug, Clone)]
+struct ShareSeries {
+    name: &'static str,
+    observed: Vec<f64>,
+    se: Vec<f64>,
+    fitted: Vec<f64>,
+}
+
+/// `current`, `delinquent` (every bucket summed), `paid_off` and `charged_off` for one segment,
+/// indexed by month; and the month labels.
+fn grouped_shares(
+    shares: &[ShareRow],
+    segment: &str,
+    space: &StateSpace,
+) -> (Vec<String>, Vec<ShareSeries>) {
+    let rows: Vec<&ShareRow> = shares.iter().filter(|r| r.segment == segment).collect();
+    let months = rows.iter().map(|r| r.month as usize + 1).max().unwrap_or(0);
+    let mut labels = vec![String::new(); months];
+    let mut known = vec![0u64; months];
+    let groups: [&'static str; 4] = ["current", "delinquent", "paid_off", "charged_off"];
+    let group_of = |state: &str| -> Option<usize> {
+        let id = space.id(state)?;
+        match space.kind(id) {
+            StateKind::Current => Some(0),
+            StateKind::Delinquent { .. } => Some(1),
+            StateKind::PaidOff => Some(2),
+            StateKind::ChargedOff => Some(3),
+            StateKind::Sold => None,
+        }
+    };
+    let mut observed = vec![vec![0.0; months]; 4];
+    let mut fitted = vec![vec![0.0; months]; 4];
+    for r in &rows {
+        let t = r.month as usize;
+        labels[t] = r.month_label.clone();
+        known[t] = r.loans_known;
+        if let Some(g) = group_of(&r.state) {
+            // NaN (nobody known, or an empty cohort) propagates, and the line breaks there.
+            observed[g][t] += r.observed;
+            fitted[g][t] += r.fitted;
+        }
+    }
+    let series = groups
+        .iter()
+        .enumerate()
+        .map(|(g, &name)| ShareSeries {
+            name,
+            se: observed[g]
+                .iter()
+                .zip(&known)
+                .map(|(&p, &n)| {
+                    if n > 0 && p.is_finite() {
+                        (p * (1.0 - p) / n as f64).max(0.0).sqrt()
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect(),
+            observed: observed[g].clone(),
+            fitted: fitted[g].clone(),
+        })
+        .collect();
+    (labels, series)
+}
+
+/// The largest |observed - fitted| over the series and months where both are known.
+fn largest_gap(labels: &[String], series: &[ShareSeries]) -> Option<Gap> {
+    let mut best: Option<(f64, Gap)> = None;
+    for s in series {
+        for t in 0..s.observed.len() {
+            let (o, f) = (s.observed[t], s.fitted[t]);
+            if !(o.is_finite() && f.is_finite()) {
+                continue;
+            }
+            let d = (o - f).abs();
+            if best.as_ref().is_none_or(|(b, _)| d > *b) {
+                best = Some((
+                    d,
+                    Gap {
+                        state: s.name.to_string(),
+                        month_label: labels.get(t).cloned().unwrap_or_default(),
+                        observed: o,
+                        fitted: f,
+                        se: s.se[t],
+                    },
+                ));
+            }
+        }
+    }
+    best.map(|(_, g)| g)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charts
+
+/// Which tables and charts were written, for the Markdown report to name and link.
+#[derive(Debug, Default)]
+struct Written {
+    tables: Vec<&'static str>,
+    /// (segment, file stem) of each heatmap.
+    heatmaps: Vec<(String, String)>,
+    shares: bool,
+    recovery: bool,
+}
+
+fn write_charts(cal: &Calibration, dir: &Path) -> Result<Written, ReportError> {
+    let footnote = footnote(cal);
+    let mut written = Written::default();
+    for seg in &cal.segments {
+        let stem = format!("transition_heatmap_{}", seg.name);
+        let chart = HeatmapChart::new(cal, seg, &footnote);
+        charts::write_both(&dir.join(&stem), &chart).map_err(ReportError::Chart)?;
+        written.heatmaps.push((seg.name.clone(), stem));
+    }
+    if let Some(segment) = shares_segment(&cal.shares) {
+        let chart = SharesChart::new(cal, segment, &footnote);
+        charts::write_both(&dir.join("state_shares"), &chart).map_err(ReportError::Chart)?;
+        written.shares = true;
+    }
+    if let Some(r) = &cal.recovery
+        && !r.curve.is_empty()
+    {
+        let chart = CurveChart::new(r, &footnote);
+        charts::write_both(&dir.join("recovery_curve"), &chart).map_err(ReportError::Chart)?;
+        written.recovery = true;
+    }
+    Ok(written)
+}
+
+/// `panel.csv · SHA-256 1a2b3c4d5e6f · 5,000 loans · arrears calibrate`.
+fn footnote(cal: &Calibration) -> String {
+    let file = cal.data.path.file_name().map_or_else(
+        || cal.data.path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let hash: String = cal.data.sha256.chars().take(12).collect();
+    format!(
+        "{file} · SHA-256 {hash} · {} · arrears calibrate",
+        charts::count_of(cal.data.loans, "loan")
+    )
+}
+
+/// Sequential blue ramp, white to dark blue (ColorBrewer "Blues", single hue, so it reads in
+/// every kind of colour blindness and in greyscale).
+const RAMP: [RGBColor; 6] = [
+    RGBColor(0xFF, 0xFF, 0xFF),
+    RGBColor(0xDE, 0xEB, 0xF7),
+    RGBColor(0x9E, 0xCA, 0xE1),
+    RGBColor(0x42, 0x92, 0xC6),
+    RGBColor(0x08, 0x51, 0x9C),
+    RGBColor(0x08, 0x30, 0x6B),
+];
+
+/// The colour of probability `p` on a square-root scale, so roll rates of a few percent are
+/// visibly tinted next to stay rates of 90%.
+fn ramp_colour(p: f64) -> RGBColor {
+    let t = if p.is_finite() {
+        p.clamp(0.0, 1.0).sqrt()
+    } else {
+        0.0
+    };
+    let x = t * (RAMP.len() - 1) as f64;
+    let i = (x.floor() as usize).min(RAMP.len() - 2);
+    let f = x - i as f64;
+    let (a, b) = (RAMP[i], RAMP[i + 1]);
+    let mix = |u: u8, v: u8| (f64::from(u) + (f64::from(v) - f64::from(u)) * f).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// White text on dark cells, dark text on light ones (relative luminance, sRGB weights).
+fn text_on(colour: RGBColor) -> RGBColor {
+    let lum = (0.2126 * f64::from(colour.0)
+        + 0.7152 * f64::from(colour.1)
+        + 0.0722 * f64::from(colour.2))
+        / 255.0;
+    if lum < 0.5 { WHITE } else { TEXT }
+}
+
+/// `text` in at most `max_lines` lines no wider than `max_width`, broken only after
+/// underscores: the fewest lines, then the most even (`dpd_121_150` -> `dpd_` / `121_150`).
+/// `None` if it cannot fit.
+fn wrap_at_underscores(
+    text: &str,
+    max_lines: usize,
+    max_width: i32,
+    width: &dyn Fn(&str) -> i32,
+) -> Option<Vec<String>> {
+    let mut tokens: Vec<&str> = text.split_inclusive('_').collect();
+    if tokens.is_empty() {
+        tokens.push(text);
+    }
+    // Too many pieces to try every break: state names are a few words, so this is a guard.
+    if tokens.len() > 12 {
+        return (width(text) <= max_width).then(|| vec![text.to_string()]);
+    }
+    let breaks = tokens.len() - 1;
+    let mut best: Option<(usize, i32, Vec<String>)> = None;
+    for mask in 0u32..(1 << breaks) {
+        let lines_n = mask.count_ones() as usize + 1;
+        if lines_n > max_lines {
+            continue;
+        }
+        let mut lines = vec![String::new()];
+        for (i, token) in tokens.iter().enumerate() {
+            lines.last_mut().expect("one line at least").push_str(token);
+            if i < breaks && mask & (1 << i) != 0 {
+                lines.push(String::new());
+            }
+        }
+        let widest = lines.iter().map(|l| width(l)).max().unwrap_or(0);
+        if widest > max_width {
+            continue;
+        }
+        if best
+            .as_ref()
+            .is_none_or(|(n, w, _)| (lines_n, widest) < (*n, *w))
+        {
+            best = Some((lines_n, widest, lines));
+        }
+    }
+    best.map(|(_, _, lines)| lines)
+}
+
+/// Font size and lines of every column label: the largest size at which every label fits in
+/// two lines, else in three, else the smallest size with what does not fit cut short.
+fn column_labels<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    labels: &[String],
+    max_width: i32,
+) -> (f64, Vec<Vec<String>>) {
+    const SIZES: [f64; 5] = [TICK_SIZE, 21.0, 19.0, 17.0, 15.0];
+    let attempt = |size: f64, lines: usize| -> Option<Vec<Vec<String>>> {
+        let style = bold(size);
+        let width = |s: &str| {
+            area.estimate_text_size(s, &style)
+                .map_or(0, |(w, _)| w as i32)
+        };
+        labels
+            .iter()
+            .map(|l| wrap_at_underscores(l, lines, max_width, &width))
+            .collect()
+    };
+    let tries = SIZES[..3]
+        .iter()
+        .map(|&s| (s, 2))
+        .chain(SIZES.iter().map(|&s| (s, 3)));
+    for (size, lines) in tries {
+        if let Some(wrapped) = attempt(size, lines) {
+            return (size, wrapped);
+        }
+    }
+    let size = SIZES[SIZES.len() - 1];
+    let style = bold(size);
+    let wrapped = labels
+        .iter()
+        .map(|l| {
+            let width = |s: &str| {
+                area.estimate_text_size(s, &style)
+                    .map_or(0, |(w, _)| w as i32)
+            };
+            wrap_at_underscores(l, 3, max_width, &width)
+                .unwrap_or_else(|| vec![fit_text(area, l, &style, max_width)])
+        })
+        .collect();
+    (size, wrapped)
+}
+
+struct HeatRow {
+    name: String,
+    /// `1,234 at risk`, `12 at risk · pooled`, `no data: rolls on`.
+    detail: String,
+}
+
+struct HeatmapChart {
+    title: String,
+    subtitle: String,
+    footnote: String,
+    rows: Vec<HeatRow>,
+    columns: Vec<String>,
+    /// `[row][column]`: (probability, count).
+    cells: Vec<Vec<(f64, f64)>>,
+}
+
+/// Destinations shown: every state but `sold` (never reached through a matrix) and the trigger
+/// buckets (entering one is a charge-off, counted in `charged_off`).
+fn destination_states(cal: &Calibration) -> Vec<StateId> {
+    let space = &cal.mapping.space;
+    (0..space.len() as StateId)
+        .filter(|&id| id != space.sold() && !cal.mapping.charge_off_on_entering.contains(&id))
+        .collect()
+}
+
+/// `loan-months` or, for the duration method, `months of exposure`.
+fn at_risk_unit(cal: &Calibration) -> &'static str {
+    match cal.mapping.estimate.method {
+        Method::Cohort => "loan-months at risk",
+        Method::Duration => "months of exposure",
+    }
+}
+
+fn at_risk_text(cal: &Calibration, at_risk: f64) -> String {
+    match cal.mapping.estimate.method {
+        Method::Cohort => count(at_risk.round() as u64),
+        Method::Duration => thousands(at_risk, 1),
+    }
+}
+
+impl HeatmapChart {
+    fn new(cal: &Calibration, seg: &SegmentEstimate, footnote: &str) -> HeatmapChart {
+        let space = &cal.mapping.space;
+        let columns = destination_states(cal);
+        let base = seg.matrices.first();
+        let base_rows: &[RowEstimate] = base.map_or(&[], |m| &m.rows);
+        let total: f64 = base_rows.iter().map(|r| r.at_risk).sum();
+        let rows = base_rows
+            .iter()
+            .map(|r| {
+                let at_risk = format!("{} at risk", at_risk_text(cal, r.at_risk));
+                let detail = match r.source {
+                    RowSource::Data | RowSource::Base => at_risk,
+                    RowSource::Pooled => format!("{at_risk} · pooled"),
+                    RowSource::NoData => "no data: rolls on".to_string(),
+                };
+                HeatRow {
+                    name: space.name(r.from).to_string(),
+                    detail,
+                }
+            })
+            .collect();
+        let cells = base_rows
+            .iter()
+            .map(|r| {
+                columns
+                    .iter()
+                    .map(|&j| {
+                        (
+                            r.probability.get(j as usize).copied().unwrap_or(0.0),
+                            r.counts.get(j as usize).copied().unwrap_or(0.0),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let months = if cal.mapping.estimate.months_on_book.is_empty() {
+            String::new()
+        } else {
+            " · months on book outside the bands".to_string()
+        };
+        HeatmapChart {
+            title: format!("Monthly transition matrix: {}", seg.name),
+            subtitle: format!(
+                "{} {}, {} ({} method){months}",
+                thousands(total, 0),
+                at_risk_unit(cal),
+                period(&cal.data.first_month, &cal.data.last_month),
+                method_name(cal.mapping.estimate.method),
+            ),
+            footnote: footnote.to_string(),
+            rows,
+            columns: columns.iter().map(|&j| space.name(j).to_string()).collect(),
+            cells,
+        }
+    }
+}
+
+/// Probabilities marked on the heatmap's colour bar.
+const COLOUR_BAR_TICKS: [f64; 7] = [0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0];
+
+impl Chart for HeatmapChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let Frame { plot, legend } =
+            charts::frame_with_footnote(root, &self.title, &self.subtitle, &self.footnote)?;
+        draw_colour_bar(&legend)?;
+        let (w, h) = plot.dim_in_pixel();
+        let (w, h) = (w as i32, h as i32);
+        let n_rows = self.rows.len() as i32;
+        let n_cols = self.columns.len() as i32;
+        if n_rows == 0 || n_cols == 0 {
+            return charts::centred_note(
+                root,
+                (plot.get_pixel_range().0, plot.get_pixel_range().1),
+                "No matrix to show",
+            );
+        }
+
+        // Row labels: as wide as the widest name or detail, within bounds.
+        // Row labels sized to the rows (their height estimated with two lines of column
+        // labels): the state's name, and below it in grey what the row rests on.
+        let row_h_estimate = f64::from((h - 16 - 130) / n_rows).min(120.0);
+        let name_size = (row_h_estimate * 0.34).clamp(15.0, TICK_SIZE);
+        let detail_size = (name_size * 0.82).clamp(13.0, NOTE_SIZE - 2.0);
+        let two_line_rows = row_h_estimate >= 2.3 * name_size;
+        let name_style = anchored(bold(name_size), HPos::Right, VPos::Center);
+        let detail_style = anchored(
+            font(detail_size).color(&SUBTLE_TEXT),
+            HPos::Right,
+            VPos::Center,
+        );
+        let text_w = |s: &str, style: &TextStyle| {
+            plot.estimate_text_size(s, style)
+                .map_or(0, |(w, _)| w as i32)
+        };
+        let label_w = self
+            .rows
+            .iter()
+            .map(|r| {
+                let detail = if two_line_rows {
+                    text_w(&r.detail, &detail_style)
+                } else {
+                    0
+                };
+                text_w(&r.name, &name_style).max(detail)
+            })
+            .max()
+            .unwrap_or(0)
+            .clamp(120, 300);
+        let grid_x0 = 24 + label_w + 14;
+        let grid_x1 = w - 28;
+        let cell_w = (grid_x1 - grid_x0) / n_cols;
+        let grid_x1 = grid_x0 + cell_w * n_cols;
+
+        // Column labels: as large as lets every label fit its column, broken at underscores.
+        let (col_size, col_lines) = column_labels(&plot, &self.columns, cell_w - 8);
+        let col_style = anchored(bold(col_size), HPos::Center, VPos::Bottom);
+        let line_h = (col_size * 1.2).round() as i32;
+        let n_lines = col_lines.iter().map(Vec::len).max().unwrap_or(1) as i32;
+        let caption_y = 22;
+        let grid_y0 = caption_y + 26 + line_h * n_lines + 12;
+        let cell_h = ((h - 16 - grid_y0) / n_rows).min(120);
+        let grid_y1 = grid_y0 + cell_h * n_rows;
+
+        let draw_err = ctx("drawing the heatmap");
+        plot.draw_text(
+            "To (state next month)",
+            &anchored(font(AXIS_TITLE_SIZE), HPos::Center, VPos::Center),
+            ((grid_x0 + grid_x1) / 2, caption_y),
+        )
+        .map_err(draw_err)?;
+        for (c, lines) in col_lines.iter().enumerate() {
+            let x = grid_x0 + cell_w * c as i32 + cell_w / 2;
+            for (k, line) in lines.iter().rev().enumerate() {
+                plot.draw_text(line, &col_style, (x, grid_y0 - 10 - line_h * k as i32))
+                    .map_err(ctx("drawing a column label"))?;
+            }
+        }
+        plot.draw_text(
+            "From",
+            &anchored(font(AXIS_TITLE_SIZE), HPos::Right, VPos::Bottom),
+            (grid_x0 - 14, grid_y0 - 10),
+        )
+        .map_err(ctx("drawing the row caption"))?;
+
+        for (r, row) in self.rows.iter().enumerate() {
+            let y0 = grid_y0 + cell_h * r as i32;
+            let yc = y0 + cell_h / 2;
+            let name = fit_text(&plot, &row.name, &name_style, label_w);
+            if two_line_rows {
+                let name_y = yc - (name_size * 0.45).round() as i32;
+                let detail_y = yc + (detail_size * 0.7).round() as i32;
+                plot.draw_text(&name, &name_style, (grid_x0 - 14, name_y))
+                    .and_then(|_| {
+                        plot.draw_text(&row.detail, &detail_style, (grid_x0 - 14, detail_y))
+                    })
+                    .map_err(ctx("drawing a row label"))?;
+            } else {
+                plot.draw_text(&name, &name_style, (grid_x0 - 14, yc))
+                    .map_err(ctx("drawing a row label"))?;
+            }
+            for (c, &(p, n)) in self.cells[r].iter().enumerate() {
+                let x0 = grid_x0 + cell_w * c as i32;
+                let fill = ramp_colour(p);
+                plot.draw(&Rectangle::new(
+                    [(x0, y0), (x0 + cell_w, y0 + cell_h)],
+                    fill.filled(),
+                ))
+                .and_then(|_| {
+                    plot.draw(&Rectangle::new(
+                        [(x0, y0), (x0 + cell_w, y0 + cell_h)],
+                        GRID.stroke_width(1),
+                    ))
+                })
+                .map_err(ctx("drawing a cell"))?;
+                if p == 0.0 && n == 0.0 {
+                    continue;
+                }
+                self.draw_cell_text(&plot, (x0, y0), (cell_w, cell_h), p, n, text_on(fill))?;
+            }
+        }
+        plot.draw(&Rectangle::new(
+            [(grid_x0, grid_y0), (grid_x1, grid_y1)],
+            AXIS.stroke_width(1),
+        ))
+        .map_err(ctx("drawing the grid outline"))?;
+        Ok(())
+    }
+}
+
+impl HeatmapChart {
+    /// The percentage (1 decimal) and, smaller, the count of moves, sized to the cell.
+    fn draw_cell_text<DB: DrawingBackend>(
+        &self,
+        plot: &DrawingArea<DB, Shift>,
+        (x0, y0): (i32, i32),
+        (cell_w, cell_h): (i32, i32),
+        p: f64,
+        n: f64,
+        colour: RGBColor,
+    ) -> DrawResult {
+        let xc = x0 + cell_w / 2;
+        let yc = y0 + cell_h / 2;
+        let pct = percent(p);
+        let mut size = (cell_h as f64 * 0.3).clamp(14.0, 26.0);
+        let fits = |size: f64| {
+            plot.estimate_text_size(&pct, &bold(size))
+                .map_or(true, |(w, _)| (w as i32) <= cell_w - 8)
+        };
+        while size > 12.0 && !fits(size) {
+            size -= 1.0;
+        }
+        let pct_style = anchored(bold(size).color(&colour), HPos::Center, VPos::Center);
+        let show_count = cell_h >= 46;
+        let count_text = thousands(n, 0);
+        let count_style = anchored(
+            font((size * 0.78).max(12.0)).color(&colour),
+            HPos::Center,
+            VPos::Center,
+        );
+        let count_fits = plot
+            .estimate_text_size(&count_text, &count_style)
+            .is_ok_and(|(w, _)| (w as i32) <= cell_w - 8);
+        if show_count && count_fits {
+            plot.draw_text(&pct, &pct_style, (xc, yc - (size * 0.45) as i32))
+                .and_then(|_| {
+                    plot.draw_text(&count_text, &count_style, (xc, yc + (size * 0.6) as i32))
+                })
+                .map_err(ctx("drawing a cell label"))
+        } else {
+            plot.draw_text(&pct, &pct_style, (xc, yc))
+                .map_err(ctx("drawing a cell label"))
+        }
+    }
+}
+
+/// The heatmap's legend: a vertical colour bar on the square-root scale, and how to read a
+/// cell.
+fn draw_colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> DrawResult {
+    const X: i32 = 16;
+    const BAR_W: i32 = 34;
+    let (_, h) = area.dim_in_pixel();
+    let top = 70;
+    let bar_h = (h as i32 - 330).clamp(160, 380);
+    let bottom = top + bar_h;
+    let err = ctx("drawing the colour bar");
+    area.draw_text(
+        "Probability",
+        &anchored(bold(LEGEND_SIZE), HPos::Left, VPos::Center),
+        (X, 30),
+    )
+    .map_err(err)?;
+    let step = 2;
+    let mut y = top;
+    while y < bottom {
+        let t = f64::from(bottom - y) / f64::from(bar_h);
+        area.draw(&Rectangle::new(
+            [(X, y), (X + BAR_W, (y + step).min(bottom))],
+            ramp_colour(t * t).filled(),
+        ))
+        .map_err(ctx("drawing the colour bar"))?;
+        y += step;
+    }
+    area.draw(&Rectangle::new(
+        [(X, top), (X + BAR_W, bottom)],
+        AXIS.stroke_width(1),
+    ))
+    .map_err(ctx("drawing the colour bar"))?;
+    let tick_style = anchored(font(TICK_SIZE - 2.0), HPos::Left, VPos::Center);
+    for p in COLOUR_BAR_TICKS {
+        let y = bottom - (p.sqrt() * f64::from(bar_h)).round() as i32;
+        let label = format!("{}%", p * 100.0);
+        area.draw(&PathElement::new(
+            vec![(X + BAR_W, y), (X + BAR_W + 6, y)],
+            AXIS.stroke_width(1),
+        ))
+        .and_then(|_| area.draw_text(&label, &tick_style, (X + BAR_W + 12, y)))
+        .map_err(ctx("drawing the colour bar"))?;
+    }
+    let note_style = anchored(
+        font(NOTE_SIZE).color(&SUBTLE_TEXT),
+        HPos::Left,
+        VPos::Center,
+    );
+    let notes = [
+        "Square-root scale, so",
+        "small roll rates show",
+        "",
+        "Cell: probability of the",
+        "move; below it, the moves",
+        "observed",
+        "",
+        "Each row sums to 100%",
+    ];
+    let (w, _) = area.dim_in_pixel();
+    let mut y = bottom + 40;
+    for note in notes {
+        let note = fit_text(area, note, &note_style, w as i32 - X - 16);
+        area.draw_text(&note, &note_style, (X, y))
+            .map_err(ctx("drawing the legend"))?;
+        y += 28;
+    }
     Ok(())
+}
+
+/// Line colours of the grouped states: the theme's state colours, with `charged_off` a darker
+/// grey than its area fill so a 3-pixel line stays visible on white.
+fn share_colour(name: &str) -> RGBColor {
+    match name {
+        "current" => OI_BLUE,
+        "delinquent" => OI_VERMILLION,
+        "paid_off" => OI_GREEN,
+        _ => RGBColor(0x70, 0x70, 0x70),
+    }
+}
+
+struct SharesChart {
+    title: String,
+    subtitle: String,
+    footnote: String,
+    labels: Vec<String>,
+    series: Vec<ShareSeries>,
+    x_range: Range<f64>,
+    x_ticks: Vec<f64>,
+    y_range: Range<f64>,
+    y_ticks: Vec<f64>,
+    gap: Option<Gap>,
+}
+
+impl SharesChart {
+    fn new(cal: &Calibration, segment: &str, footnote: &str) -> SharesChart {
+        let (labels, series) = grouped_shares(&cal.shares, segment, &cal.mapping.space);
+        let months = labels.len();
+        let x_end = (months.max(2) - 1) as f64;
+        let x_range = 0.0..x_end;
+        let x_ticks = charts::month_ticks(&x_range);
+        // The top of the ±2 SE bands and of the fitted lines.
+        let tops: Vec<f64> = series
+            .iter()
+            .flat_map(|s| {
+                let bands = s
+                    .observed
+                    .iter()
+                    .zip(&s.se)
+                    .map(|(o, se)| o + GAP_STANDARD_ERRORS * se);
+                bands.chain(s.fitted.iter().copied())
+            })
+            .collect();
+        let (_, hi) = charts::finite_bounds(&tops);
+        let (mut y_range, mut y_ticks) = charts::value_axis(0.0, hi.min(1.0), 0.05, 6, 1.0);
+        if y_range.end > 1.0 {
+            y_range = 0.0..1.0;
+            y_ticks = (0..=5).map(|k| f64::from(k) * 0.2).collect();
+        }
+        let cohort = cal
+            .shares
+            .iter()
+            .find(|r| r.segment == segment && r.month == 0)
+            .map_or(0, |r| r.loans_known);
+        let who = if segment == "all" {
+            String::new()
+        } else {
+            format!(" in segment `{segment}`")
+        };
+        SharesChart {
+            title: "Observed against fitted state shares".to_string(),
+            subtitle: format!(
+                "The {} loans on book{who} in {}: observed share in each state (±2 SE), and as the fitted matrices project",
+                count(cohort),
+                month_name(&cal.data.first_month)
+            ),
+            footnote: footnote.to_string(),
+            gap: largest_gap(&labels, &series),
+            labels,
+            series,
+            x_range,
+            x_ticks,
+            y_range,
+            y_ticks,
+        }
+    }
+}
+
+impl Chart for SharesChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let Frame { plot, legend } =
+            charts::frame_with_footnote(root, &self.title, &self.subtitle, &self.footnote)?;
+        let y_format = ScaledFormat::percent(&self.y_ticks);
+        let labels = &self.labels;
+        let x_label = |v: &f64| {
+            let i = v.round();
+            if (v - i).abs() < 1e-6 && i >= 0.0 {
+                labels.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        let mut chart = charts::plot_axes(
+            &plot,
+            TickedAxis::new(&self.x_range, &self.x_ticks),
+            TickedAxis::new(&self.y_range, &self.y_ticks),
+            ("Month", "Share of the first month's loans"),
+            &x_label,
+            &|v| y_format.format(*v),
+        )?;
+        for s in &self.series {
+            let colour = share_colour(s.name);
+            let band: Vec<(f64, f64, f64)> = s
+                .observed
+                .iter()
+                .zip(&s.se)
+                .enumerate()
+                .map(|(t, (&o, &se))| {
+                    (
+                        t as f64,
+                        (o - GAP_STANDARD_ERRORS * se).max(0.0),
+                        (o + GAP_STANDARD_ERRORS * se).min(1.0),
+                    )
+                })
+                .collect();
+            draw_band(&mut chart, &band, colour)?;
+        }
+        for s in &self.series {
+            let colour = share_colour(s.name);
+            let observed: Vec<(f64, f64)> = s
+                .observed
+                .iter()
+                .enumerate()
+                .map(|(t, &o)| (t as f64, o))
+                .collect();
+            let marker = (observed.len() <= 60).then_some(Marker::Circle);
+            draw_line(root, &mut chart, &observed, colour, marker)?;
+        }
+        for s in &self.series {
+            let colour = share_colour(s.name);
+            let fitted: Vec<(f64, f64)> = s
+                .fitted
+                .iter()
+                .enumerate()
+                .map(|(t, &f)| (t as f64, f))
+                .collect();
+            for run in fitted
+                .split(|(_, f)| !f.is_finite())
+                .filter(|r| r.len() > 1)
+            {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        run.to_vec(),
+                        12,
+                        7,
+                        colour.stroke_width(3),
+                    ))
+                    .map_err(ctx("drawing a fitted line"))?;
+            }
+        }
+        redraw_axes(&chart, &self.x_range, &self.y_range)?;
+
+        let mut entries: Vec<(Swatch, String)> = self
+            .series
+            .iter()
+            .map(|s| (Swatch::Box(share_colour(s.name)), s.name.to_string()))
+            .collect();
+        entries.push((
+            Swatch::LineMarker(AXIS, Marker::Circle),
+            "Observed".to_string(),
+        ));
+        entries.push((
+            Swatch::Box(tint(AXIS, BAND_OPACITY)),
+            "Observed ±2 SE".to_string(),
+        ));
+        entries.push((Swatch::DashedLine(AXIS), "Fitted".to_string()));
+        let notes = match &self.gap {
+            Some(g) => vec![
+                format!(
+                    "Largest gap: {} pp",
+                    thousands((g.observed - g.fitted).abs() * 100.0, 1)
+                ),
+                format!("{}, {}", g.state, month_name(&g.month_label)),
+                if gap_within(g) {
+                    "within 2 SE".to_string()
+                } else {
+                    "beyond 2 SE".to_string()
+                },
+            ],
+            None => Vec::new(),
+        };
+        draw_legend(&legend, "State", &entries, &notes)
+    }
+}
+
+struct CurveChart {
+    footnote: String,
+    subtitle: String,
+    months: Vec<f64>,
+    monthly: Vec<f64>,
+    cumulative: Vec<f64>,
+    notes: Vec<String>,
+}
+
+impl CurveChart {
+    fn new(r: &RecoveryEstimate, footnote: &str) -> CurveChart {
+        let cumulative = cumulative(&r.curve);
+        let mut notes = vec![
+            format!("Payers: {}", percent(r.payment_probability)),
+            format!("of {}", charts::count_of(r.accounts_full, "account")),
+            "followed over the curve".to_string(),
+        ];
+        if let Some(c) = cumulative.get(RECOVERY_SUMMARY_MONTHS - 1) {
+            notes.push(format!("{RECOVERY_SUMMARY_MONTHS} months: {}", percent(*c)));
+        }
+        if let Some(c) = cumulative.last() {
+            notes.push(format!("{} months: {}", cumulative.len(), percent(*c)));
+        }
+        CurveChart {
+            footnote: footnote.to_string(),
+            subtitle: format!(
+                "Share of the charged-off balance recovered, by month after charge-off ({}, balance {})",
+                charts::count_of(r.charged_off_accounts, "account"),
+                thousands(r.charged_off_balance, 0)
+            ),
+            months: (1..=r.curve.len()).map(|m| m as f64).collect(),
+            monthly: r.curve.clone(),
+            cumulative,
+            notes,
+        }
+    }
+}
+
+impl Chart for CurveChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let Frame { plot, legend } = charts::frame_with_footnote(
+            root,
+            "Recovery after charge-off",
+            &self.subtitle,
+            &self.footnote,
+        )?;
+        let (_, h) = plot.dim_in_pixel();
+        let (top, bottom) = plot.split_vertically((h as f64 * 0.58) as u32);
+        let last = self.months.last().copied().unwrap_or(1.0);
+        let x_range = 0.0..last + 0.5;
+        let x_ticks = charts::month_ticks(&(0.0..last));
+
+        let (lo, hi) = charts::finite_bounds(&self.cumulative);
+        let (y_range, y_ticks) = charts::value_axis(lo, hi, 0.08, 5, 0.1);
+        let y_format = ScaledFormat::percent(&y_ticks);
+        let mut chart = charts::plot_axes(
+            &top,
+            TickedAxis::new(&x_range, &x_ticks),
+            TickedAxis::new(&y_range, &y_ticks),
+            ("", "Cumulative share"),
+            &charts::format_month,
+            &|v| y_format.format(*v),
+        )?;
+        let line: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
+            .chain(
+                self.months
+                    .iter()
+                    .copied()
+                    .zip(self.cumulative.iter().copied()),
+            )
+            .collect();
+        draw_line(root, &mut chart, &line, OI_BLUE, None)?;
+        redraw_axes(&chart, &x_range, &y_range)?;
+
+        // Reversals can make a month negative; the axis then goes below zero.
+        let (lo, hi) = charts::finite_bounds(&self.monthly);
+        let (y_range, y_ticks) = charts::value_axis(lo, hi, 0.1, 3, 0.01);
+        let y_format = ScaledFormat::percent(&y_ticks);
+        let mut chart = charts::plot_axes(
+            &bottom,
+            TickedAxis::new(&x_range, &x_ticks),
+            TickedAxis::new(&y_range, &y_ticks),
+            ("Months after charge-off", "Share in the month"),
+            &charts::format_month,
+            &|v| y_format.format(*v),
+        )?;
+        chart
+            .draw_series(
+                self.months
+                    .iter()
+                    .zip(&self.monthly)
+                    .filter(|(_, y)| y.is_finite() && **y != 0.0)
+                    .map(|(&x, &y)| {
+                        Rectangle::new([(x - 0.36, 0.0), (x + 0.36, y)], OI_SKY_BLUE.filled())
+                    }),
+            )
+            .map_err(ctx("drawing the bars"))?;
+        redraw_axes(&chart, &x_range, &y_range)?;
+
+        let entries = vec![
+            (Swatch::Line(OI_BLUE), "Cumulative share".to_string()),
+            (Swatch::Box(OI_SKY_BLUE), "Share in the month".to_string()),
+        ];
+        draw_legend(&legend, "Of charged-off balance", &entries, &self.notes)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// report.md
+
+/// A Markdown table cell: pipes escaped, line breaks flattened.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// A path for a shell command, quoted when it holds spaces.
+fn shell_path(path: &Path) -> String {
+    let text = path.display().to_string();
+    if text.contains(char::is_whitespace) {
+        format!("'{text}'")
+    } else {
+        text
+    }
+}
+
+fn markdown(cal: &Calibration, dir: &Path, written: &Written) -> String {
+    let mut md = String::new();
+    let space = &cal.mapping.space;
+    let options = &cal.mapping.estimate;
+    let d = &cal.data;
+    let _ = writeln!(
+        md,
+        "# Calibration report: `{}`\n",
+        cal.mapping.scenario.name
+    );
+    let _ = writeln!(
+        md,
+        "Transition matrices, recovery curve and starting book estimated by `arrears calibrate` {} from a loan performance history. The scenario is `scenario.toml` in this folder.\n",
+        env!("CARGO_PKG_VERSION")
+    );
+
+    let _ = writeln!(md, "## Data\n");
+    let _ = writeln!(md, "| | |\n|---|---|");
+    let _ = writeln!(
+        md,
+        "| Performance history | `{}` |",
+        cell(&d.path.display().to_string())
+    );
+    let _ = writeln!(md, "| SHA-256 | `{}` |", d.sha256);
+    let _ = writeln!(
+        md,
+        "| Rows | {} read, {} used |",
+        count(d.rows_read),
+        count(d.rows_used)
+    );
+    let _ = writeln!(md, "| Loans | {} |", count(d.loans));
+    let _ = writeln!(
+        md,
+        "| Period | {} ({}) |",
+        period(&d.first_month, &d.last_month),
+        charts::count_of(u64::from(d.months), "month")
+    );
+    let _ = writeln!(
+        md,
+        "| Starting book taken from | {} |",
+        month_name(&d.start_month)
+    );
+    let _ = writeln!(
+        md,
+        "| Calibration file | `{}` (SHA-256 `{}`) |\n",
+        cell(&cal.mapping.file.display().to_string()),
+        cal.mapping.sha256
+    );
+
+    let _ = writeln!(md, "## Method\n");
+    let _ = writeln!(md, "{}\n", method_paragraph(cal));
+
+    let _ = writeln!(md, "## Data quality\n");
+    if cal.quality.is_empty() {
+        let _ = writeln!(md, "No problems found in the history.\n");
+    } else {
+        let _ = writeln!(
+            md,
+            "| Issue | Count | Example | Handling |\n|---|---:|---|---|"
+        );
+        for q in &cal.quality {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                cell(q.what),
+                count(q.count),
+                q.example.as_deref().map_or(String::new(), cell),
+                cell(q.handling)
+            );
+        }
+        md.push('\n');
+    }
+
+    let _ = writeln!(md, "## Warnings\n");
+    if cal.warnings.is_empty() {
+        let _ = writeln!(md, "None.\n");
+    } else {
+        for w in &cal.warnings {
+            let _ = writeln!(md, "- {}", w.replace('\n', " "));
+        }
+        md.push('\n');
+    }
+
+    let _ = writeln!(md, "## Transition matrices\n");
+    let _ = writeln!(
+        md,
+        "Each cell is the monthly probability of moving from the row's state to the column's, with its {} interval in brackets; `0` marks a move never seen (taken as impossible). *At risk* is the {} behind the row.\n",
+        percent_level(options.confidence),
+        at_risk_unit(cal)
+    );
+    let columns = destination_states(cal);
+    for seg in &cal.segments {
+        let _ = writeln!(md, "### Segment `{}`\n", seg.name);
+        for (m, matrix) in seg.matrices.iter().enumerate() {
+            if m > 0 {
+                let (lo, hi) = matrix.months_on_book.unwrap_or((0, 0));
+                let _ = writeln!(md, "#### Months on book {lo}–{hi}\n");
+                if shown_rows(matrix).next().is_none() {
+                    let _ = writeln!(
+                        md,
+                        "No loan at risk in this band: the base matrix applies.\n"
+                    );
+                    continue;
+                }
+            } else if seg.matrices.len() > 1 {
+                let _ = writeln!(md, "Base matrix (months on book outside the bands):\n");
+            }
+            md.push_str(&matrix_table(cal, matrix, &columns));
+            md.push('\n');
+            if m == 0
+                && let Some((_, stem)) = written.heatmaps.iter().find(|(s, _)| *s == seg.name)
+            {
+                let _ = writeln!(
+                    md,
+                    "![Monthly transition matrix: {}]({stem}.png)\n",
+                    seg.name
+                );
+            }
+        }
+    }
+
+    let _ = writeln!(md, "## Is one matrix enough?\n");
+    if cal.tests.is_empty() {
+        let _ = writeln!(
+            md,
+            "No test was run: {}.\n",
+            match options.method {
+                Method::Duration => "the duration method has no homogeneity test",
+                Method::Cohort =>
+                    "the history fits in one calendar block and there are no month-on-book bands",
+            }
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "Likelihood-ratio (G) tests of one matrix against one per group (Anderson and Goodman, 1957): a small p-value says the groups' transition rates differ by more than chance.\n"
+        );
+        let _ = writeln!(
+            md,
+            "| Segment | Groups | G | df | p-value | Reading |\n|---|---|---:|---:|---:|---|"
+        );
+        for t in &cal.tests {
+            let _ = writeln!(
+                md,
+                "| `{}` | {} {} | {} | {} | {} | {} |",
+                t.segment,
+                t.groups,
+                cell(&t.grouping),
+                thousands(t.statistic, 1),
+                thousands(t.df, 0),
+                format_p(t.p_value)
+                    .trim_start_matches("p ")
+                    .trim_start_matches("= "),
+                cell(&homogeneity_reading(t))
+            );
+        }
+        md.push('\n');
+    }
+
+    let _ = writeln!(md, "## Observed against fitted\n");
+    match shares_segment(&cal.shares) {
+        Some(segment) => {
+            let (labels, series) = grouped_shares(&cal.shares, segment, space);
+            let whose = if segment == "all" {
+                "all segments".to_string()
+            } else {
+                format!("segment `{segment}`")
+            };
+            let _ = writeln!(
+                md,
+                "The loans on book in {} ({whose}), followed through the history, against the fitted matrices applied to the same loans. Delinquency buckets are summed as *delinquent*; `state_shares.csv` has every state and segment.\n",
+                month_name(&d.first_month)
+            );
+            if written.shares {
+                let _ = writeln!(
+                    md,
+                    "![Observed against fitted state shares](state_shares.png)\n"
+                );
+            }
+            let _ = writeln!(
+                md,
+                "{}\n",
+                gap_reading(largest_gap(&labels, &series).as_ref())
+            );
+        }
+        None => {
+            let _ = writeln!(
+                md,
+                "No loan is on book in the first month, so there is nothing to compare.\n"
+            );
+        }
+    }
+
+    let _ = writeln!(md, "## Recovery after charge-off\n");
+    match &cal.recovery {
+        Some(r) => {
+            md.push_str(&recovery_paragraph(r));
+            if written.recovery {
+                let _ = writeln!(md, "![Recovery after charge-off](recovery_curve.png)\n");
+            }
+        }
+        None => {
+            let _ = writeln!(
+                md,
+                "No recovery curve: the history has no recovery amounts, or no account is followed after charge-off (see the warnings). The scenario has no `[recovery]`.\n"
+            );
+        }
+    }
+
+    let _ = writeln!(md, "## Charge-off timing\n");
+    match &cal.charge_off_timing {
+        Some(t) => {
+            let accounts: u64 = t.histogram.iter().sum();
+            let _ = writeln!(
+                md,
+                "Months from the first missed payment to charge-off (the first delinquent month counts as month 1), over the {} whose whole episode is in the history: mean {}, median {}. What the fitted base matrices imply (expected months from entering the first bucket to charge-off, given charge-off; months after a cure and relapse count too):\n",
+                charts::count_of(accounts, "account"),
+                thousands(t.mean, 1),
+                thousands(t.median, 0)
+            );
+            for (segment, implied) in &t.implied_mean {
+                let _ = writeln!(md, "- `{segment}`: {}", timing_reading(t.mean, *implied));
+            }
+            md.push('\n');
+        }
+        None => {
+            let _ = writeln!(
+                md,
+                "No account goes from current to charged off within the history.\n"
+            );
+        }
+    }
+
+    let _ = writeln!(md, "## Starting book\n");
+    md.push_str(&book_table(cal));
+
+    let _ = writeln!(md, "## How to run\n");
+    let scenario = shell_path(&dir.join("scenario.toml"));
+    let _ = writeln!(
+        md,
+        "```sh\narrears run {scenario}\narrears run {scenario} --posterior\n```\n"
+    );
+    let _ = writeln!(
+        md,
+        "The first runs the point estimates. With `--posterior` each path draws its transition matrices from the estimation posterior, so the spread of the results includes the uncertainty of the estimates, not only the randomness of the loans.\n"
+    );
+    let tables: Vec<String> = written.tables.iter().map(|t| format!("`{t}`")).collect();
+    let _ = writeln!(
+        md,
+        "Tables (CSV and Parquet): {}. The same facts for programs: `calibration.json`.",
+        tables.join(", ")
+    );
+    md
+}
+
+/// `90%`, `95%`, `99.5%`.
+fn percent_level(confidence: f64) -> String {
+    let text = thousands(confidence * 100.0, 1);
+    format!("{}%", text.trim_end_matches(".0"))
+}
+
+fn method_paragraph(cal: &Calibration) -> String {
+    let o = &cal.mapping.estimate;
+    let level = percent_level(o.confidence);
+    let mut text = match o.method {
+        Method::Cohort => format!(
+            "**Cohort method.** For every pair of a loan's rows in consecutive months, with the loan on book in the first, one move is counted from its state to the next month's. A transition probability is the number of moves from state *i* to *j* over the loans at risk in *i* (n<sub>ij</sub> / n<sub>i</sub>). Each row's posterior is a Dirichlet distribution with the counts plus ½ for every move seen anywhere in the data from that state (moves never seen are taken as impossible); the intervals are the posterior's Beta marginals, equal-tailed at {level}."
+        ),
+        Method::Duration => format!(
+            "**Duration method.** Transition intensities are the moves from state *i* to *j* over the months spent in *i*, timed by the exact status dates; a month's matrix is the matrix exponential of these intensities. The intervals are the {level} equal-tailed quantiles of {} posterior draws (Gamma posteriors of the intensities, each exponentiated).",
+            count(u64::from(o.posterior_draws))
+        ),
+    };
+    let unit = match o.method {
+        Method::Cohort => "loans at risk",
+        Method::Duration => "months of exposure",
+    };
+    match o.fallback {
+        Fallback::Pool => {
+            let _ = write!(
+                text,
+                " Rows with fewer than {} {unit} are sparse: they are shrunk toward the same row pooled over segments, worth {} pseudo-loans, and their estimate is the posterior mean.",
+                count(o.min_loans),
+                count(o.min_loans)
+            );
+        }
+        Fallback::None => {
+            let _ = write!(
+                text,
+                " Rows with fewer than {} {unit} are sparse and keep their own data only (`fallback = \"none\"`).",
+                count(o.min_loans)
+            );
+        }
+    }
+    text.push_str(
+        " A row with no data at all rolls every loan to the next bucket with certainty; each such row is listed under the warnings.",
+    );
+    if !o.months_on_book.is_empty() {
+        let bands: Vec<String> = o
+            .months_on_book
+            .iter()
+            .map(|&(lo, hi)| format!("{lo}–{hi}"))
+            .collect();
+        let _ = write!(
+            text,
+            " Loans {} months on book have matrices of their own; a band row without data uses the base matrix's row.",
+            bands.join(", ")
+        );
+    }
+    text
+}
+
+fn matrix_table(cal: &Calibration, matrix: &MatrixEstimate, columns: &[StateId]) -> String {
+    let space = &cal.mapping.space;
+    let mut md = String::new();
+    let _ = write!(md, "| From | At risk |");
+    for &j in columns {
+        let _ = write!(md, " `{}` |", space.name(j));
+    }
+    let _ = write!(md, "\n|---|---:|");
+    for _ in columns {
+        md.push_str("---:|");
+    }
+    md.push('\n');
+    let mut notes = Vec::new();
+    for row in shown_rows(matrix) {
+        let tag = match row.source {
+            RowSource::Data | RowSource::Base => "",
+            RowSource::Pooled => {
+                notes.push("*pooled*: fewer loans at risk than `min_loans`; shrunk toward the row pooled over segments.");
+                " *(pooled)*"
+            }
+            RowSource::NoData => {
+                notes.push("*no data*: never observed; every loan rolls to the next bucket.");
+                " *(no data)*"
+            }
+        };
+        let _ = write!(
+            md,
+            "| `{}`{tag} | {} |",
+            space.name(row.from),
+            at_risk_text(cal, row.at_risk)
+        );
+        for &j in columns {
+            let j = j as usize;
+            let _ = write!(
+                md,
+                " {} |",
+                matrix_cell(
+                    row.probability.get(j).copied().unwrap_or(0.0),
+                    row.lower.get(j).copied().unwrap_or(0.0),
+                    row.upper.get(j).copied().unwrap_or(0.0),
+                )
+            );
+        }
+        md.push('\n');
+    }
+    notes.dedup();
+    if !notes.is_empty() {
+        md.push('\n');
+        for n in notes {
+            let _ = writeln!(md, "{n}");
+        }
+    }
+    md
+}
+
+fn recovery_paragraph(r: &RecoveryEstimate) -> String {
+    let cumulative = cumulative(&r.curve);
+    let months = cumulative.len();
+    let at_summary = match cumulative.get(RECOVERY_SUMMARY_MONTHS - 1) {
+        Some(c) => format!(
+            "after {RECOVERY_SUMMARY_MONTHS} months {} of the charged-off balance is recovered",
+            percent(*c)
+        ),
+        None => format!(
+            "the curve is shorter than {RECOVERY_SUMMARY_MONTHS} months, so there is no {RECOVERY_SUMMARY_MONTHS}-month figure"
+        ),
+    };
+    let total = cumulative.last().copied().unwrap_or(0.0);
+    format!(
+        "{} of the {} followed over the whole curve paid something (the payer share). The curve runs {} (it stops where fewer than `min_loans` accounts are still observed); {at_summary}, and {} by month {months}. In all, {} was recovered on {} charged off ({}).\n\n",
+        percent(r.payment_probability),
+        charts::count_of(r.accounts_full, "charged-off account"),
+        charts::count_of(months as u64, "month"),
+        percent(total),
+        thousands(r.recovered, 0),
+        thousands(r.charged_off_balance, 0),
+        charts::count_of(r.charged_off_accounts, "account"),
+    )
+}
+
+fn book_table(cal: &Calibration) -> String {
+    let space = &cal.mapping.space;
+    let states: Vec<StateId> = space
+        .on_book()
+        .filter(|id| !cal.mapping.charge_off_on_entering.contains(id))
+        .collect();
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "The loans on book in {}, which the scenario's synthetic book reproduces segment by segment.\n",
+        month_name(&cal.data.start_month)
+    );
+    let _ = write!(
+        md,
+        "| Segment | Loans | Mean balance | Balance SD | Months on book |"
+    );
+    for &id in &states {
+        let _ = write!(md, " `{}` |", space.name(id));
+    }
+    let _ = write!(md, "\n|---|---:|---:|---:|---:|");
+    for _ in &states {
+        md.push_str("---:|");
+    }
+    md.push('\n');
+    for b in &cal.book {
+        let _ = write!(
+            md,
+            "| `{}` | {} | {} | {} | {}–{} |",
+            b.segment,
+            count(b.loans),
+            thousands(b.balance_mean, 2),
+            thousands(b.balance_sd, 2),
+            b.months_on_book.0,
+            b.months_on_book.1
+        );
+        for &id in &states {
+            let share = state_share(&b.states, id);
+            let text = if share == 0.0 {
+                "0".to_string()
+            } else {
+                percent(share)
+            };
+            let _ = write!(md, " {text} |");
+        }
+        md.push('\n');
+    }
+    md.push('\n');
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAPPING: &str = r#"
+version = 1
+
+[panel]
+path = "panel.csv"
+
+[states]
+buckets = [
+  { name = "dpd_1_30",  min_dpd = 1,  max_dpd = 30 },
+  { name = "dpd_31_60", min_dpd = 31, max_dpd = 60 },
+  { name = "dpd_61_90", min_dpd = 61, max_dpd = 90 },
+]
+
+[status]
+codes = { "0" = "current", "1" = "dpd_1_30", "2" = "dpd_31_60", "3" = "dpd_61_90", "C" = "paid_off", "W" = "charged_off" }
+
+[estimate]
+calendar_block_months = 6
+recovery_months = 6
+min_loans = 5
+
+[scenario]
+name = "unit"
+apr = 0.2
+term_months = 24
+"#;
+
+    /// A uniform in [0, 1) from a key: SplitMix64's finaliser, a hash rather than a random
+    /// stream, so the panel is the same on every machine.
+    fn uniform(key: u64) -> f64 {
+        let mut z = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) as f64 / 2f64.powi(64)
+    }
+
+    /// A small two-segment panel over 18 index months, calibrated for real: tests then change
+    /// the parts they are about.
+    fn calibration(dir: &Path) -> Calibration {
+        // Rows: current, dpd_1_30, dpd_31_60, dpd_61_90; columns add paid_off, charged_off.
+        let matrix = [
+            [0.90, 0.06, 0.00, 0.00, 0.04, 0.00],
+            [0.45, 0.20, 0.35, 0.00, 0.00, 0.00],
+            [0.25, 0.00, 0.25, 0.50, 0.00, 0.00],
+            [0.10, 0.00, 0.00, 0.20, 0.00, 0.70],
+        ];
+        let codes = ["0", "1", "2", "3", "C", "W"];
+        let mut csv = String::from("loan_id,period,status,balance,segment,recovery_amount\n");
+        for loan in 0..400u64 {
+            let segment = if loan % 3 == 0 { "b" } else { "a" };
+            let mut state = 0usize;
+            let mut charged_off_at = None;
+            for month in 0..18u64 {
+                if month > 0 && state < 4 {
+                    let u = uniform(loan * 1000 + month);
+                    let mut acc = 0.0;
+                    for (to, p) in matrix[state].iter().enumerate() {
+                        acc += p;
+                        if u < acc {
+                            state = to;
+                            break;
+                        }
+                    }
+                }
+                let recovery = match charged_off_at {
+                    Some(_) if uniform(loan * 7919 + month) < 0.4 => "25",
+                    _ => "",
+                };
+                if state == 5 && charged_off_at.is_none() {
+                    charged_off_at = Some(month);
+                }
+                csv.push_str(&format!(
+                    "L{loan:04},{month},{},1000,{segment},{recovery}\n",
+                    codes[state]
+                ));
+                if state == 4 {
+                    break;
+                }
+            }
+        }
+        std::fs::write(dir.join("panel.csv"), csv).unwrap();
+        let mapping = dir.join("calibrate.toml");
+        std::fs::write(&mapping, MAPPING).unwrap();
+        crate::calibrate::calibrate(&mapping).unwrap()
+    }
+
+    fn test(p_value: f64, grouping: &str) -> HomogeneityTest {
+        HomogeneityTest {
+            segment: "prime".to_string(),
+            grouping: grouping.to_string(),
+            groups: 3,
+            statistic: 10.0,
+            df: 8.0,
+            p_value,
+        }
+    }
+
+    #[test]
+    fn homogeneity_tests_read_in_one_line() {
+        let calendar = "calendar blocks of 12 months";
+        let bands = "month-on-book bands";
+        let check = |t: HomogeneityTest, expected: &str| {
+            assert_eq!(homogeneity_reading(&t), expected);
+        };
+        check(test(0.31, calendar), "p = 0.31: one matrix is enough");
+        check(
+            test(0.0004, calendar),
+            "p < 0.001: transition rates differ by calendar block; consider calibrating on the most recent blocks only, or a stress set around this matrix",
+        );
+        check(
+            test(0.012, bands),
+            "p = 0.012: transition rates differ by months on book; keep the bands",
+        );
+        check(
+            test(0.6, bands),
+            "p = 0.60: no evidence that rates differ by months on book; one matrix is enough (the bands could go)",
+        );
+        // Exactly at the level is not significant.
+        check(test(0.05, calendar), "p = 0.050: one matrix is enough");
+        let mut untestable = test(f64::NAN, calendar);
+        untestable.df = 0.0;
+        check(
+            untestable,
+            "not testable: no state has loans at risk in two groups",
+        );
+    }
+
+    fn gap(observed: f64, fitted: f64, se: f64) -> Gap {
+        Gap {
+            state: "charged_off".to_string(),
+            month_label: "2023-06".to_string(),
+            observed,
+            fitted,
+            se,
+        }
+    }
+
+    #[test]
+    fn the_largest_gap_reads_against_two_standard_errors() {
+        assert_eq!(
+            gap_reading(Some(&gap(0.123, 0.101, 0.015))),
+            "The largest gap is in `charged_off` in 2023-06: observed 12.3%, fitted 10.1%, higher by 2.2 percentage points, 1.5 standard errors of the observed share: within 2 standard errors, so the fitted matrix reproduces the history as well as the data can tell."
+        );
+        let outside = gap_reading(Some(&gap(0.05, 0.09, 0.01)));
+        assert!(
+            outside.contains("lower by 4.0 percentage points, 4.0 standard errors")
+                && outside.contains("more than 2 standard errors"),
+            "{outside}"
+        );
+        // A share with no sampling error (0% observed) cannot excuse a gap.
+        assert!(!gap_within(&gap(0.0, 0.01, 0.0)));
+        assert!(gap_within(&gap(0.2, 0.2, 0.0)));
+        assert!(gap_reading(Some(&gap(0.2, 0.2, 0.01))).starts_with("Observed and fitted"));
+        assert!(gap_reading(None).starts_with("No month"));
+    }
+
+    #[test]
+    fn the_largest_gap_is_found_where_both_shares_are_known() {
+        let series = vec![
+            ShareSeries {
+                name: "current",
+                observed: vec![1.0, 0.8, f64::NAN],
+                se: vec![0.0, 0.01, f64::NAN],
+                fitted: vec![1.0, 0.79, 0.1],
+            },
+            ShareSeries {
+                name: "delinquent",
+                observed: vec![0.0, 0.1, 0.5],
+                se: vec![0.0, 0.01, 0.02],
+                fitted: vec![0.0, 0.13, f64::NAN],
+            },
+        ];
+        let labels: Vec<String> = ["0", "1", "2"].map(String::from).to_vec();
+        let g = largest_gap(&labels, &series).unwrap();
+        assert_eq!(
+            (g.state.as_str(), g.month_label.as_str()),
+            ("delinquent", "1")
+        );
+        assert!((g.fitted - 0.13).abs() < 1e-12);
+    }
+
+    #[test]
+    fn timing_reads_against_the_history() {
+        assert_eq!(
+            timing_reading(6.2, Some(6.9)),
+            "6.9 months, close to the history"
+        );
+        assert_eq!(
+            timing_reading(6.2, Some(9.0)),
+            "9.0 months, 2.8 months slower than the history"
+        );
+        assert_eq!(
+            timing_reading(6.2, Some(4.0)),
+            "4.0 months, 2.2 months faster than the history"
+        );
+        assert_eq!(
+            timing_reading(6.2, None),
+            "the matrix never charges off from the first bucket"
+        );
+    }
+
+    #[test]
+    fn numbers_are_formatted_for_people() {
+        assert_eq!(matrix_cell(0.123, 0.118, 0.129), "12.3% [11.8–12.9]");
+        assert_eq!(matrix_cell(0.0042, 0.0031, 0.0055), "0.42% [0.31–0.55]");
+        assert_eq!(matrix_cell(0.0, 0.0, 0.0), "0");
+        assert_eq!(matrix_cell(0.0, 0.0, 0.02), "0% [0–2.0]");
+        assert_eq!(matrix_cell(0.00001, 0.0, 0.0001), "<0.01% [0–0.01]");
+        assert_eq!(percent(0.95), "95.0%");
+        assert_eq!(percent(0.0001), "<0.1%");
+        assert_eq!(percent(12.5), "1,250.0%");
+        assert_eq!(percent(f64::NAN), "n/a");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(format_p(0.31), "p = 0.31");
+        assert_eq!(format_p(0.0042), "p = 0.004");
+        assert_eq!(format_p(1e-9), "p < 0.001");
+        assert_eq!(percent_level(0.9), "90%");
+        assert_eq!(percent_level(0.995), "99.5%");
+        assert_eq!(band_label(None), "all");
+        assert_eq!(band_label(Some((3, 5))), "3-5");
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
+    }
+
+    #[test]
+    fn labels_wrap_at_underscores_into_even_lines() {
+        let width = |s: &str| s.chars().count() as i32;
+        let check = |text: &str, lines: usize, max: i32, expected: Option<&[&str]>| {
+            let got = wrap_at_underscores(text, lines, max, &width);
+            let expected = expected.map(|e| e.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+            assert_eq!(got, expected, "{text} in {lines} lines of {max}");
+        };
+        check("current", 2, 10, Some(&["current"]));
+        check("current", 2, 5, None);
+        check("dpd_121_150", 2, 11, Some(&["dpd_121_150"]));
+        check("dpd_121_150", 2, 8, Some(&["dpd_", "121_150"]));
+        check("dpd_121_150", 2, 6, None);
+        check("dpd_121_150", 3, 6, Some(&["dpd_", "121_", "150"]));
+        check("charged_off", 2, 8, Some(&["charged_", "off"]));
+        check("", 1, 0, Some(&[""]));
+    }
+
+    #[test]
+    fn months_read_as_labels_or_indices() {
+        assert_eq!(month_name("2023-06"), "2023-06");
+        assert_eq!(month_name("7"), "month 7");
+        assert_eq!(period("2021-01", "2023-12"), "2021-01 to 2023-12");
+        assert_eq!(period("0", "23"), "months 0 to 23");
+    }
+
+    #[test]
+    fn commands_name_the_folder_after_its_rename() {
+        let check = |dir: &str, expected: &str| {
+            assert_eq!(final_dir(Path::new(dir)), PathBuf::from(expected), "{dir}");
+        };
+        check(
+            "output/.demo-calibration.tmp-4242",
+            "output/demo-calibration",
+        );
+        check("output/demo-calibration", "output/demo-calibration");
+        check("output/.hidden", "output/.hidden");
+        check("output/.x.tmp-12a", "output/.x.tmp-12a");
+        check(".a.b.tmp-1", "a.b");
+        assert_eq!(shell_path(Path::new("my dir/s.toml")), "'my dir/s.toml'");
+    }
+
+    #[test]
+    fn the_colour_ramp_darkens_with_probability_and_text_stays_readable() {
+        let lum = |c: RGBColor| u32::from(c.0) + u32::from(c.1) + u32::from(c.2);
+        let steps: Vec<u32> = (0..=20)
+            .map(|k| lum(ramp_colour(k as f64 / 20.0)))
+            .collect();
+        assert!(steps.windows(2).all(|w| w[1] <= w[0]), "{steps:?}");
+        assert_eq!(ramp_colour(0.0), RGBColor(0xFF, 0xFF, 0xFF));
+        assert_eq!(ramp_colour(1.0), RAMP[RAMP.len() - 1]);
+        assert_eq!(ramp_colour(f64::NAN), RAMP[0]);
+        // Square-root scale: a 4% roll rate is a fifth of the way along, visibly tinted.
+        assert!(lum(ramp_colour(0.04)) <= lum(RAMP[1]));
+        assert_eq!(text_on(ramp_colour(0.0)), TEXT);
+        assert_eq!(text_on(ramp_colour(0.95)), WHITE);
+    }
+
+    #[test]
+    fn band_rows_inheriting_the_base_row_are_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cal = calibration(dir.path());
+        let mut band = cal.segments[0].matrices[0].clone();
+        band.months_on_book = Some((0, 2));
+        band.rows[0].source = RowSource::Base;
+        cal.segments[0].matrices.push(band);
+        let frame = transitions_frame(&cal).unwrap();
+        let bands = frame.column("months_on_book").unwrap().str().unwrap();
+        let froms = frame.column("from").unwrap().str().unwrap();
+        let sources = frame.column("source").unwrap().str().unwrap();
+        let band_rows: Vec<&str> = (0..frame.height())
+            .filter(|&i| bands.get(i) == Some("0-2"))
+            .map(|i| froms.get(i).unwrap())
+            .collect();
+        assert!(!band_rows.is_empty());
+        assert!(!band_rows.contains(&"current"), "{band_rows:?}");
+        assert!((0..frame.height()).all(|i| sources.get(i) != Some("base")));
+        // Every row of the base matrix sums to one over the destinations listed.
+        let probabilities = frame.column("probability").unwrap().f64().unwrap();
+        let segments = frame.column("segment").unwrap().str().unwrap();
+        for seg in &cal.segments {
+            for row in &seg.matrices[0].rows {
+                let from = cal.mapping.space.name(row.from);
+                let sum: f64 = (0..frame.height())
+                    .filter(|&i| {
+                        segments.get(i) == Some(seg.name.as_str())
+                            && bands.get(i) == Some("all")
+                            && froms.get(i) == Some(from)
+                    })
+                    .map(|i| probabilities.get(i).unwrap())
+                    .sum();
+                assert!((sum - 1.0).abs() < 1e-9, "{} {from}: {sum}", seg.name);
+            }
+        }
+    }
+
+    #[test]
+    fn writes_every_table_chart_and_the_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let cal = calibration(dir.path());
+        assert!(cal.recovery.is_some() && cal.charge_off_timing.is_some());
+        let out = dir.path().join(".unit-calibration.tmp-77");
+        std::fs::create_dir(&out).unwrap();
+        write_calibration_report(&cal, &out).unwrap();
+        let mut stems = vec![
+            "transitions",
+            "state_shares",
+            "data_quality",
+            "homogeneity_tests",
+            "recovery_curve",
+            "charge_off_timing",
+        ];
+        for stem in &stems {
+            for ext in ["csv", "parquet"] {
+                assert!(out.join(format!("{stem}.{ext}")).is_file(), "{stem}.{ext}");
+            }
+        }
+        stems = vec![
+            "transition_heatmap_a",
+            "transition_heatmap_b",
+            "state_shares",
+            "recovery_curve",
+        ];
+        for stem in &stems {
+            let png = std::fs::read(out.join(format!("{stem}.png"))).unwrap();
+            assert_eq!(&png[1..4], b"PNG", "{stem}");
+            let svg = std::fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
+            assert!(svg.contains("arrears calibrate"), "{stem}: footnote");
+        }
+        let svg = std::fs::read_to_string(out.join("transition_heatmap_a.svg")).unwrap();
+        assert!(svg.contains("Monthly transition matrix: a"));
+
+        let header = std::fs::read_to_string(out.join("transitions.csv")).unwrap();
+        assert!(header.starts_with(
+            "segment,months_on_book,from,to,count,at_risk,probability,lower,upper,source\n"
+        ));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("calibration.json")).unwrap())
+                .unwrap();
+        assert_eq!(json["data"]["loans"], 400);
+        assert_eq!(json["method"], "cohort");
+        assert_eq!(json["segments"]["count"], 2);
+        assert!(json["recovery"]["payment_probability"].as_f64().unwrap() > 0.0);
+        assert!(
+            json["starting_book"][0]["states"]["current"]
+                .as_f64()
+                .is_some()
+        );
+        assert!(json["homogeneity_tests"][0]["reading"].is_string());
+
+        let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+        for needle in [
+            "# Calibration report: `unit`",
+            "| SHA-256 | `",
+            "**Cohort method.**",
+            "### Segment `a`",
+            "| From | At risk | `current` |",
+            "![Monthly transition matrix: a](transition_heatmap_a.png)",
+            "![Observed against fitted state shares](state_shares.png)",
+            "The largest gap is in",
+            "![Recovery after charge-off](recovery_curve.png)",
+            "## Charge-off timing",
+            "## Starting book",
+            "unit-calibration/scenario.toml --posterior\n",
+            "Tables (CSV and Parquet): `transitions`, `state_shares`, `data_quality`, `homogeneity_tests`, `recovery_curve`, `charge_off_timing`.",
+        ] {
+            assert!(md.contains(needle), "report.md lacks {needle:?}:\n{md}");
+        }
+        assert!(
+            !md.contains(".tmp-77"),
+            "the report names the temporary folder"
+        );
+    }
+
+    #[test]
+    fn a_calibration_without_recoveries_tests_or_shares_still_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cal = calibration(dir.path());
+        cal.recovery = None;
+        cal.charge_off_timing = None;
+        cal.tests.clear();
+        cal.shares.clear();
+        cal.quality.clear();
+        cal.warnings = vec!["segment `b`, row `dpd_61_90`: 3 loans at risk".to_string()];
+        cal.segments[1].matrices[0].rows[3].source = RowSource::Pooled;
+        // The words that depend on the method (the numbers stay the cohort's).
+        cal.mapping.estimate.method = Method::Duration;
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        write_calibration_report(&cal, &out).unwrap();
+        assert!(!out.join("recovery_curve.csv").exists());
+        assert!(!out.join("recovery_curve.png").exists());
+        assert!(!out.join("state_shares.png").exists());
+        assert!(out.join("state_shares.csv").exists());
+        let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+        for needle in [
+            "No problems found",
+            "- segment `b`, row `dpd_61_90`: 3 loans at risk",
+            "No test was run",
+            "No recovery curve",
+            "`dpd_61_90` *(pooled)*",
+            "*pooled*: fewer loans at risk",
+            "**Duration method.**",
+            "*At risk* is the months of exposure behind the row.",
+            "No test was run: the duration method has no homogeneity test.",
+        ] {
+            assert!(md.contains(needle), "report.md lacks {needle:?}:\n{md}");
+        }
+    }
 }

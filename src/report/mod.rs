@@ -165,6 +165,40 @@ pub fn write_results(
     })
 }
 
+/// Writes a calibration's result folder: the scenario text as `scenario.toml`, and the report
+/// beside it.
+pub fn write_calibration(
+    dir: &Path,
+    force: bool,
+    calibration: &crate::calibrate::Calibration,
+    scenario_text: &str,
+) -> Result<(), ReportError> {
+    write_atomically(dir, force, |tmp| {
+        let path = tmp.join("scenario.toml");
+        std::fs::write(&path, scenario_text).map_err(|e| ReportError::io(&path, e))?;
+        if !calibration.calendar.is_empty() {
+            let c = &calibration.calendar;
+            let stem = "transitions_by_calendar_block";
+            let mut frame = polars::prelude::DataFrame::new(
+                c.len(),
+                vec![
+                    tables::strs("segment", c.iter().map(|x| x.segment.clone())),
+                    tables::strs("first_month", c.iter().map(|x| x.first_month.clone())),
+                    tables::strs("last_month", c.iter().map(|x| x.last_month.clone())),
+                    tables::strs("from", c.iter().map(|x| x.from.clone())),
+                    tables::strs("to", c.iter().map(|x| x.to.clone())),
+                    tables::f64s("count", c.iter().map(|x| x.count)),
+                    tables::f64s("at_risk", c.iter().map(|x| x.at_risk)),
+                    tables::f64s("probability", c.iter().map(|x| x.probability)),
+                ],
+            )
+            .map_err(|e| ReportError::table(&tmp.join(stem), e))?;
+            tables::write_both(&mut frame, tmp, stem)?;
+        }
+        calibration::write_calibration_report(calibration, tmp)
+    })
+}
+
 /// Fills a temporary folder beside `dir` with `write`, then renames it into place, so a
 /// failure leaves no half-written result and an existing one is replaced only with `force`.
 pub fn write_atomically(

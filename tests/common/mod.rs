@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: building scenarios from text and running them.
 #![allow(dead_code)]
 
+pub mod panel;
+
 use std::path::Path;
 
 use arrears::book;
