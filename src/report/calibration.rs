@@ -1858,7 +1858,7 @@ fn markdown(cal: &Calibration, dir: &Path, written: &Written) -> String {
             let accounts: u64 = t.histogram.iter().sum();
             let _ = writeln!(
                 md,
-                "Months from the first missed payment to charge-off (the first delinquent month counts as month 1), over the {} whose whole episode is in the history: mean {}, median {}. What the fitted base matrices imply (expected months from entering the first bucket to charge-off, given charge-off; months after a cure and relapse count too):\n",
+                "Months from the first missed payment to charge-off (the first delinquent month counts as month 1), over the {} whose whole episode is in the history: mean {}, median {}. What the fitted base matrices imply (expected months from entering the first bucket to charge-off, given charge-off without a cure in between, on the same convention):\n",
                 charts::count_of(accounts, "account"),
                 thousands(t.mean, 1),
                 thousands(t.median, 0)
