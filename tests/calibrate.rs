@@ -11,10 +11,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use arrears::calibrate::estimate::{Calibration, RowEstimate, RowSource};
 use common::panel::{Mess, Money, PanelSpec, Periods, Segment, Truth, simulate};
+use common::{arrears, output_text};
 
 /// States in calibration order: current, dpd_1_30, dpd_31_60, dpd_61_90, paid_off, charged_off
 /// (the calibration adds `sold`, which no simulated loan reaches).
@@ -546,22 +546,6 @@ fn bad_calibrations_get_their_message_and_exit_code_2() {
         assert!(!printed.contains("panicked"), "{f}: {printed}");
         assert!(!out.exists(), "{f}: a result folder was written");
     }
-}
-
-fn arrears(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_arrears"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn output_text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// A CSV written by arrears as rows of named cells (no quoted commas in these files).

@@ -2,24 +2,11 @@
 //! byte-identical across thread counts, existing results are never overwritten silently, and
 //! every kind of bad input gets its message and exit code 2, never a panic.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn arrears(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_arrears"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{arrears, output_text};
 
 fn scenarios() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
@@ -39,10 +26,10 @@ fn every_example_scenario_validates_and_runs() {
     for file in scenarios() {
         let f = file.to_str().unwrap();
         let v = arrears(&["validate", f]);
-        assert!(v.status.success(), "{f}: {}", text(&v));
+        assert!(v.status.success(), "{f}: {}", output_text(&v));
         let out = tmp.path().join(file.file_stem().unwrap());
         let r = arrears(&["run", f, "--paths", "4", "--out", out.to_str().unwrap()]);
-        assert!(r.status.success(), "{f}: {}", text(&r));
+        assert!(r.status.success(), "{f}: {}", output_text(&r));
         // A stress set keeps each scenario's results in a folder of its own.
         let summary: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
@@ -120,7 +107,7 @@ fn results_are_identical_for_any_thread_count() {
             out.to_str().unwrap(),
             "-q",
         ]);
-        assert!(r.status.success(), "{}", text(&r));
+        assert!(r.status.success(), "{}", output_text(&r));
         dirs.push(out);
     }
     for other in &dirs[1..] {
@@ -189,9 +176,9 @@ fn an_existing_result_needs_force() {
     ]);
     assert_eq!(again.status.code(), Some(2));
     assert!(
-        text(&again).contains("exists already") && text(&again).contains("--force"),
+        output_text(&again).contains("exists already") && output_text(&again).contains("--force"),
         "{}",
-        text(&again)
+        output_text(&again)
     );
     assert!(
         out.join("marker").exists(),
@@ -207,7 +194,7 @@ fn an_existing_result_needs_force() {
         "-q",
         "--force",
     ]);
-    assert!(forced.status.success(), "{}", text(&forced));
+    assert!(forced.status.success(), "{}", output_text(&forced));
     assert!(!out.join("marker").exists());
     assert!(out.join("summary.json").exists());
     // No temporary folders are left beside the result.
@@ -241,7 +228,7 @@ fn bad_scenarios_get_their_message_and_exit_code_2() {
         let at = source.lines().nth(1).and_then(|l| l.strip_prefix("# at: "));
         let f = file.to_str().unwrap();
         let o = arrears(&["validate", f]);
-        let out = text(&o);
+        let out = output_text(&o);
         assert_eq!(o.status.code(), Some(2), "{f}: {out}");
         assert!(out.contains(expect), "{f}: expected `{expect}` in:\n{out}");
         assert!(out.contains("hint:"), "{f}: no hint in:\n{out}");
@@ -263,12 +250,12 @@ fn unreadable_and_missing_files_are_input_errors() {
     let o = arrears(&["validate", "scenarios/does_not_exist.toml"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        text(&o).contains("cannot read scenario `scenarios/does_not_exist.toml`"),
+        output_text(&o).contains("cannot read scenario `scenarios/does_not_exist.toml`"),
         "{}",
-        text(&o)
+        output_text(&o)
     );
     let o = arrears(&["run", "scenarios/baseline.toml", "--paths", "0"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
     let o = arrears(&["run"]);
     assert_eq!(o.status.code(), Some(2));
     // A run whose per-path results would not fit in memory is refused before it starts.
@@ -281,7 +268,11 @@ fn unreadable_and_missing_files_are_input_errors() {
         "/nonexistent/x",
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("GiB of per-path results"), "{}", text(&o));
+    assert!(
+        output_text(&o).contains("GiB of per-path results"),
+        "{}",
+        output_text(&o)
+    );
 }
 
 #[test]
@@ -297,7 +288,7 @@ fn a_run_writes_the_documented_figures() {
         out.to_str().unwrap(),
         "-q",
     ]);
-    assert!(r.status.success(), "{}", text(&r));
+    assert!(r.status.success(), "{}", output_text(&r));
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     for figure in [
@@ -372,7 +363,7 @@ fn a_study_beside_a_debt_sale_runs_in_its_own_pass() {
         out.to_str().unwrap(),
         "-q",
     ]);
-    assert!(r.status.success(), "{}", text(&r));
+    assert!(r.status.success(), "{}", output_text(&r));
     let decision = std::fs::read_to_string(out.join("disposition_decision.csv")).unwrap();
     assert!(decision.lines().count() > 2, "{decision}");
     // The main run still sold debt.
@@ -412,7 +403,7 @@ fn a_stress_set_is_identical_for_any_thread_count() {
             out.to_str().unwrap(),
             "-q",
         ]);
-        assert!(r.status.success(), "{}", text(&r));
+        assert!(r.status.success(), "{}", output_text(&r));
         dirs.push(out);
     }
     for name in [

@@ -4,6 +4,7 @@
 pub mod panel;
 
 use std::path::Path;
+use std::process::{Command, Output};
 
 use arrears::book;
 use arrears::engine::{self, RunOutput};
@@ -73,4 +74,22 @@ pub fn evolve(v: &[f64], p: &[Vec<f64>], months: usize) -> Vec<f64> {
         v = next;
     }
     v
+}
+
+/// Runs the `arrears` binary from the repository root, as a user would.
+pub fn arrears(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+/// Everything a command printed, stdout then stderr.
+pub fn output_text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
