@@ -7,7 +7,9 @@
 
 pub mod calibration;
 pub mod charts;
+mod states;
 pub mod tables;
+mod vintage;
 
 use std::path::{Path, PathBuf};
 
@@ -438,6 +440,8 @@ fn write_into(
     }
     write_risk_outputs(dir, &meta, summary, output)?;
     write_recovery_outputs(dir, &meta, summary)?;
+    vintage::write_vintage_outputs(dir, &meta, summary, book)?;
+    states::write_state_outputs(dir, &meta, summary, scenario)?;
     if let Some(d) = &summary.disposition {
         write_disposition_outputs(dir, &meta, d, scenario)?;
     }

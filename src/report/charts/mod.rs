@@ -29,6 +29,12 @@
 //! Drawing never panics: plotters errors, and any panic inside plotters, become
 //! [`ChartError`].
 
+pub mod fan;
+pub mod heatmap;
+pub mod scaled;
+pub mod stage_flow;
+pub mod vintage;
+
 use std::fmt::Display;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
