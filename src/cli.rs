@@ -79,6 +79,30 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Rebuild `report.html` and `report.md` of a result folder from its files
+    Report {
+        /// Result folder written by `arrears run` (e.g. `output/baseline`)
+        result: PathBuf,
+        /// Nothing on stdout
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Compare two or more result folders: headline differences with standard errors, overlay
+    /// charts, an HTML report
+    Compare {
+        /// Result folders written by `arrears run`; the first is the reference
+        #[arg(required = true, num_args = 2..)]
+        results: Vec<PathBuf>,
+        /// Comparison folder [default: `output/compare-FIRST-vs-SECOND...`]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the comparison folder if it exists
+        #[arg(long)]
+        force: bool,
+        /// Nothing on stdout
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Check a scenario (and its loan tape) and report every problem at once
     Validate {
         /// Scenario file (TOML)
@@ -121,6 +145,7 @@ impl CliError {
             CliError::Calibrate(_) => 2,
             CliError::Engine(EngineError::Actions(_)) => 2,
             CliError::Report(ReportError::Exists { .. }) => 2,
+            CliError::Report(ReportError::Folder(_) | ReportError::Input { .. }) => 2,
             _ => 1,
         }
     }
@@ -131,6 +156,10 @@ impl CliError {
                 "pass `--force` to replace it, or `--out DIR` to write somewhere else".into(),
             ),
             CliError::Usage { hint, .. } => Some(hint.clone()),
+            CliError::Report(ReportError::Input { hint, .. }) => Some(hint.clone()),
+            CliError::Report(ReportError::Folder(_)) => Some(
+                "give a folder `arrears run` wrote, e.g. `output/baseline`; a stress set keeps each scenario in a subfolder, e.g. `output/stress_set/adverse`".into(),
+            ),
             CliError::Book(BookError::Read { .. }) => Some(
                 "a tape's `path` is relative to the scenario file; tapes are `.csv` (with a header row) or `.parquet`".into(),
             ),
@@ -188,7 +217,41 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             force,
             quiet,
         } => calibrate(&calibration, panel, out, force, quiet),
+        Command::Report { result, quiet } => rebuild_report(&result, quiet),
+        Command::Compare {
+            results,
+            out,
+            force,
+            quiet,
+        } => compare(&results, out, force, quiet),
     }
+}
+
+/// `arrears report DIR`: rebuilds the reports of a result folder from its files.
+fn rebuild_report(dir: &Path, quiet: bool) -> Result<(), CliError> {
+    let written = report::run_report::rebuild(dir)?;
+    if !quiet {
+        for path in written {
+            println!("{}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// `arrears compare A B ...`: the comparison folder, written atomically.
+fn compare(
+    results: &[PathBuf],
+    out: Option<PathBuf>,
+    force: bool,
+    quiet: bool,
+) -> Result<(), CliError> {
+    let out_dir = out.unwrap_or_else(|| report::compare::default_folder(results));
+    let comparison = report::compare::write_comparison(results, &out_dir, force)?;
+    if !quiet {
+        print!("{comparison}");
+    }
+    eprintln!("comparison in {}", out_dir.display());
+    Ok(())
 }
 
 fn validate(path: &Path) -> Result<(), CliError> {
@@ -255,8 +318,8 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&scenario.simulation.name));
     report::check_destination(&out_dir, options.force)?;
-    check_memory(&scenario)?;
     let book = book::load(&scenario)?;
+    check_memory(&scenario, &book)?;
 
     let started = Instant::now();
     let bar = progress_bar(
@@ -382,15 +445,12 @@ fn print_calibration(c: &crate::calibrate::Calibration, seconds: f64) {
 }
 
 /// Per-path outcomes are kept for exact percentiles; refuse a run whose outcomes alone would not
-/// fit comfortably in memory rather than fail an hour in.
-fn check_memory(scenario: &Scenario) -> Result<(), CliError> {
+/// fit comfortably in memory rather than fail an hour in. The book is needed: outcomes hold
+/// write-offs by vintage.
+fn check_memory(scenario: &Scenario, book: &book::LoanBook) -> Result<(), CliError> {
     const LIMIT_BYTES: f64 = 8.0 * 1024.0 * 1024.0 * 1024.0;
-    let layout = crate::metrics::TimelineLayout {
-        n_states: scenario.model.space.len(),
-        horizon_months: scenario.simulation.horizon_months as usize,
-    };
-    let per_path = (layout.len() + crate::metrics::Total::COUNT) as f64 * 8.0;
-    let needed = per_path * scenario.simulation.paths as f64;
+    let needed = engine::outcome_bytes(&scenario.simulation, &scenario.model, book);
+    let per_path = needed / scenario.simulation.paths.max(1) as f64;
     if needed > LIMIT_BYTES {
         let max_paths = (LIMIT_BYTES / per_path).floor();
         return Err(CliError::Usage {

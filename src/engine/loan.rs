@@ -549,6 +549,7 @@ struct LoanRun<'c, 'a> {
     payer_thresholds: &'c [u64],
     recovery_multipliers: &'c [f64],
     segment: usize,
+    /// Index into the book's vintages, clamped to the layout's `n_vintages`.
     vintage: usize,
     state: StateId,
     balance: f64,
@@ -606,7 +607,9 @@ pub fn simulate_loan(
         payer_thresholds,
         recovery_multipliers,
         segment,
-        vintage: book.vintage.get(loan).copied().unwrap_or(0) as usize,
+        // Clamped once here, so every per-vintage array can index with it directly.
+        vintage: (book.vintage.get(loan).copied().unwrap_or(0) as usize)
+            .min(cx.layout.n_vintages - 1),
         state,
         balance,
         rate,
@@ -1031,6 +1034,8 @@ impl LoanRun<'_, '_> {
             out.totals[Total::GrossWriteOffs.idx()] += balance;
             out.totals[Total::ChargeOffs.idx()] += 1.0;
             out.write_offs[cx.layout.write_off(m as usize, self.segment, false)] += balance;
+            out.vintage_write_offs[cx.layout.vintage_write_off(m as usize, self.vintage, false)] +=
+                balance;
         }
         flow(cx, out, month, Flow::ChargeOffs, 1.0);
         flow(cx, out, month, Flow::GrossWriteOffs, balance);
@@ -1088,6 +1093,8 @@ impl LoanRun<'_, '_> {
                         out.totals[Total::CollectionCosts.idx()] += cost;
                         out.write_offs[cx.layout.write_off(m as usize, self.segment, true)] +=
                             amount;
+                        out.vintage_write_offs
+                            [cx.layout.vintage_write_off(m as usize, self.vintage, true)] += amount;
                         flow(cx, out, month, Flow::Recoveries, amount);
                         flow(cx, out, month, Flow::CollectionCosts, cost);
                     }
@@ -1121,6 +1128,8 @@ impl LoanRun<'_, '_> {
             out.totals[Total::SaleProceeds.idx()] += proceeds;
             out.totals[Total::Sales.idx()] += 1.0;
             out.write_offs[cx.layout.write_off(m as usize, self.segment, true)] += proceeds;
+            out.vintage_write_offs[cx.layout.vintage_write_off(m as usize, self.vintage, true)] +=
+                proceeds;
         }
         flow(cx, out, month, Flow::Sales, 1.0);
         flow(cx, out, month, Flow::SaleProceeds, proceeds);
@@ -1241,7 +1250,7 @@ impl LoanRun<'_, '_> {
             for group in [
                 layout.segment_group(self.segment),
                 w.stage_group,
-                layout.vintage_group(self.vintage.min(layout.n_vintages - 1)),
+                layout.vintage_group(self.vintage),
             ] {
                 let g = |f| layout.group(group, f);
                 out.recovery_groups[g(GroupField::Defaults)] += 1.0;

@@ -68,6 +68,27 @@ pub fn passes(model: &Model) -> u64 {
     model.stress.len().max(1) as u64 + study
 }
 
+/// Bytes of the path outcomes a run of `model` on `book` keeps in memory: every array of a
+/// [`PathOutcome`] (timeline, write-offs by segment and by vintage, recovery groups, study
+/// values) for every path of every pass, and with a stress set the main run's copy of the first
+/// scenario's paths. An upper bound: the study's arrays are counted on every pass.
+pub fn outcome_bytes(simulation: &Simulation, model: &Model, book: &LoanBook) -> f64 {
+    let study = model.disposition.as_ref();
+    let n_points = study.map_or(0, |d| d.points.len());
+    let buyer_months = study
+        .and_then(|d| d.buyer.as_ref())
+        .map_or(0, |b| b.curve.len());
+    let layout = loan::outcome_layout(
+        model,
+        book,
+        simulation.horizon_months,
+        n_points,
+        buyer_months,
+    );
+    let sets = passes(model) + u64::from(!model.stress.is_empty());
+    layout.bytes_per_path() as f64 * simulation.paths as f64 * sets as f64
+}
+
 /// Runs `simulation.paths` paths of `book` under `model`. `threads` overrides the scenario's
 /// setting; `progress` is called with the number of paths finished over all passes.
 pub fn run(

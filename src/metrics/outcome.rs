@@ -1,5 +1,7 @@
-//! What one path produces: its totals ([`Total`]) and its timeline (state occupancy and flows by
-//! month, laid out by [`TimelineLayout`]). The engine fills these; everything else reads them.
+//! What one path produces: its totals ([`Total`]), its timeline (state occupancy and flows by
+//! month, laid out by [`TimelineLayout`]) and small per-group arrays laid out by
+//! [`OutcomeLayout`] (write-offs by month and segment and by month and vintage, recovery groups,
+//! disposition values). The engine fills these; everything else reads them.
 
 /// Path totals over the horizon. Money in currency units, counts in loans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,6 +313,28 @@ impl OutcomeLayout {
     pub fn write_off(&self, month: usize, segment: usize, recovered: bool) -> usize {
         ((month - 1) * self.n_segments + segment) * 2 + usize::from(recovered)
     }
+    /// Write-offs of month `month` (1-based) in a vintage: `[gross, recovered]`, filled with
+    /// the same amounts at the same moments as [`OutcomeLayout::write_off`], so summed over
+    /// vintages they equal the segments' write-offs.
+    #[inline]
+    pub fn vintage_write_off(&self, month: usize, vintage: usize, recovered: bool) -> usize {
+        ((month - 1) * self.n_vintages + vintage) * 2 + usize::from(recovered)
+    }
+    /// Bytes of one [`PathOutcome`] of this layout (its arrays; the factor, one value per month
+    /// at most, counted too): what keeping every path's outcome costs.
+    pub fn bytes_per_path(&self) -> usize {
+        let t = self.timeline;
+        let values = Total::COUNT
+            + t.len()
+            + t.horizon_months * (self.n_segments + self.n_vintages) * 2
+            + self.n_groups() * GroupField::COUNT
+            + RECOVERY_RATE_BINS
+            + WORKOUT_CAP_MONTHS
+            + self.n_points * self.n_segments * DispositionField::COUNT
+            + self.n_points * self.buyer_months
+            + t.horizon_months;
+        values * std::mem::size_of::<f64>() + std::mem::size_of::<PathOutcome>()
+    }
     #[inline]
     pub fn disposition(&self, point: usize, segment: usize, field: DispositionField) -> usize {
         (point * self.n_segments + segment) * DispositionField::COUNT + field as usize
@@ -329,6 +353,9 @@ pub struct PathOutcome {
     pub timeline: Vec<f64>,
     /// Indexed by [`OutcomeLayout::write_off`].
     pub write_offs: Vec<f64>,
+    /// Indexed by [`OutcomeLayout::vintage_write_off`]: the same write-offs by the loan's
+    /// vintage.
+    pub vintage_write_offs: Vec<f64>,
     /// Indexed by [`OutcomeLayout::group`].
     pub recovery_groups: Vec<f64>,
     /// Defaults by loan-level recovery rate ([`RECOVERY_RATE_BINS`]).
@@ -355,6 +382,7 @@ impl PathOutcome {
             totals: [0.0; Total::COUNT],
             timeline: vec![0.0; t.len()],
             write_offs: vec![0.0; t.horizon_months * layout.n_segments * 2],
+            vintage_write_offs: vec![0.0; t.horizon_months * layout.n_vintages * 2],
             recovery_groups: vec![0.0; layout.n_groups() * GroupField::COUNT],
             recovery_rate_histogram: vec![0.0; RECOVERY_RATE_BINS],
             recovery_curve: vec![0.0; WORKOUT_CAP_MONTHS],

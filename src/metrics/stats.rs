@@ -599,6 +599,8 @@ pub struct RunSummary {
     pub recovery_distribution: Vec<HistogramRow>,
     pub recovery_curve: Vec<CurveRow>,
     pub write_offs: Vec<WriteOffRow>,
+    /// Cumulative write-offs by vintage (oldest first) and month.
+    pub vintage_curves: Vec<super::vintage::VintageRow>,
     pub disposition: Option<DispositionSummary>,
     pub convergence: Vec<ConvergenceRow>,
     /// Each scenario of a stress set (and the weighted blend); empty without `[[stress]]`.
@@ -736,6 +738,7 @@ pub fn summarise(output: &RunOutput, model: &Model, book: &LoanBook) -> RunSumma
         recovery_distribution: recovery_rate_distribution(paths),
         recovery_curve: recovery_curve(paths),
         write_offs: write_offs(paths, layout, &segments, &segment_balances),
+        vintage_curves: super::vintage::vintage_curves(paths, layout, book),
         disposition,
         convergence: convergence(paths),
         stress,

@@ -20,16 +20,15 @@ use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, VPos};
 use polars::prelude::{Column, DataFrame, PolarsResult};
 use serde::Serialize;
 
 use super::ReportError;
+use super::charts::heatmap::{self, Header, Heatmap, HeatmapCell, HeatmapRow};
 use super::charts::{
-    self, AXIS, AXIS_TITLE_SIZE, BAND_OPACITY, Chart, DrawResult, Frame, GRID, LEGEND_SIZE, Marker,
-    NOTE_SIZE, OI_BLUE, OI_GREEN, OI_SKY_BLUE, OI_VERMILLION, SUBTLE_TEXT, ScaledFormat, Swatch,
-    TEXT, TICK_SIZE, TickedAxis, anchored, bold, ctx, draw_band, draw_legend, draw_line, fit_text,
-    font, redraw_axes, tint,
+    self, AXIS, BAND_OPACITY, Chart, DrawResult, Frame, Marker, OI_BLUE, OI_GREEN, OI_SKY_BLUE,
+    OI_VERMILLION, ScaledFormat, Swatch, TickedAxis, ctx, draw_band, draw_legend, draw_line,
+    redraw_axes, tint,
 };
 use super::tables::{self, f64s, strs, u32s};
 use crate::calibrate::Calibration;
@@ -831,8 +830,8 @@ fn write_charts(cal: &Calibration, dir: &Path) -> Result<Written, ReportError> {
     let mut written = Written::default();
     for seg in &cal.segments {
         let stem = format!("transition_heatmap_{}", seg.name);
-        let chart = HeatmapChart::new(cal, seg, &footnote);
-        charts::write_both(&dir.join(&stem), &chart).map_err(ReportError::Chart)?;
+        let chart = heatmap_chart(cal, seg, &footnote);
+        heatmap::transition_heatmap(&dir.join(&stem), &chart).map_err(ReportError::Chart)?;
         written.heatmaps.push((seg.name.clone(), stem));
     }
     if let Some(segment) = shares_segment(&cal.shares) {
@@ -863,147 +862,6 @@ fn footnote(cal: &Calibration) -> String {
     )
 }
 
-/// Sequential blue ramp, white to dark blue (ColorBrewer "Blues", single hue, so it reads in
-/// every kind of colour blindness and in greyscale).
-const RAMP: [RGBColor; 6] = [
-    RGBColor(0xFF, 0xFF, 0xFF),
-    RGBColor(0xDE, 0xEB, 0xF7),
-    RGBColor(0x9E, 0xCA, 0xE1),
-    RGBColor(0x42, 0x92, 0xC6),
-    RGBColor(0x08, 0x51, 0x9C),
-    RGBColor(0x08, 0x30, 0x6B),
-];
-
-/// The colour of probability `p` on a square-root scale, so roll rates of a few percent are
-/// visibly tinted next to stay rates of 90%.
-fn ramp_colour(p: f64) -> RGBColor {
-    let t = if p.is_finite() {
-        p.clamp(0.0, 1.0).sqrt()
-    } else {
-        0.0
-    };
-    let x = t * (RAMP.len() - 1) as f64;
-    let i = (x.floor() as usize).min(RAMP.len() - 2);
-    let f = x - i as f64;
-    let (a, b) = (RAMP[i], RAMP[i + 1]);
-    let mix = |u: u8, v: u8| (f64::from(u) + (f64::from(v) - f64::from(u)) * f).round() as u8;
-    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
-}
-
-/// White text on dark cells, dark text on light ones (relative luminance, sRGB weights).
-fn text_on(colour: RGBColor) -> RGBColor {
-    let lum = (0.2126 * f64::from(colour.0)
-        + 0.7152 * f64::from(colour.1)
-        + 0.0722 * f64::from(colour.2))
-        / 255.0;
-    if lum < 0.5 { WHITE } else { TEXT }
-}
-
-/// `text` in at most `max_lines` lines no wider than `max_width`, broken only after
-/// underscores: the fewest lines, then the most even (`dpd_121_150` -> `dpd_` / `121_150`).
-/// `None` if it cannot fit.
-fn wrap_at_underscores(
-    text: &str,
-    max_lines: usize,
-    max_width: i32,
-    width: &dyn Fn(&str) -> i32,
-) -> Option<Vec<String>> {
-    let mut tokens: Vec<&str> = text.split_inclusive('_').collect();
-    if tokens.is_empty() {
-        tokens.push(text);
-    }
-    // Too many pieces to try every break: state names are a few words, so this is a guard.
-    if tokens.len() > 12 {
-        return (width(text) <= max_width).then(|| vec![text.to_string()]);
-    }
-    let breaks = tokens.len() - 1;
-    let mut best: Option<(usize, i32, Vec<String>)> = None;
-    for mask in 0u32..(1 << breaks) {
-        let lines_n = mask.count_ones() as usize + 1;
-        if lines_n > max_lines {
-            continue;
-        }
-        let mut lines = vec![String::new()];
-        for (i, token) in tokens.iter().enumerate() {
-            lines.last_mut().expect("one line at least").push_str(token);
-            if i < breaks && mask & (1 << i) != 0 {
-                lines.push(String::new());
-            }
-        }
-        let widest = lines.iter().map(|l| width(l)).max().unwrap_or(0);
-        if widest > max_width {
-            continue;
-        }
-        if best
-            .as_ref()
-            .is_none_or(|(n, w, _)| (lines_n, widest) < (*n, *w))
-        {
-            best = Some((lines_n, widest, lines));
-        }
-    }
-    best.map(|(_, _, lines)| lines)
-}
-
-/// Font size and lines of every column label: the largest size at which every label fits in
-/// two lines, else in three, else the smallest size with what does not fit cut short.
-fn column_labels<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    labels: &[String],
-    max_width: i32,
-) -> (f64, Vec<Vec<String>>) {
-    const SIZES: [f64; 5] = [TICK_SIZE, 21.0, 19.0, 17.0, 15.0];
-    let attempt = |size: f64, lines: usize| -> Option<Vec<Vec<String>>> {
-        let style = bold(size);
-        let width = |s: &str| {
-            area.estimate_text_size(s, &style)
-                .map_or(0, |(w, _)| w as i32)
-        };
-        labels
-            .iter()
-            .map(|l| wrap_at_underscores(l, lines, max_width, &width))
-            .collect()
-    };
-    let tries = SIZES[..3]
-        .iter()
-        .map(|&s| (s, 2))
-        .chain(SIZES.iter().map(|&s| (s, 3)));
-    for (size, lines) in tries {
-        if let Some(wrapped) = attempt(size, lines) {
-            return (size, wrapped);
-        }
-    }
-    let size = SIZES[SIZES.len() - 1];
-    let style = bold(size);
-    let wrapped = labels
-        .iter()
-        .map(|l| {
-            let width = |s: &str| {
-                area.estimate_text_size(s, &style)
-                    .map_or(0, |(w, _)| w as i32)
-            };
-            wrap_at_underscores(l, 3, max_width, &width)
-                .unwrap_or_else(|| vec![fit_text(area, l, &style, max_width)])
-        })
-        .collect();
-    (size, wrapped)
-}
-
-struct HeatRow {
-    name: String,
-    /// `1,234 at risk`, `12 at risk · pooled`, `no data: rolls on`.
-    detail: String,
-}
-
-struct HeatmapChart {
-    title: String,
-    subtitle: String,
-    footnote: String,
-    rows: Vec<HeatRow>,
-    columns: Vec<String>,
-    /// `[row][column]`: (probability, count).
-    cells: Vec<Vec<(f64, f64)>>,
-}
-
 /// Destinations shown: every state but `sold` (never reached through a matrix) and the trigger
 /// buckets (entering one is a charge-off, counted in `charged_off`).
 fn destination_states(cal: &Calibration) -> Vec<StateId> {
@@ -1028,309 +886,79 @@ fn at_risk_text(cal: &Calibration, at_risk: f64) -> String {
     }
 }
 
-impl HeatmapChart {
-    fn new(cal: &Calibration, seg: &SegmentEstimate, footnote: &str) -> HeatmapChart {
-        let space = &cal.mapping.space;
-        let columns = destination_states(cal);
-        let base = seg.matrices.first();
-        let base_rows: &[RowEstimate] = base.map_or(&[], |m| &m.rows);
-        let total: f64 = base_rows.iter().map(|r| r.at_risk).sum();
-        let rows = base_rows
-            .iter()
-            .map(|r| {
-                let at_risk = format!("{} at risk", at_risk_text(cal, r.at_risk));
-                let detail = match r.source {
-                    RowSource::Data | RowSource::Base => at_risk,
-                    RowSource::Pooled => format!("{at_risk} · pooled"),
-                    RowSource::NoData => "no data: rolls on".to_string(),
-                };
-                HeatRow {
-                    name: space.name(r.from).to_string(),
-                    detail,
-                }
-            })
-            .collect();
-        let cells = base_rows
-            .iter()
-            .map(|r| {
-                columns
-                    .iter()
-                    .map(|&j| {
-                        (
-                            r.probability.get(j as usize).copied().unwrap_or(0.0),
-                            r.counts.get(j as usize).copied().unwrap_or(0.0),
-                        )
-                    })
-                    .collect()
-            })
-            .collect();
-        let months = if cal.mapping.estimate.months_on_book.is_empty() {
-            String::new()
-        } else {
-            " · months on book outside the bands".to_string()
-        };
-        HeatmapChart {
-            title: format!("Monthly transition matrix: {}", seg.name),
-            subtitle: format!(
-                "{} {}, {} ({} method){months}",
-                thousands(total, 0),
-                at_risk_unit(cal),
-                period(&cal.data.first_month, &cal.data.last_month),
-                method_name(cal.mapping.estimate.method),
-            ),
-            footnote: footnote.to_string(),
-            rows,
-            columns: columns.iter().map(|&j| space.name(j).to_string()).collect(),
-            cells,
-        }
-    }
-}
-
-/// Probabilities marked on the heatmap's colour bar.
-const COLOUR_BAR_TICKS: [f64; 7] = [0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0];
-
-impl Chart for HeatmapChart {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let Frame { plot, legend } =
-            charts::frame_with_footnote(root, &self.title, &self.subtitle, &self.footnote)?;
-        draw_colour_bar(&legend)?;
-        let (w, h) = plot.dim_in_pixel();
-        let (w, h) = (w as i32, h as i32);
-        let n_rows = self.rows.len() as i32;
-        let n_cols = self.columns.len() as i32;
-        if n_rows == 0 || n_cols == 0 {
-            return charts::centred_note(
-                root,
-                (plot.get_pixel_range().0, plot.get_pixel_range().1),
-                "No matrix to show",
-            );
-        }
-
-        // Row labels: as wide as the widest name or detail, within bounds.
-        // Row labels sized to the rows (their height estimated with two lines of column
-        // labels): the state's name, and below it in grey what the row rests on.
-        let row_h_estimate = f64::from((h - 16 - 130) / n_rows).min(120.0);
-        let name_size = (row_h_estimate * 0.34).clamp(15.0, TICK_SIZE);
-        let detail_size = (name_size * 0.82).clamp(13.0, NOTE_SIZE - 2.0);
-        let two_line_rows = row_h_estimate >= 2.3 * name_size;
-        let name_style = anchored(bold(name_size), HPos::Right, VPos::Center);
-        let detail_style = anchored(
-            font(detail_size).color(&SUBTLE_TEXT),
-            HPos::Right,
-            VPos::Center,
-        );
-        let text_w = |s: &str, style: &TextStyle| {
-            plot.estimate_text_size(s, style)
-                .map_or(0, |(w, _)| w as i32)
-        };
-        let label_w = self
-            .rows
-            .iter()
-            .map(|r| {
-                let detail = if two_line_rows {
-                    text_w(&r.detail, &detail_style)
-                } else {
-                    0
-                };
-                text_w(&r.name, &name_style).max(detail)
-            })
-            .max()
-            .unwrap_or(0)
-            .clamp(120, 300);
-        let grid_x0 = 24 + label_w + 14;
-        let grid_x1 = w - 28;
-        let cell_w = (grid_x1 - grid_x0) / n_cols;
-        let grid_x1 = grid_x0 + cell_w * n_cols;
-
-        // Column labels: as large as lets every label fit its column, broken at underscores.
-        let (col_size, col_lines) = column_labels(&plot, &self.columns, cell_w - 8);
-        let col_style = anchored(bold(col_size), HPos::Center, VPos::Bottom);
-        let line_h = (col_size * 1.2).round() as i32;
-        let n_lines = col_lines.iter().map(Vec::len).max().unwrap_or(1) as i32;
-        let caption_y = 22;
-        let grid_y0 = caption_y + 26 + line_h * n_lines + 12;
-        let cell_h = ((h - 16 - grid_y0) / n_rows).min(120);
-        let grid_y1 = grid_y0 + cell_h * n_rows;
-
-        let draw_err = ctx("drawing the heatmap");
-        plot.draw_text(
-            "To (state next month)",
-            &anchored(font(AXIS_TITLE_SIZE), HPos::Center, VPos::Center),
-            ((grid_x0 + grid_x1) / 2, caption_y),
-        )
-        .map_err(draw_err)?;
-        for (c, lines) in col_lines.iter().enumerate() {
-            let x = grid_x0 + cell_w * c as i32 + cell_w / 2;
-            for (k, line) in lines.iter().rev().enumerate() {
-                plot.draw_text(line, &col_style, (x, grid_y0 - 10 - line_h * k as i32))
-                    .map_err(ctx("drawing a column label"))?;
+/// The heatmap of a segment's base matrix: each row with what it rests on, each cell with the
+/// probability and, below it, the moves observed.
+fn heatmap_chart(cal: &Calibration, seg: &SegmentEstimate, footnote: &str) -> Heatmap {
+    let space = &cal.mapping.space;
+    let columns = destination_states(cal);
+    let base = seg.matrices.first();
+    let base_rows: &[RowEstimate] = base.map_or(&[], |m| &m.rows);
+    let total: f64 = base_rows.iter().map(|r| r.at_risk).sum();
+    let rows = base_rows
+        .iter()
+        .map(|r| {
+            let at_risk = format!("{} at risk", at_risk_text(cal, r.at_risk));
+            let detail = match r.source {
+                RowSource::Data | RowSource::Base => at_risk,
+                RowSource::Pooled => format!("{at_risk} · pooled"),
+                RowSource::NoData => "no data: rolls on".to_string(),
+            };
+            HeatmapRow {
+                name: space.name(r.from).to_string(),
+                detail,
             }
-        }
-        plot.draw_text(
-            "From",
-            &anchored(font(AXIS_TITLE_SIZE), HPos::Right, VPos::Bottom),
-            (grid_x0 - 14, grid_y0 - 10),
-        )
-        .map_err(ctx("drawing the row caption"))?;
-
-        for (r, row) in self.rows.iter().enumerate() {
-            let y0 = grid_y0 + cell_h * r as i32;
-            let yc = y0 + cell_h / 2;
-            let name = fit_text(&plot, &row.name, &name_style, label_w);
-            if two_line_rows {
-                let name_y = yc - (name_size * 0.45).round() as i32;
-                let detail_y = yc + (detail_size * 0.7).round() as i32;
-                plot.draw_text(&name, &name_style, (grid_x0 - 14, name_y))
-                    .and_then(|_| {
-                        plot.draw_text(&row.detail, &detail_style, (grid_x0 - 14, detail_y))
-                    })
-                    .map_err(ctx("drawing a row label"))?;
-            } else {
-                plot.draw_text(&name, &name_style, (grid_x0 - 14, yc))
-                    .map_err(ctx("drawing a row label"))?;
-            }
-            for (c, &(p, n)) in self.cells[r].iter().enumerate() {
-                let x0 = grid_x0 + cell_w * c as i32;
-                let fill = ramp_colour(p);
-                plot.draw(&Rectangle::new(
-                    [(x0, y0), (x0 + cell_w, y0 + cell_h)],
-                    fill.filled(),
-                ))
-                .and_then(|_| {
-                    plot.draw(&Rectangle::new(
-                        [(x0, y0), (x0 + cell_w, y0 + cell_h)],
-                        GRID.stroke_width(1),
-                    ))
+        })
+        .collect();
+    let cells = base_rows
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .map(|&j| {
+                    let p = r.probability.get(j as usize).copied().unwrap_or(0.0);
+                    let n = r.counts.get(j as usize).copied().unwrap_or(0.0);
+                    // A move that is impossible and never seen stays blank.
+                    let blank = p == 0.0 && n == 0.0;
+                    HeatmapCell {
+                        probability: p,
+                        text: if blank { String::new() } else { percent(p) },
+                        detail: thousands(n, 0),
+                    }
                 })
-                .map_err(ctx("drawing a cell"))?;
-                if p == 0.0 && n == 0.0 {
-                    continue;
-                }
-                self.draw_cell_text(&plot, (x0, y0), (cell_w, cell_h), p, n, text_on(fill))?;
-            }
-        }
-        plot.draw(&Rectangle::new(
-            [(grid_x0, grid_y0), (grid_x1, grid_y1)],
-            AXIS.stroke_width(1),
-        ))
-        .map_err(ctx("drawing the grid outline"))?;
-        Ok(())
+                .collect()
+        })
+        .collect();
+    let months = if cal.mapping.estimate.months_on_book.is_empty() {
+        String::new()
+    } else {
+        " · months on book outside the bands".to_string()
+    };
+    Heatmap {
+        header: Header::Footnote(footnote.to_string()),
+        title: format!("Monthly transition matrix: {}", seg.name),
+        subtitle: format!(
+            "{} {}, {} ({} method){months}",
+            thousands(total, 0),
+            at_risk_unit(cal),
+            period(&cal.data.first_month, &cal.data.last_month),
+            method_name(cal.mapping.estimate.method),
+        ),
+        rows,
+        columns: columns.iter().map(|&j| space.name(j).to_string()).collect(),
+        cells,
+        notes: [
+            "Square-root scale, so",
+            "small roll rates show",
+            "",
+            "Cell: probability of the",
+            "move; below it, the moves",
+            "observed",
+            "",
+            "Each row sums to 100%",
+        ]
+        .map(String::from)
+        .to_vec(),
     }
-}
-
-impl HeatmapChart {
-    /// The percentage (1 decimal) and, smaller, the count of moves, sized to the cell.
-    fn draw_cell_text<DB: DrawingBackend>(
-        &self,
-        plot: &DrawingArea<DB, Shift>,
-        (x0, y0): (i32, i32),
-        (cell_w, cell_h): (i32, i32),
-        p: f64,
-        n: f64,
-        colour: RGBColor,
-    ) -> DrawResult {
-        let xc = x0 + cell_w / 2;
-        let yc = y0 + cell_h / 2;
-        let pct = percent(p);
-        let mut size = (cell_h as f64 * 0.3).clamp(14.0, 26.0);
-        let fits = |size: f64| {
-            plot.estimate_text_size(&pct, &bold(size))
-                .map_or(true, |(w, _)| (w as i32) <= cell_w - 8)
-        };
-        while size > 12.0 && !fits(size) {
-            size -= 1.0;
-        }
-        let pct_style = anchored(bold(size).color(&colour), HPos::Center, VPos::Center);
-        let show_count = cell_h >= 46;
-        let count_text = thousands(n, 0);
-        let count_style = anchored(
-            font((size * 0.78).max(12.0)).color(&colour),
-            HPos::Center,
-            VPos::Center,
-        );
-        let count_fits = plot
-            .estimate_text_size(&count_text, &count_style)
-            .is_ok_and(|(w, _)| (w as i32) <= cell_w - 8);
-        if show_count && count_fits {
-            plot.draw_text(&pct, &pct_style, (xc, yc - (size * 0.45) as i32))
-                .and_then(|_| {
-                    plot.draw_text(&count_text, &count_style, (xc, yc + (size * 0.6) as i32))
-                })
-                .map_err(ctx("drawing a cell label"))
-        } else {
-            plot.draw_text(&pct, &pct_style, (xc, yc))
-                .map_err(ctx("drawing a cell label"))
-        }
-    }
-}
-
-/// The heatmap's legend: a vertical colour bar on the square-root scale, and how to read a
-/// cell.
-fn draw_colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> DrawResult {
-    const X: i32 = 16;
-    const BAR_W: i32 = 34;
-    let (_, h) = area.dim_in_pixel();
-    let top = 70;
-    let bar_h = (h as i32 - 330).clamp(160, 380);
-    let bottom = top + bar_h;
-    let err = ctx("drawing the colour bar");
-    area.draw_text(
-        "Probability",
-        &anchored(bold(LEGEND_SIZE), HPos::Left, VPos::Center),
-        (X, 30),
-    )
-    .map_err(err)?;
-    let step = 2;
-    let mut y = top;
-    while y < bottom {
-        let t = f64::from(bottom - y) / f64::from(bar_h);
-        area.draw(&Rectangle::new(
-            [(X, y), (X + BAR_W, (y + step).min(bottom))],
-            ramp_colour(t * t).filled(),
-        ))
-        .map_err(ctx("drawing the colour bar"))?;
-        y += step;
-    }
-    area.draw(&Rectangle::new(
-        [(X, top), (X + BAR_W, bottom)],
-        AXIS.stroke_width(1),
-    ))
-    .map_err(ctx("drawing the colour bar"))?;
-    let tick_style = anchored(font(TICK_SIZE - 2.0), HPos::Left, VPos::Center);
-    for p in COLOUR_BAR_TICKS {
-        let y = bottom - (p.sqrt() * f64::from(bar_h)).round() as i32;
-        let label = format!("{}%", p * 100.0);
-        area.draw(&PathElement::new(
-            vec![(X + BAR_W, y), (X + BAR_W + 6, y)],
-            AXIS.stroke_width(1),
-        ))
-        .and_then(|_| area.draw_text(&label, &tick_style, (X + BAR_W + 12, y)))
-        .map_err(ctx("drawing the colour bar"))?;
-    }
-    let note_style = anchored(
-        font(NOTE_SIZE).color(&SUBTLE_TEXT),
-        HPos::Left,
-        VPos::Center,
-    );
-    let notes = [
-        "Square-root scale, so",
-        "small roll rates show",
-        "",
-        "Cell: probability of the",
-        "move; below it, the moves",
-        "observed",
-        "",
-        "Each row sums to 100%",
-    ];
-    let (w, _) = area.dim_in_pixel();
-    let mut y = bottom + 40;
-    for note in notes {
-        let note = fit_text(area, note, &note_style, w as i32 - X - 16);
-        area.draw_text(&note, &note_style, (X, y))
-            .map_err(ctx("drawing the legend"))?;
-        y += 28;
-    }
-    Ok(())
 }
 
 /// Line colours of the grouped states: the theme's state colours, with `charged_off` a darker
@@ -2313,24 +1941,6 @@ term_months = 24
     }
 
     #[test]
-    fn labels_wrap_at_underscores_into_even_lines() {
-        let width = |s: &str| s.chars().count() as i32;
-        let check = |text: &str, lines: usize, max: i32, expected: Option<&[&str]>| {
-            let got = wrap_at_underscores(text, lines, max, &width);
-            let expected = expected.map(|e| e.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-            assert_eq!(got, expected, "{text} in {lines} lines of {max}");
-        };
-        check("current", 2, 10, Some(&["current"]));
-        check("current", 2, 5, None);
-        check("dpd_121_150", 2, 11, Some(&["dpd_121_150"]));
-        check("dpd_121_150", 2, 8, Some(&["dpd_", "121_150"]));
-        check("dpd_121_150", 2, 6, None);
-        check("dpd_121_150", 3, 6, Some(&["dpd_", "121_", "150"]));
-        check("charged_off", 2, 8, Some(&["charged_", "off"]));
-        check("", 1, 0, Some(&[""]));
-    }
-
-    #[test]
     fn months_read_as_labels_or_indices() {
         assert_eq!(month_name("2023-06"), "2023-06");
         assert_eq!(month_name("7"), "month 7");
@@ -2352,22 +1962,6 @@ term_months = 24
         check("output/.x.tmp-12a", "output/.x.tmp-12a");
         check(".a.b.tmp-1", "a.b");
         assert_eq!(shell_path(Path::new("my dir/s.toml")), "'my dir/s.toml'");
-    }
-
-    #[test]
-    fn the_colour_ramp_darkens_with_probability_and_text_stays_readable() {
-        let lum = |c: RGBColor| u32::from(c.0) + u32::from(c.1) + u32::from(c.2);
-        let steps: Vec<u32> = (0..=20)
-            .map(|k| lum(ramp_colour(k as f64 / 20.0)))
-            .collect();
-        assert!(steps.windows(2).all(|w| w[1] <= w[0]), "{steps:?}");
-        assert_eq!(ramp_colour(0.0), RGBColor(0xFF, 0xFF, 0xFF));
-        assert_eq!(ramp_colour(1.0), RAMP[RAMP.len() - 1]);
-        assert_eq!(ramp_colour(f64::NAN), RAMP[0]);
-        // Square-root scale: a 4% roll rate is a fifth of the way along, visibly tinted.
-        assert!(lum(ramp_colour(0.04)) <= lum(RAMP[1]));
-        assert_eq!(text_on(ramp_colour(0.0)), TEXT);
-        assert_eq!(text_on(ramp_colour(0.95)), WHITE);
     }
 
     #[test]

@@ -7,6 +7,11 @@
 
 pub mod calibration;
 pub mod charts;
+pub mod compare;
+pub mod describe;
+pub mod document;
+pub mod folder;
+pub mod run_report;
 mod states;
 pub mod tables;
 mod vintage;
@@ -36,6 +41,11 @@ pub enum ReportError {
     Table { path: PathBuf, message: String },
     #[error(transparent)]
     Chart(#[from] charts::ChartError),
+    #[error(transparent)]
+    Folder(#[from] folder::FolderError),
+    /// Input the user can fix (a folder `arrears compare` cannot use), with what to do.
+    #[error("{message}")]
+    Input { message: String, hint: String },
 }
 
 impl ReportError {
@@ -122,6 +132,11 @@ impl BookSummary {
 #[derive(Serialize)]
 struct SummaryFile<'a> {
     manifest: &'a Manifest,
+    /// The scenario in words ([`describe::describe`]).
+    scenario_description: &'a [String],
+    /// The stress scenario these results are for, inside a stress set's folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stress_scenario: Option<&'a str>,
     book: &'a BookSummary,
     default_definition: &'a str,
     figures: Figures<'a>,
@@ -160,10 +175,12 @@ pub fn write_results(
 ) -> Result<(), ReportError> {
     write_atomically(dir, force, |tmp| {
         if output.stress_runs.is_empty() {
-            write_into(tmp, None, scenario, book, output, summary, manifest)
+            write_into(tmp, None, scenario, book, output, summary, manifest)?;
         } else {
-            write_stress_set(tmp, scenario, book, output, summary, manifest)
+            write_stress_set(tmp, scenario, book, output, summary, manifest)?;
         }
+        // Last, from the files just written, exactly as `arrears report` rebuilds it.
+        run_report::write_reports(tmp).map(|_| ())
     })
 }
 
@@ -241,6 +258,7 @@ pub fn write_atomically(
 #[derive(Serialize)]
 struct StressSetFile<'a> {
     manifest: &'a Manifest,
+    scenario_description: &'a [String],
     book: &'a BookSummary,
     default_definition: &'a str,
     /// Folder of each scenario's full results, in the set's order.
@@ -319,8 +337,10 @@ fn write_stress_set(
         &months,
         &write_off_series,
     )?;
+    write_scenario_copy(dir, scenario)?;
     let file = StressSetFile {
         manifest,
+        scenario_description: &describe::describe(scenario, book),
         book: &BookSummary::new(book, scenario),
         default_definition: &summary.default_definition,
         scenarios: output
@@ -334,6 +354,12 @@ fn write_stress_set(
     let path = dir.join("summary.json");
     let json = serde_json::to_string_pretty(&file).expect("plain data serialises") + "\n";
     std::fs::write(&path, json).map_err(|e| ReportError::io(&path, e))
+}
+
+/// The scenario file as run, `scenario.toml`, so the result folder records its input.
+fn write_scenario_copy(dir: &Path, scenario: &Scenario) -> Result<(), ReportError> {
+    let path = dir.join("scenario.toml");
+    std::fs::write(&path, &scenario.text).map_err(|e| ReportError::io(&path, e))
 }
 
 fn chart_meta(scenario: &Scenario) -> charts::ChartMeta {
@@ -354,8 +380,15 @@ fn write_into(
     summary: &RunSummary,
     manifest: &Manifest,
 ) -> Result<(), ReportError> {
+    write_scenario_copy(dir, scenario)?;
     let summary_path = dir.join("summary.json");
-    let json = summary_json(summary, manifest, &BookSummary::new(book, scenario));
+    let json = summary_json(
+        summary,
+        manifest,
+        &describe::describe(scenario, book),
+        label,
+        &BookSummary::new(book, scenario),
+    );
     std::fs::write(&summary_path, json).map_err(|e| ReportError::io(&summary_path, e))?;
 
     let mut paths = tables::paths_frame(&output.paths)
@@ -682,7 +715,13 @@ impl Serialize for Figures<'_> {
 }
 
 /// `summary.json`: the manifest, every headline figure, tail measures and warnings.
-pub fn summary_json(summary: &RunSummary, manifest: &Manifest, book: &BookSummary) -> String {
+pub fn summary_json(
+    summary: &RunSummary,
+    manifest: &Manifest,
+    scenario_description: &[String],
+    stress_scenario: Option<&str>,
+    book: &BookSummary,
+) -> String {
     let figures = Figures(&summary.headlines);
     let write_off_tails = summary
         .write_off_tails
@@ -707,6 +746,8 @@ pub fn summary_json(summary: &RunSummary, manifest: &Manifest, book: &BookSummar
     });
     let file = SummaryFile {
         manifest,
+        scenario_description,
+        stress_scenario,
         book,
         default_definition: &summary.default_definition,
         effective_sample_size: summary.effective_sample_size,

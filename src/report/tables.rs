@@ -13,6 +13,7 @@ use crate::metrics::disposition::{BuyerRow, DecisionRow, DispositionRow, PriceCu
 use crate::metrics::recovery::{CurveRow, GroupRow, HistogramRow, WriteOffRow};
 use crate::metrics::risk::{ConvergenceRow, StressRow};
 use crate::metrics::stats::{Estimate, METRICS, TimelineRow};
+use crate::metrics::vintage::VintageRow;
 
 /// One row per path: its number and every per-path figure (null where undefined, e.g. a
 /// recovery rate on a path with no defaults).
@@ -206,6 +207,52 @@ pub fn write_offs_frame(rows: &[WriteOffRow]) -> PolarsResult<DataFrame> {
                     rows.iter().map(|r| r.cumulative_net_share),
                 ),
             ],
+        ],
+    )
+}
+
+/// Vintage curves: one row per vintage (oldest first) and month of the run, with the months on
+/// book it reaches, and cumulative write-offs in currency and as shares of the vintage's
+/// starting balance.
+pub fn vintage_frame(rows: &[VintageRow]) -> PolarsResult<DataFrame> {
+    let est = |f: fn(&VintageRow) -> Estimate| rows.iter().map(f).collect::<Vec<_>>();
+    frame(
+        rows.len(),
+        vec![
+            vec![
+                strs("vintage", rows.iter().map(|r| r.vintage.clone())),
+                u32s(
+                    "months_on_book_at_start",
+                    rows.iter().map(|r| r.months_on_book_at_start),
+                ),
+                u32s("month", rows.iter().map(|r| r.month)),
+                u32s("months_on_book", rows.iter().map(|r| r.months_on_book)),
+                Column::new(
+                    "loans".into(),
+                    rows.iter().map(|r| r.loans).collect::<Vec<u64>>(),
+                ),
+                f64s("starting_balance", rows.iter().map(|r| r.starting_balance)),
+            ],
+            estimate_columns(
+                "cumulative_gross_write_offs",
+                &est(|r| r.cumulative_gross_write_offs),
+                true,
+            ),
+            estimate_columns(
+                "cumulative_net_write_offs",
+                &est(|r| r.cumulative_net_write_offs),
+                true,
+            ),
+            estimate_columns(
+                "cumulative_gross_write_off_rate",
+                &est(|r| r.cumulative_gross_rate),
+                true,
+            ),
+            estimate_columns(
+                "cumulative_net_write_off_rate",
+                &est(|r| r.cumulative_net_rate),
+                true,
+            ),
         ],
     )
 }

@@ -27,6 +27,8 @@ pub struct Scenario {
     pub file: PathBuf,
     /// SHA-256 of the file's bytes, hex.
     pub file_sha256: String,
+    /// The file's text, copied into each result folder as `scenario.toml`.
+    pub text: String,
     pub simulation: Simulation,
     pub model: Model,
     pub book: BookSource,
@@ -171,6 +173,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     Ok(Scenario {
         file: path.to_path_buf(),
         file_sha256: sha256_hex(text.as_bytes()),
+        text: text.to_string(),
         simulation,
         model,
         book,

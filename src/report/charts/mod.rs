@@ -7,7 +7,10 @@
 //! picking histogram bins and axis ticks, reading a line's value at a marked x, and
 //! formatting numbers.
 //!
-//! Each chart is written twice, `{stem}.png` and `{stem}.svg`, both 1600x900 (16:9).
+//! Each chart is written twice, `{stem}.svg` and `{stem}.png`, laid out once on a 1600x900
+//! canvas (16:9): the SVG at that size, the PNG at print resolution, drawn at twice the size
+//! (3200x1800, through [`scaled::Scaled`]) and marked 300 dpi, so it prints at 10.67 x 6 inches
+//! with text and lines as sharp as a board pack needs. Both show the same layout.
 //!
 //! The theme, shared by all charts:
 //! - white background, a bold left-aligned title, a grey subtitle, and a small grey footnote
@@ -29,6 +32,7 @@
 //! Drawing never panics: plotters errors, and any panic inside plotters, become
 //! [`ChartError`].
 
+pub mod compare;
 pub mod fan;
 pub mod heatmap;
 pub mod scaled;
@@ -44,6 +48,8 @@ use std::sync::OnceLock;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::model::group_thousands;
 
 /// What every chart's title and footnote say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -453,7 +459,7 @@ const FONT: &str = "sans-serif";
 pub(crate) const OI_BLACK: RGBColor = RGBColor(0x00, 0x00, 0x00);
 pub(crate) const OI_ORANGE: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
 pub(crate) const OI_GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
-const OI_YELLOW: RGBColor = RGBColor(0xF0, 0xE4, 0x42);
+pub(crate) const OI_YELLOW: RGBColor = RGBColor(0xF0, 0xE4, 0x42);
 pub(crate) const OI_BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
 pub(crate) const OI_VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
 const OI_PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
@@ -489,7 +495,7 @@ pub(crate) const BAND_OPACITY: f64 = 0.2;
 const OVERLAP_BAND_OPACITY: f64 = 0.12;
 
 pub(crate) const CHARGED_OFF_GREY: RGBColor = RGBColor(0x99, 0x99, 0x99);
-const SOLD_GREY: RGBColor = RGBColor(0x66, 0x66, 0x66);
+pub(crate) const SOLD_GREY: RGBColor = RGBColor(0x66, 0x66, 0x66);
 pub(crate) const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
 pub(crate) const SUBTLE_TEXT: RGBColor = RGBColor(0x55, 0x55, 0x55);
 const FOOTNOTE_TEXT: RGBColor = RGBColor(0x77, 0x77, 0x77);
@@ -551,7 +557,7 @@ pub(crate) fn state_colour(name: &str, bucket_rank: usize, buckets: usize) -> RG
 
 /// Yellow -> orange -> vermillion -> purple, the Okabe-Ito colours themselves for up to four
 /// buckets, interpolated between them for more.
-fn bucket_colour(rank: usize, count: usize) -> RGBColor {
+pub(crate) fn bucket_colour(rank: usize, count: usize) -> RGBColor {
     let ramp = [OI_YELLOW, OI_ORANGE, OI_VERMILLION, OI_PURPLE];
     match count {
         0 | 1 => OI_ORANGE,
@@ -570,7 +576,7 @@ fn bucket_colour(rank: usize, count: usize) -> RGBColor {
 }
 
 /// The colour of series `index`: the palette in order, then paler rounds of it.
-fn series_colour(index: usize) -> RGBColor {
+pub(crate) fn series_colour(index: usize) -> RGBColor {
     palette_colour(&SERIES_COLOURS, index)
 }
 
@@ -721,32 +727,6 @@ fn amount_unit(max_abs: f64) -> (f64, &'static str) {
     }
 }
 
-/// `value` with `decimals` decimals and thousands separators; never scientific notation.
-pub(crate) fn group_thousands(value: f64, decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, value.abs());
-    let (int_part, frac_part) = match text.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (text.as_str(), None),
-    };
-    let mut out = String::with_capacity(text.len() + text.len() / 3 + 1);
-    let negative = value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0');
-    if negative {
-        out.push('-');
-    }
-    let digits = int_part.len();
-    for (i, c) in int_part.chars().enumerate() {
-        if i > 0 && (digits - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(frac) = frac_part {
-        out.push('.');
-        out.push_str(frac);
-    }
-    out
-}
-
 /// Number of decimals that shows every multiple of `step` exactly (steps are 1, 2 or 5 x 10^k).
 fn decimals_for_step(step: f64) -> usize {
     if !(step.is_finite() && step > 0.0) {
@@ -764,14 +744,14 @@ fn decimals_for_step(step: f64) -> usize {
 /// Tick labels for an amount axis: one suffix for the whole axis (from its largest value) and
 /// as many decimals as the tick step needs, so labels line up: `0`, `50M`, `100M`.
 #[derive(Debug, Clone, Copy)]
-struct AxisFormat {
+pub(crate) struct AxisFormat {
     divisor: f64,
     suffix: &'static str,
     decimals: usize,
 }
 
 impl AxisFormat {
-    fn new(ticks: &[f64]) -> AxisFormat {
+    pub(crate) fn new(ticks: &[f64]) -> AxisFormat {
         let max_abs = ticks.iter().fold(0.0_f64, |m, t| m.max(t.abs()));
         let (divisor, suffix) = amount_unit(max_abs);
         let step = ticks
@@ -790,7 +770,7 @@ impl AxisFormat {
         }
     }
 
-    fn format(&self, value: f64) -> String {
+    pub(crate) fn format(&self, value: f64) -> String {
         if value.abs() < 1e-12 * self.divisor {
             return "0".to_string();
         }
@@ -838,7 +818,7 @@ pub(crate) fn count_of(value: u64, noun: &str) -> String {
     format!("{} {noun}{plural}", format_count(value))
 }
 
-fn amount_axis_title(what: &str, currency: &str) -> String {
+pub(crate) fn amount_axis_title(what: &str, currency: &str) -> String {
     let currency = currency.trim();
     if currency.is_empty() {
         format!("{what} (currency units)")
@@ -979,7 +959,7 @@ fn nice_step(span: f64, target: usize) -> f64 {
 }
 
 /// Multiples of `step` within `range` (inclusive, with a little tolerance).
-fn ticks_in(range: &Range<f64>, step: f64) -> Vec<f64> {
+pub(crate) fn ticks_in(range: &Range<f64>, step: f64) -> Vec<f64> {
     let first = (range.start / step - 1e-9).ceil() as i64;
     let last = (range.end / step + 1e-9).floor() as i64;
     if last < first || last - first > 1000 {
@@ -1028,10 +1008,15 @@ pub(crate) fn value_axis(
     let span = hi - lo;
     let top = if hi > 0.0 { hi + span * headroom } else { 0.0 };
     let bottom = if lo < 0.0 { lo - span * 0.04 } else { 0.0 };
+    nice_axis(bottom, top, target)
+}
+
+/// The axis from `bottom` to `top` widened to multiples of a nice step, and its ticks: of the
+/// steps for about `target` and `target + 2` intervals, the one wasting less room.
+fn nice_axis(bottom: f64, top: f64, target: usize) -> (Range<f64>, Vec<f64>) {
     // The tolerance keeps 0.6000000000000001 from adding a whole step.
     let ends =
         |step: f64| ((bottom / step + 1e-9).floor() * step)..((top / step - 1e-9).ceil() * step);
-    // Of the steps for about `target` and `target + 2` intervals, the one wasting less room.
     let (step, range) = [target, target + 2]
         .into_iter()
         .map(|t| {
@@ -1068,26 +1053,7 @@ fn span_axis(lo: f64, hi: f64, pad: f64, target: usize) -> (Range<f64>, Vec<f64>
     if lo >= 0.0 && bottom < 0.0 {
         bottom = 0.0;
     }
-    // Of the steps for about `target` and `target + 2` intervals, the one wasting less room.
-    let (step, range) = [target, target + 2]
-        .into_iter()
-        .map(|t| {
-            let step = nice_step(top - bottom, t);
-            let range =
-                ((bottom / step + 1e-9).floor() * step)..((top / step - 1e-9).ceil() * step);
-            (step, range)
-        })
-        .reduce(|best, next| {
-            let width = |r: &Range<f64>| r.end - r.start;
-            if width(&next.1) < width(&best.1) * (1.0 - 1e-9) {
-                next
-            } else {
-                best
-            }
-        })
-        .unwrap_or((1.0, 0.0..1.0));
-    let ticks = ticks_in(&range, step);
-    (range, ticks)
+    nice_axis(bottom, top, target)
 }
 
 /// A linear axis for shares of paths (`0..=1`) from zero to `headroom` above the largest,
@@ -1292,9 +1258,8 @@ pub(crate) fn write_both<C: Chart>(stem: &Path, chart: &C) -> Result<(), ChartEr
     ensure_fonts().map_err(|m| fail(&png, m))?;
 
     guarded(|| {
-        let root = BitMapBackend::new(&png, (WIDTH, HEIGHT)).into_drawing_area();
-        chart.draw(&root)?;
-        root.present().map_err(ctx("writing the PNG"))
+        let bytes = draw_png(chart)?;
+        std::fs::write(&png, bytes).map_err(ctx("writing the PNG"))
     })
     .map_err(|m| fail(&png, m))?;
 
@@ -1304,6 +1269,26 @@ pub(crate) fn write_both<C: Chart>(stem: &Path, chart: &C) -> Result<(), ChartEr
         root.present().map_err(ctx("writing the SVG"))
     })
     .map_err(|m| fail(&svg, m))
+}
+
+/// PNG pixels per pixel of the layout: the PNG is drawn at twice the SVG's size.
+const PNG_SCALE: u32 = 2;
+
+/// The PNG's resolution, 300 dpi (print) in pixels per metre: 300 / 0.0254 = 11,811.
+const PNG_PIXELS_PER_METRE: u32 = 11_811;
+
+/// The chart as PNG bytes: drawn at [`PNG_SCALE`] times the layout's size and marked
+/// [`PNG_PIXELS_PER_METRE`].
+fn draw_png<C: Chart>(chart: &C) -> Result<Vec<u8>, String> {
+    let size = (WIDTH * PNG_SCALE, HEIGHT * PNG_SCALE);
+    let mut pixels = vec![0u8; 3 * size.0 as usize * size.1 as usize];
+    {
+        let backend = BitMapBackend::with_buffer(&mut pixels, size);
+        let root = scaled::Scaled::new(backend, f64::from(PNG_SCALE)).into_drawing_area();
+        chart.draw(&root)?;
+        root.present().map_err(ctx("drawing the PNG"))?;
+    }
+    scaled::encode_png(&pixels, size, PNG_PIXELS_PER_METRE).map_err(ctx("encoding the PNG"))
 }
 
 /// Runs `f`, turning a panic inside plotters into an error.
@@ -1329,7 +1314,7 @@ pub(crate) struct Frame<DB: DrawingBackend> {
 
 /// Fills the background, draws title, subtitle and footnote, and returns the plot and legend
 /// areas.
-fn frame<DB: DrawingBackend>(
+pub(crate) fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     meta: &ChartMeta,
     title: &str,
@@ -1420,6 +1405,15 @@ fn stroke_swatch(stroke: Stroke, colour: RGBColor) -> Swatch {
         Stroke::Solid => Swatch::Line(colour),
         Stroke::Dashed => Swatch::DashedLine(colour),
         Stroke::Dotted => Swatch::DottedLine(colour),
+    }
+}
+
+/// The legend swatch of a series line: with its marker when the chart draws markers.
+fn line_swatch(colour: RGBColor, marker: Marker, markers: bool) -> Swatch {
+    if markers {
+        Swatch::LineMarker(colour, marker)
+    } else {
+        Swatch::Line(colour)
     }
 }
 
@@ -3151,12 +3145,10 @@ impl Chart for BuyerPriceChart {
             .lines
             .iter()
             .map(|l| {
-                let swatch = if self.markers {
-                    Swatch::LineMarker(l.colour, l.marker)
-                } else {
-                    Swatch::Line(l.colour)
-                };
-                (swatch, l.label.clone())
+                (
+                    line_swatch(l.colour, l.marker, self.markers),
+                    l.label.clone(),
+                )
             })
             .collect();
         if let Some(label) = &hurdle_label {
@@ -3348,12 +3340,10 @@ impl Chart for ConvergenceChart {
             .lines
             .iter()
             .map(|l| {
-                let swatch = if self.markers {
-                    Swatch::LineMarker(l.colour, l.marker)
-                } else {
-                    Swatch::Line(l.colour)
-                };
-                (swatch, l.label.clone())
+                (
+                    line_swatch(l.colour, l.marker, self.markers),
+                    l.label.clone(),
+                )
             })
             .collect();
         let mut notes = Vec::new();
@@ -3401,6 +3391,7 @@ struct OverlayHistogram {
 
 struct LossOverlayChart {
     meta: ChartMeta,
+    compared: compare::Compared,
     grid: BinGrid,
     series: Vec<OverlayHistogram>,
     weighted: bool,
@@ -3464,6 +3455,7 @@ impl LossOverlayChart {
 
         LossOverlayChart {
             meta: meta.clone(),
+            compared: compare::Compared::StressScenarios,
             grid,
             series: histograms,
             weighted: series.iter().any(|(_, _, w)| !w.is_empty()),
@@ -3503,19 +3495,20 @@ impl Chart for LossOverlayChart {
             ""
         };
         let subtitle = if self.note.is_some() {
-            "Share of paths in each bin, one outline per scenario".to_string()
+            format!(
+                "Share of paths in each bin, one outline per {}",
+                self.compared.noun()
+            )
         } else {
             format!(
-                "Share of paths{weighted} in bins of {} common to all scenarios; dashed: expected loss",
-                format_amount(self.grid.width)
+                "Share of paths{weighted} in bins of {} common to all {}s; dashed: expected loss",
+                format_amount(self.grid.width),
+                self.compared.noun()
             )
         };
-        let Frame { plot, legend } = frame(
-            root,
-            &self.meta,
-            "Net credit loss by stress scenario",
-            &subtitle,
-        )?;
+        let Frame { plot, legend } =
+            self.compared
+                .frame(root, &self.meta, "Net credit loss", &subtitle)?;
         let x_format = AxisFormat::new(&self.x_ticks);
         let y_format = ScaledFormat::percent(&self.y_ticks);
         let mut chart = plot_axes(
@@ -3599,7 +3592,7 @@ impl Chart for LossOverlayChart {
                 notes.push(format!("{} {value}", h.label));
             }
         }
-        draw_legend(&legend, "Scenario", &entries, &notes)
+        draw_legend(&legend, self.compared.heading(), &entries, &notes)
     }
 }
 
@@ -3619,6 +3612,7 @@ struct ScenarioLine {
 
 struct WriteOffOverlayChart {
     meta: ChartMeta,
+    compared: compare::Compared,
     lines: Vec<ScenarioLine>,
     x_range: Range<f64>,
     x_ticks: Vec<f64>,
@@ -3674,6 +3668,7 @@ impl WriteOffOverlayChart {
         };
         WriteOffOverlayChart {
             meta: meta.clone(),
+            compared: compare::Compared::StressScenarios,
             lines,
             x_range,
             x_ticks,
@@ -3693,15 +3688,13 @@ impl Chart for WriteOffOverlayChart {
             ""
         };
         let subtitle = format!(
-            "Mean across {} per scenario{band_text}; net = gross less recoveries and sale proceeds",
-            count_of(self.meta.paths, "path")
+            "Mean across {} per {}{band_text}; net = gross less recoveries and sale proceeds",
+            self.compared.paths(&self.meta),
+            self.compared.noun()
         );
-        let Frame { plot, legend } = frame(
-            root,
-            &self.meta,
-            "Cumulative net write-offs by stress scenario",
-            &subtitle,
-        )?;
+        let Frame { plot, legend } =
+            self.compared
+                .frame(root, &self.meta, "Cumulative net write-offs", &subtitle)?;
         let y_format = AxisFormat::new(&self.y_ticks);
         let mut chart = plot_axes(
             &plot,
@@ -3763,7 +3756,7 @@ impl Chart for WriteOffOverlayChart {
                 }
             }
         }
-        draw_legend(&legend, "Scenario", &entries, &notes)
+        draw_legend(&legend, self.compared.heading(), &entries, &notes)
     }
 }
 
@@ -3773,7 +3766,7 @@ impl Chart for WriteOffOverlayChart {
 mod tests {
     use super::*;
 
-    fn meta() -> ChartMeta {
+    pub(super) fn meta() -> ChartMeta {
         ChartMeta {
             scenario_name: "Base case".to_string(),
             seed: 42,
@@ -3782,9 +3775,10 @@ mod tests {
         }
     }
 
-    type Series = Vec<(String, Option<String>, Vec<f64>)>;
+    pub(super) type Series = Vec<(String, Option<String>, Vec<f64>)>;
 
-    fn book() -> (Vec<u32>, Series) {
+    /// A book running off over 36 months: current, two buckets, charged off.
+    pub(super) fn book() -> (Vec<u32>, Series) {
         let months: Vec<u32> = (0..=36).collect();
         let f = |scale: f64, shape: fn(f64) -> f64| -> Vec<f64> {
             months.iter().map(|&m| scale * shape(m as f64)).collect()
