@@ -25,17 +25,13 @@ pub fn describe(scenario: &Scenario, book: &LoanBook) -> Vec<String> {
             )
         ),
     };
+    let by_segment = super::BookSummary::new(book, scenario).segments;
     let segments: Vec<String> = model
         .segments
         .iter()
-        .enumerate()
-        .map(|(idx, seg)| {
-            let (loans, balance) = book
-                .segment
-                .iter()
-                .zip(&book.balance)
-                .filter(|(s, _)| **s as usize == idx)
-                .fold((0usize, 0.0), |(n, b), (_, x)| (n + 1, b + x));
+        .zip(&by_segment)
+        .map(|(seg, summary)| {
+            let (loans, balance) = (summary.loans, summary.balance);
             let product = match seg.product {
                 Product::Instalment => "instalment loans",
                 Product::Revolving { .. } => "revolving lines",

@@ -273,11 +273,7 @@ impl FanChart {
             .y_label_formatter(&|v| y_format.format(*v))
             .draw()
             .map_err(ctx("drawing a panel's axes"))?;
-        draw_filled_band(
-            &mut chart,
-            &panel.band,
-            panel.colour.mix(panel.band_opacity),
-        )?;
+        super::draw_band_at(&mut chart, &panel.band, panel.colour, panel.band_opacity)?;
         draw_dashed(&mut chart, &panel.median, panel.line)?;
         for run in finite_runs(&panel.mean) {
             chart
@@ -309,51 +305,9 @@ impl FanChart {
     }
 }
 
-/// Maximal runs of consecutive items that pass `keep`.
-fn runs_of<T: Copy>(items: &[T], keep: impl Fn(&T) -> bool) -> Vec<Vec<T>> {
-    let mut out: Vec<Vec<T>> = vec![Vec::new()];
-    for item in items {
-        if keep(item) {
-            out.last_mut().expect("one run at least").push(*item);
-        } else if out.last().is_some_and(|r| !r.is_empty()) {
-            out.push(Vec::new());
-        }
-    }
-    out.retain(|r| !r.is_empty());
-    out
-}
-
 /// Runs of consecutive finite points.
 fn finite_runs(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
-    runs_of(points, |&(x, y)| x.is_finite() && y.is_finite())
-}
-
-/// A band between `(x, lower, upper)` edges in `fill`, broken where an edge is not finite; a
-/// lone point becomes a short vertical bar.
-fn draw_filled_band<DB: DrawingBackend>(
-    chart: &mut super::Plot<'_, DB>,
-    band: &[(f64, f64, f64)],
-    fill: RGBAColor,
-) -> DrawResult {
-    for run in runs_of(band, |&(x, a, b)| {
-        x.is_finite() && a.is_finite() && b.is_finite()
-    }) {
-        if let [(x, a, b)] = run[..] {
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(x, a.min(b)), (x, a.max(b))],
-                    fill.stroke_width(12),
-                )))
-                .map_err(ctx("drawing a band"))?;
-            continue;
-        }
-        let mut outline: Vec<(f64, f64)> = run.iter().map(|&(x, a, b)| (x, a.max(b))).collect();
-        outline.extend(run.iter().rev().map(|&(x, a, b)| (x, a.min(b))));
-        chart
-            .draw_series(std::iter::once(Polygon::new(outline, fill.filled())))
-            .map_err(ctx("drawing a band"))?;
-    }
-    Ok(())
+    super::runs(points, |&(x, y)| x.is_finite() && y.is_finite())
 }
 
 /// A dashed 2-pixel line through the finite points.

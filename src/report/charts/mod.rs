@@ -2390,7 +2390,7 @@ fn line_labels<DB: DrawingBackend>(
 // Lines, bands and markers
 
 /// Maximal runs of consecutive items that pass `keep`.
-fn runs<T: Copy>(items: &[T], keep: impl Fn(&T) -> bool) -> Vec<Vec<T>> {
+pub(crate) fn runs<T: Copy>(items: &[T], keep: impl Fn(&T) -> bool) -> Vec<Vec<T>> {
     let mut out: Vec<Vec<T>> = Vec::new();
     let mut current: Vec<T> = Vec::new();
     for item in items {
@@ -2440,7 +2440,7 @@ fn draw_outlined_band<DB: DrawingBackend>(
     Ok(())
 }
 
-fn draw_band_at<DB: DrawingBackend>(
+pub(crate) fn draw_band_at<DB: DrawingBackend>(
     chart: &mut Plot<'_, DB>,
     band: &[(f64, f64, f64)],
     colour: RGBColor,
