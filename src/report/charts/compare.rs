@@ -20,11 +20,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
-    BAND_OPACITY, BandedLine, Chart, ChartError, ChartMeta, DrawResult, Frame, LossOverlayChart,
-    OVERLAP_BAND_OPACITY, ScaledFormat, ScenarioLine, Swatch, TickedAxis, WriteOffOverlayChart,
-    centred_note, check_banded, check_weights, count_of, draw_legend, draw_line, draw_marker,
-    draw_outlined_band, draw_zero_line, finite_bounds, format_month, format_percent, frame,
-    frame_with_footnote, plot_axes, redraw_axes, value_axis, write_both,
+    BandedLine, Chart, ChartError, ChartMeta, DrawResult, Frame, LossOverlayChart, ScaledFormat,
+    ScenarioLine, Swatch, TickedAxis, WriteOffOverlayChart, band_opacity, centred_note,
+    check_banded, check_weights, count_of, draw_legend, draw_line, draw_marker, draw_outlined_band,
+    draw_zero_line, finite_bounds, format_month, format_percent, frame, frame_with_footnote,
+    plot_axes, redraw_axes, value_axis, write_both,
 };
 
 /// What the title and footnote of a comparison chart say, for runs that may differ in seed
@@ -235,11 +235,7 @@ impl Chart for RecoveryOverlayChart {
             &format_month,
             &|v| y_format.format(*v),
         )?;
-        let opacity = if self.lines.len() > 1 {
-            OVERLAP_BAND_OPACITY
-        } else {
-            BAND_OPACITY
-        };
+        let opacity = band_opacity(self.lines.len());
         for line in &self.lines {
             draw_outlined_band(&mut chart, &line.band, line.colour, opacity)?;
         }

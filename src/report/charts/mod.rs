@@ -494,6 +494,15 @@ pub(crate) const BAND_OPACITY: f64 = 0.2;
 /// Opacity of bands that overlap other bands.
 const OVERLAP_BAND_OPACITY: f64 = 0.12;
 
+/// Band opacity for a chart of `lines` banded lines: paler when they overlap.
+pub(crate) fn band_opacity(lines: usize) -> f64 {
+    if lines > 1 {
+        OVERLAP_BAND_OPACITY
+    } else {
+        BAND_OPACITY
+    }
+}
+
 pub(crate) const CHARGED_OFF_GREY: RGBColor = RGBColor(0x99, 0x99, 0x99);
 pub(crate) const SOLD_GREY: RGBColor = RGBColor(0x66, 0x66, 0x66);
 pub(crate) const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
@@ -3305,11 +3314,7 @@ impl Chart for ConvergenceChart {
             &format_log_count,
             &|v| y_format.format(*v),
         )?;
-        let opacity = if self.lines.len() > 1 {
-            OVERLAP_BAND_OPACITY
-        } else {
-            BAND_OPACITY
-        };
+        let opacity = band_opacity(self.lines.len());
         for line in &self.lines {
             draw_outlined_band(&mut chart, &line.band, line.colour, opacity)?;
         }
@@ -3708,11 +3713,7 @@ impl Chart for WriteOffOverlayChart {
             &|v| y_format.format(*v),
         )?;
         // Overlapping bands: paler, with edges so each can be followed.
-        let opacity = if self.lines.len() > 1 {
-            OVERLAP_BAND_OPACITY
-        } else {
-            BAND_OPACITY
-        };
+        let opacity = band_opacity(self.lines.len());
         for line in &self.lines {
             draw_outlined_band(&mut chart, &line.band, line.colour, opacity)?;
         }
