@@ -261,7 +261,7 @@ fn validate(path: &Path) -> Result<(), CliError> {
         "scenario `{}` is valid: {}; book of {} loans, balance {}",
         path.display(),
         scenario,
-        group_thousands(book.len() as f64, 0),
+        group_thousands(book.loans() as f64, 0),
         group_thousands(book.total_balance(), 0)
     );
     Ok(())
@@ -504,7 +504,7 @@ fn manifest(
         seed: scenario.simulation.seed,
         paths: scenario.simulation.paths,
         horizon_months: scenario.simulation.horizon_months,
-        loans: book.len(),
+        loans: book.loans(),
         threads,
         rng: "Xoshiro256++ per (seed, path, loan), seeded through SplitMix64",
         uncertainty: if scenario.model.draw_posterior {
@@ -527,7 +527,7 @@ fn print_figures(
     println!(
         "{}: {} loans, balance {}; {} paths x {} months, seed {} ({:.1} s on {threads} thread{})",
         scenario.simulation.name,
-        group_thousands(book.len() as f64, 0),
+        group_thousands(book.loans() as f64, 0),
         group_thousands(book.total_balance(), 0),
         group_thousands(scenario.simulation.paths as f64, 0),
         scenario.simulation.horizon_months,

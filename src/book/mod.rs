@@ -35,19 +35,39 @@ pub struct LoanBook {
     /// Vintage labels: the tape's `vintage` column, or the origination month relative to the
     /// start (`-6`: originated six months before month 0), in order of first appearance.
     pub vintages: Vec<String>,
+    /// Loans in each row: 1 for a loan, more for a cell of identical loans (a cell book, read
+    /// from a tape with a `count` column or bucketed by [`cells`]). Balances and limits are
+    /// per loan.
+    pub count: Vec<u64>,
 }
 
 impl LoanBook {
+    /// Rows: loans, or cells of a cell book.
     pub fn len(&self) -> usize {
         self.balance.len()
+    }
+
+    /// Loans, counting every loan of every cell.
+    pub fn loans(&self) -> u64 {
+        self.count.iter().sum()
+    }
+
+    /// Whether some row stands for more than one loan.
+    pub fn has_cells(&self) -> bool {
+        self.count.iter().any(|&c| c != 1)
     }
 
     pub fn is_empty(&self) -> bool {
         self.balance.is_empty()
     }
 
+    /// Balance of every loan, cells counted in full.
     pub fn total_balance(&self) -> f64 {
-        self.balance.iter().sum()
+        self.balance
+            .iter()
+            .zip(&self.count)
+            .map(|(&b, &c)| b * c as f64)
+            .sum()
     }
 
     pub fn push(&mut self, loan: Loan) {
@@ -59,6 +79,7 @@ impl LoanBook {
         self.months_on_book.push(loan.months_on_book);
         self.state.push(loan.state);
         self.credit_limit.push(loan.credit_limit);
+        self.count.push(loan.count);
         let label = loan
             .vintage
             .unwrap_or_else(|| origination_label(loan.months_on_book));
@@ -91,6 +112,8 @@ pub struct Loan {
     pub credit_limit: f64,
     /// Vintage label; `None`: from months on book.
     pub vintage: Option<String>,
+    /// Identical loans this row stands for (1: one loan).
+    pub count: u64,
 }
 
 /// Why a loan book cannot be built.

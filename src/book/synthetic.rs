@@ -36,6 +36,7 @@ pub fn generate(segments: &[SyntheticSegment], model: &Model, seed: u64) -> Loan
                 state,
                 credit_limit: spec.credit_limit_ratio.map_or(0.0, |r| r * balance),
                 vintage: None,
+                count: 1,
             });
         }
     }

@@ -824,6 +824,7 @@ fn validate(
                     credit_limit,
                     // An empty cell falls back to the origination month from months on book.
                     vintage: vintages.as_ref().and_then(|v| v[row]).map(str::to_string),
+                    count: 1,
                 });
             }
         }

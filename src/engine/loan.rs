@@ -576,11 +576,14 @@ struct LoanRun<'c, 'a> {
     loan: u64,
 }
 
-/// Simulates loan `loan` on path `path`, adding into `out` (totals, timeline and the rest).
+/// Simulates one loan of book row `loan` on path `path`, adding into `out` (totals, timeline and
+/// the rest). `key` names the loan's random streams: the row for a book of loans, the loan's
+/// place in the expanded book for a row that is a cell of several loans.
 pub fn simulate_loan(
     cx: &PathContext<'_>,
     path: u64,
     loan: usize,
+    key: u64,
     out: &mut PathOutcome,
     scratch: &mut PathScratch,
 ) {
@@ -634,7 +637,7 @@ pub fn simulate_loan(
         amounts: None,
         study_draws: None,
         path,
-        loan: loan as u64,
+        loan: key,
     };
     run.instalment = run.scheduled_payment(product);
     let t = cx.layout.timeline;
@@ -645,7 +648,7 @@ pub fn simulate_loan(
         run.check_on_book_points(Some(0), out);
     }
 
-    let mut rng = stream_in(&scratch_family, loan as u64);
+    let mut rng = stream_in(&scratch_family, key);
     let mut months_on_book = book.months_on_book[loan];
     let mut settled_early = false;
     for month in 1..=cx.horizon_months {

@@ -204,8 +204,13 @@ fn pass(
 pub fn simulate_path(cx: &PathContext<'_>, path: u64, scratch: &mut PathScratch) -> PathOutcome {
     let mut out = PathOutcome::new(cx.layout);
     scratch.prepare_path(cx, path, &mut out);
-    for loan in 0..cx.n_loans() {
-        loan::simulate_loan(cx, path, loan, &mut out, scratch);
+    let mut key = 0;
+    for (loan, &count) in cx.book.count.iter().enumerate() {
+        // A cell of `count` identical loans: each its own loan with its own streams.
+        for _ in 0..count {
+            loan::simulate_loan(cx, path, loan, key, &mut out, scratch);
+            key += 1;
+        }
     }
     scratch.finish(cx.layout, &mut out);
     out

@@ -60,6 +60,21 @@ impl SampledRow {
         SampledRow { thresholds, dest }
     }
 
+    /// Each destination with its share of the `u32` range (its probability times 2^32), in
+    /// order; the shares sum to 2^32. Count mode draws its multinomials from these, so both
+    /// modes use the same quantised probabilities.
+    pub fn widths(&self) -> impl Iterator<Item = (StateId, u64)> + '_ {
+        let mut previous = 0;
+        self.dest
+            .iter()
+            .zip(&self.thresholds)
+            .map(move |(&to, &t)| {
+                let width = t - previous;
+                previous = t;
+                (to, width)
+            })
+    }
+
     /// The destination for a uniform `u` on `0..2^32`.
     #[inline]
     pub fn sample(&self, u: u32) -> StateId {

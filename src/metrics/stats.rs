@@ -701,8 +701,8 @@ pub fn summarise(output: &RunOutput, model: &Model, book: &LoanBook) -> RunSumma
     let segments: Vec<String> = model.segments.iter().map(|s| s.name.clone()).collect();
     let stages: Vec<String> = model.space.stages.iter().map(|s| s.name.clone()).collect();
     let mut segment_balances = vec![0.0; segments.len()];
-    for (s, b) in book.segment.iter().zip(&book.balance) {
-        segment_balances[*s as usize] += b;
+    for ((s, b), &c) in book.segment.iter().zip(&book.balance).zip(&book.count) {
+        segment_balances[*s as usize] += b * c as f64;
     }
     let labels = GroupLabels {
         segments: &segments,

@@ -37,13 +37,15 @@ pub fn vintages(book: &LoanBook) -> Vec<Vintage> {
     if n == 0 {
         return Vec::new();
     }
-    let mut months: Vec<Vec<u32>> = vec![Vec::new(); n];
+    // (months on book, loans) per vintage; a cell counts all its loans.
+    let mut months: Vec<Vec<(u32, u64)>> = vec![Vec::new(); n];
     let mut balances = vec![0.0; n];
     for (loan, &v) in book.vintage.iter().enumerate() {
         // The engine clamps an index past the labels the same way.
         let v = (v as usize).min(n - 1);
-        months[v].push(book.months_on_book.get(loan).copied().unwrap_or(0));
-        balances[v] += book.balance.get(loan).copied().unwrap_or(0.0);
+        let count = book.count.get(loan).copied().unwrap_or(1);
+        months[v].push((book.months_on_book.get(loan).copied().unwrap_or(0), count));
+        balances[v] += book.balance.get(loan).copied().unwrap_or(0.0) * count as f64;
     }
     let mut out: Vec<Vintage> = months
         .into_iter()
@@ -52,11 +54,22 @@ pub fn vintages(book: &LoanBook) -> Vec<Vintage> {
         .filter(|(_, (m, _))| !m.is_empty())
         .map(|(index, (mut m, balance))| {
             m.sort_unstable();
+            let loans: u64 = m.iter().map(|&(_, c)| c).sum();
+            // The lower median loan's months on book.
+            let rank = loans.div_ceil(2);
+            let mut seen = 0;
+            let median = m
+                .iter()
+                .find(|&&(_, c)| {
+                    seen += c;
+                    seen >= rank
+                })
+                .map_or(0, |&(months, _)| months);
             Vintage {
                 index,
                 label: book.vintages[index].clone(),
-                months_on_book_at_start: m[m.len().div_ceil(2) - 1],
-                loans: m.len() as u64,
+                months_on_book_at_start: median,
+                loans,
                 starting_balance: balance,
             }
         })
@@ -167,6 +180,7 @@ mod tests {
             state: 0,
             credit_limit: 0.0,
             vintage: vintage.map(str::to_string),
+            count: 1,
         }
     }
 

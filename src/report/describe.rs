@@ -46,7 +46,7 @@ pub fn describe(scenario: &Scenario, book: &LoanBook) -> Vec<String> {
         .collect();
     out.push(format!(
         "Book: {} loans with a balance of {}, {source}, in {} segment{}: {}.",
-        group_thousands(book.len() as f64, 0),
+        group_thousands(book.loans() as f64, 0),
         group_thousands(book.total_balance(), 0),
         model.segments.len(),
         if model.segments.len() == 1 { "" } else { "s" },

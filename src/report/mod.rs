@@ -76,7 +76,7 @@ pub struct Manifest {
     pub seed: u64,
     pub paths: u64,
     pub horizon_months: u32,
-    pub loans: usize,
+    pub loans: u64,
     pub threads: usize,
     pub rng: &'static str,
     /// What the spread of results reflects: process noise only, or estimation uncertainty too.
@@ -88,7 +88,7 @@ pub struct Manifest {
 /// The book as simulated, by segment.
 #[derive(Debug, Clone, Serialize)]
 pub struct BookSummary {
-    pub loans: usize,
+    pub loans: u64,
     pub balance: f64,
     pub segments: Vec<SegmentSummary>,
 }
@@ -96,7 +96,7 @@ pub struct BookSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct SegmentSummary {
     pub segment: String,
-    pub loans: usize,
+    pub loans: u64,
     pub balance: f64,
 }
 
@@ -112,8 +112,9 @@ impl BookSummary {
                     .segment
                     .iter()
                     .zip(&book.balance)
-                    .filter(|(s, _)| **s as usize == idx)
-                    .fold((0, 0.0), |(n, b), (_, x)| (n + 1, b + x));
+                    .zip(&book.count)
+                    .filter(|((s, _), _)| **s as usize == idx)
+                    .fold((0, 0.0), |(n, b), ((_, x), &c)| (n + c, b + x * c as f64));
                 SegmentSummary {
                     segment: seg.name.clone(),
                     loans,
@@ -122,7 +123,7 @@ impl BookSummary {
             })
             .collect();
         BookSummary {
-            loans: book.len(),
+            loans: book.loans(),
             balance: book.total_balance(),
             segments,
         }

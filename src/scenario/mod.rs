@@ -42,6 +42,53 @@ pub struct Simulation {
     pub seed: u64,
     /// `None`: one per core.
     pub threads: Option<usize>,
+    /// Loan by loan, or cells of identical loans by counts.
+    pub mode: Mode,
+    /// How count mode buckets a book of single loans into cells (`[book.cells]`).
+    pub cells: CellRules,
+}
+
+/// How the engine walks the book (`[simulation] mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Every loan on its own (the default): loan-level money, any book.
+    #[default]
+    Loan,
+    /// Cells of identical loans: the number of loans moving between states is drawn
+    /// (multinomial, by chained binomials), so a cell costs the same whatever its size.
+    Count,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Loan => "loan",
+            Mode::Count => "count",
+        }
+    }
+}
+
+/// The bucketing rules of `[book.cells]`: loans share a cell when segment, state, vintage,
+/// months on book and remaining term are equal and balance, APR and credit limit fall in the
+/// same band. docs/SCENARIOS.md has the full text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CellRules {
+    /// Relative width of a balance band: bands are `[(1 + w)^k, (1 + w)^(k + 1))`.
+    pub balance_width: f64,
+    /// Width of an APR band, as a fraction (0.0025: a quarter of a percentage point).
+    pub apr_width: f64,
+    /// Relative width of a credit-limit band (revolving lines).
+    pub credit_limit_width: f64,
+}
+
+impl Default for CellRules {
+    fn default() -> CellRules {
+        CellRules {
+            balance_width: 0.05,
+            apr_width: 0.0025,
+            credit_limit_width: 0.05,
+        }
+    }
 }
 
 /// Where the loan book comes from.

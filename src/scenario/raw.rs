@@ -112,6 +112,7 @@ pub struct RawSimulation {
     pub threads: Option<Spanned<i64>>,
     pub discount_rate: Option<Spanned<f64>>,
     pub parameter_uncertainty: Option<Spanned<String>>,
+    pub mode: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,6 +158,16 @@ pub struct RawPartialPayments {
 pub struct RawBook {
     pub source: Spanned<String>,
     pub path: Option<Spanned<String>>,
+    pub cells: Option<Spanned<RawCells>>,
+}
+
+/// `[book.cells]`: count mode's bucketing rules.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCells {
+    pub balance_width: Option<Spanned<f64>>,
+    pub apr_width: Option<Spanned<f64>>,
+    pub credit_limit_width: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

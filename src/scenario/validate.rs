@@ -8,7 +8,8 @@ use toml::Spanned;
 
 use super::raw::*;
 use super::{
-    BalanceDistribution, BookSource, Diagnostic, FORMAT_VERSION, Simulation, SyntheticSegment,
+    BalanceDistribution, BookSource, CellRules, Diagnostic, FORMAT_VERSION, Mode, Simulation,
+    SyntheticSegment,
 };
 use crate::model::disposition::{
     Agency, Buyer, DispositionStudy, Placement, PointKind, SalePoint, SalePrice,
@@ -123,7 +124,8 @@ pub(super) fn validate(
             format!("this build of arrears reads `version = {FORMAT_VERSION}`"),
         );
     }
-    let simulation = simulation(&mut cx, &raw.simulation);
+    let mut simulation = simulation(&mut cx, &raw.simulation);
+    simulation.cells = cell_rules(&mut cx, raw, simulation.mode);
     let space = states(&mut cx, &raw.states, &raw.stages);
     let segment_names: Vec<String> = raw
         .segments
@@ -218,6 +220,15 @@ pub(super) fn validate(
             "run the study in a scenario without [[stress]], one per stress setting if needed",
         );
     }
+    if simulation.mode == Mode::Count
+        && let Some(d) = &raw.disposition
+    {
+        cx.error(
+            d,
+            "count mode cannot run a disposition study: the study values each loan's own sale points",
+            "run the study with `mode = \"loan\"`, or remove `[disposition]`",
+        );
+    }
     if let (Some(d), Some(sys)) = (&raw.disposition, &raw.systematic)
         && sys.get_ref().importance_shift.is_some()
     {
@@ -299,13 +310,65 @@ fn simulation(cx: &mut Ctx, raw: &RawSimulation) -> Simulation {
             "leave it out to use every core; results do not depend on it",
         ) as usize
     });
+    let mode = match raw.mode.as_ref().map(|m| (m, m.get_ref().as_str())) {
+        None | Some((_, "loan")) => Mode::Loan,
+        Some((_, "count")) => Mode::Count,
+        Some((m, other)) => {
+            cx.error(
+                m,
+                format!("unknown simulation mode `{other}`"),
+                "use `\"loan\"` (every loan on its own, the default) or `\"count\"` (cells of identical loans moved by counts, for very large books)",
+            );
+            Mode::Loan
+        }
+    };
     Simulation {
         name,
         paths: paths as u64,
         horizon_months: horizon as u32,
         seed: seed as u64,
         threads,
+        mode,
+        cells: CellRules::default(),
     }
+}
+
+/// `[book.cells]`: bucketing rules, which apply in count mode only.
+fn cell_rules(cx: &mut Ctx, raw: &RawScenario, mode: Mode) -> CellRules {
+    let mut rules = CellRules::default();
+    let Some(cells) = &raw.book.get_ref().cells else {
+        return rules;
+    };
+    if mode != Mode::Count {
+        cx.error(
+            cells,
+            "`[book.cells]` applies to count mode only",
+            "add `mode = \"count\"` to `[simulation]`, or remove `[book.cells]`",
+        );
+    }
+    let c = cells.get_ref();
+    if let Some(w) = &c.balance_width {
+        rules.balance_width = cx.in_range(w, 1e-6, 1.0, "book.cells.balance_width", "relative width of a balance band: 0.05 puts loans within about 5% of each other's balance in one cell");
+    }
+    if let Some(w) = &c.apr_width {
+        rules.apr_width = cx.in_range(
+            w,
+            1e-6,
+            1.0,
+            "book.cells.apr_width",
+            "width of an APR band as a fraction: 0.0025 is a quarter of a percentage point",
+        );
+    }
+    if let Some(w) = &c.credit_limit_width {
+        rules.credit_limit_width = cx.in_range(
+            w,
+            1e-6,
+            1.0,
+            "book.cells.credit_limit_width",
+            "relative width of a credit-limit band: 0.05 for about 5%",
+        );
+    }
+    rules
 }
 
 /// `[states]` and `[stages]` into the state space.
