@@ -61,27 +61,27 @@ pub struct PathContext<'a> {
     pub layout: OutcomeLayout,
     pub seed: u64,
     pub horizon_months: u32,
-    charged_off: StateId,
-    sold: StateId,
-    paid_off: StateId,
+    pub(crate) charged_off: StateId,
+    pub(crate) sold: StateId,
+    pub(crate) paid_off: StateId,
     /// `(months after charge-off, price)`.
-    sale_after_charge_off: Option<(u32, f64)>,
+    pub(crate) sale_after_charge_off: Option<(u32, f64)>,
     /// `(horizon month, price)`.
-    spot_sale: Option<(u32, f64)>,
-    sale_on_entering_price: f64,
+    pub(crate) spot_sale: Option<(u32, f64)>,
+    pub(crate) sale_on_entering_price: f64,
     /// Probability a charged-off account pays, as a threshold on a `u32` draw.
-    payer_threshold: u64,
-    partial_threshold: u64,
-    partial_share: Option<Beta<f64>>,
+    pub(crate) payer_threshold: u64,
+    pub(crate) partial_threshold: u64,
+    pub(crate) partial_share: Option<Beta<f64>>,
     /// `curve[k] / payment_probability`: a paying account's share in month `k + 1`.
-    payer_curve: Vec<f64>,
-    cost_share: f64,
-    cost_per_account: f64,
+    pub(crate) payer_curve: Vec<f64>,
+    pub(crate) cost_share: f64,
+    pub(crate) cost_per_account: f64,
     /// Monthly discount factor from the scenario's rate; `None`: each loan's APR / 12.
-    discount_factor: Option<f64>,
+    pub(crate) discount_factor: Option<f64>,
     /// Entering this state is a default (days-past-due definition).
-    default_on_entering: Vec<bool>,
-    stage_of: Vec<Option<usize>>,
+    pub(crate) default_on_entering: Vec<bool>,
+    pub(crate) stage_of: Vec<Option<usize>>,
     study: Option<StudyContext>,
     /// The factor and the stress path of this pass, when either moves the rates.
     factor: Option<FactorSetup>,
@@ -1292,5 +1292,24 @@ impl LoanRun<'_, '_> {
 fn flow(cx: &PathContext<'_>, out: &mut PathOutcome, month: Option<u32>, f: Flow, value: f64) {
     if let Some(m) = month {
         out.timeline[cx.layout.timeline.flow(m as usize, f)] += value;
+    }
+}
+
+/// What count mode reads of a path's scratch once [`PathScratch::prepare_path`] has run.
+impl PathScratch {
+    /// The month slots' tables conditioned on the path's factor (`[slot][segment][row]`);
+    /// empty without a factor, stress or posterior draws.
+    pub(crate) fn conditioned(&self) -> &[Vec<Vec<SampledRow>>] {
+        &self.conditioned
+    }
+
+    /// Payer threshold (of a `u32` draw) by month slot; empty when it does not vary.
+    pub(crate) fn payer_thresholds(&self) -> &[u64] {
+        &self.payer_thresholds
+    }
+
+    /// Recovery multiplier by month slot; empty when it does not vary.
+    pub(crate) fn recovery_multipliers(&self) -> &[f64] {
+        &self.recovery_multipliers
     }
 }

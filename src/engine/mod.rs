@@ -11,6 +11,7 @@
 //! sale, so when the scenario also sells debt the study runs as a second pass with the sale
 //! switched off; the passes share random numbers loan by loan.
 
+pub mod count;
 pub mod loan;
 pub mod rng;
 pub mod tables;
@@ -21,7 +22,7 @@ use crate::book::LoanBook;
 use crate::metrics::{OutcomeLayout, PathOutcome};
 use crate::model::systematic::StressPath;
 use crate::model::{ActionError, Model};
-use crate::scenario::Simulation;
+use crate::scenario::{Mode, Simulation};
 use loan::{PathContext, PathScratch};
 
 /// Why a run could not start.
@@ -183,13 +184,18 @@ fn pass(
         study,
         stress,
     );
+    let count_mode = simulation.mode == Mode::Count;
     let paths = pool.install(|| {
         (0..simulation.paths)
             .into_par_iter()
             .map_init(
-                || PathScratch::new(&cx),
-                |scratch, path| {
-                    let outcome = simulate_path(&cx, path, scratch);
+                || (PathScratch::new(&cx), count::CountScratch::new(&cx)),
+                |(scratch, cells), path| {
+                    let outcome = if count_mode {
+                        count::simulate_path(&cx, path, scratch, cells)
+                    } else {
+                        simulate_path(&cx, path, scratch)
+                    };
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                     progress(n);
                     outcome

@@ -30,6 +30,8 @@ pub enum Stream {
     Posterior = 7,
     /// Calibration's own simulation (the duration method's interval draws; `a` = segment).
     Calibration = 8,
+    /// Count mode: the draws of one cell on a path (`a` = path, `b` = the book's row).
+    CellMonths = 9,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective mix of 64 bits.
