@@ -27,6 +27,7 @@
 //! The month's order of events, the money rules and the workout past the horizon are loan
 //! mode's ([`super::loan`]); the comments there hold for the groups here.
 
+use rand::Rng;
 use rand_distr::{Beta, Binomial, Distribution, StandardNormal};
 
 use super::loan::{PathContext, PathScratch, annuity};
@@ -42,7 +43,10 @@ use crate::model::{Product, StateId, StateKind};
 const ZERO_BALANCE: f64 = 1e-3;
 
 /// Partial payers whose shares are drawn one by one; beyond, their sum is drawn as a normal.
-pub const EXACT_SHARES: u64 = 32;
+pub const EXACT_SHARES: u64 = 4;
+
+/// Binomials of at most this many trials are drawn as separate Bernoulli trials.
+const SMALL_BINOMIAL: u64 = 16;
 
 /// The full range of a `u32` draw: row widths are shares of it.
 const RANGE: u64 = 1 << 32;
@@ -71,6 +75,23 @@ struct Key {
     episode_start: u32,
 }
 
+impl Key {
+    /// The key as one number (14 bits for each month count: horizons stop at 600 months and
+    /// workouts 120 past them), so merging compares one word.
+    fn packed(&self) -> u64 {
+        const MONTHS: u32 = 14;
+        debug_assert!(self.default_month < 1 << MONTHS && self.episode_start < 1 << MONTHS);
+        let mut k = u64::from(self.state);
+        k = k << 1 | u64::from(self.locked);
+        k = k << 1 | u64::from(self.payer);
+        k = k << 2 | u64::from(self.partials);
+        k = k << 8 | u64::from(self.stage_group.min(255));
+        k = k << MONTHS | u64::from(self.months_since_charge_off.min((1 << MONTHS) - 1));
+        k = k << MONTHS | u64::from(self.default_month);
+        k << MONTHS | u64::from(self.episode_start)
+    }
+}
+
 /// Partial payments told apart in a group's key; more count as this many.
 const MAX_PARTIALS: u8 = 2;
 
@@ -78,6 +99,8 @@ const MAX_PARTIALS: u8 = 2;
 #[derive(Debug, Clone, Copy)]
 struct Group {
     key: Key,
+    /// `key.packed()`, set when the group is kept for the next month.
+    packed: u64,
     loans: u64,
     balance: f64,
     instalment: f64,
@@ -247,6 +270,7 @@ impl<'c, 'a> CellRun<'c, 'a> {
         let revolving = matches!(product, Product::Revolving { .. });
         scratch.groups.clear();
         scratch.groups.push(Group {
+            packed: 0,
             key: Key {
                 state,
                 locked: revolving && state != CURRENT,
@@ -375,8 +399,9 @@ impl<'c, 'a> CellRun<'c, 'a> {
     }
 
     /// Adds a group to the next month's, merging it into one with the same key.
-    fn keep(&mut self, g: Group) {
-        match self.scratch.next.iter_mut().find(|h| h.key == g.key) {
+    fn keep(&mut self, mut g: Group) {
+        g.packed = g.key.packed();
+        match self.scratch.next.iter_mut().find(|h| h.packed == g.packed) {
             Some(h) => h.absorb(g),
             None => self.scratch.next.push(g),
         }
@@ -393,6 +418,22 @@ impl<'c, 'a> CellRun<'c, 'a> {
         }
         if p >= 1.0 {
             return n;
+        }
+        if n <= SMALL_BINOMIAL {
+            // A few loans: one Bernoulli each, two per draw, on the same 2^-32 grid as loan
+            // mode's thresholds (cheaper than setting up the general sampler).
+            let threshold = (p * RANGE as f64).round() as u64;
+            let mut k = 0;
+            let mut left = n;
+            while left > 0 {
+                let u = self.rng.next_u64();
+                k += u64::from((u >> 32) < threshold);
+                if left > 1 {
+                    k += u64::from((u & 0xFFFF_FFFF) < threshold);
+                }
+                left = left.saturating_sub(2);
+            }
+            return k;
         }
         Binomial::new(n, p)
             .expect("a probability in (0, 1)")
