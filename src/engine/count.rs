@@ -46,7 +46,7 @@ const ZERO_BALANCE: f64 = 1e-3;
 pub const EXACT_SHARES: u64 = 4;
 
 /// Binomials of at most this many trials are drawn as separate Bernoulli trials.
-const SMALL_BINOMIAL: u64 = 16;
+const SMALL_BINOMIAL: u64 = 48;
 
 /// The full range of a `u32` draw: row widths are shares of it.
 const RANGE: u64 = 1 << 32;
@@ -172,6 +172,34 @@ pub struct CountScratch {
     carry: Vec<f64>,
     widths: Vec<(StateId, u64)>,
     cells: StreamFamily,
+    /// Hash slots over `next` by packed key (index + 1; 0: empty), and the slots in use.
+    slots: Vec<u32>,
+    used: Vec<u32>,
+}
+
+impl CountScratch {
+    /// Empties the slots for the next month's groups.
+    fn clear_slots(&mut self) {
+        for &slot in &self.used {
+            self.slots[slot as usize] = 0;
+        }
+        self.used.clear();
+    }
+
+    /// Doubles the table and puts `next`'s groups back in it.
+    fn grow(&mut self) {
+        self.slots = vec![0; self.slots.len() * 2];
+        self.used.clear();
+        let mask = self.slots.len() - 1;
+        for (i, g) in self.next.iter().enumerate() {
+            let mut slot = (g.packed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask;
+            while self.slots[slot] != 0 {
+                slot = (slot + 1) & mask;
+            }
+            self.slots[slot] = i as u32 + 1;
+            self.used.push(slot as u32);
+        }
+    }
 }
 
 impl CountScratch {
@@ -182,6 +210,8 @@ impl CountScratch {
             carry: vec![0.0; cx.layout.timeline.len()],
             widths: Vec::new(),
             cells: StreamFamily::new(cx.seed, Stream::CellMonths, 0),
+            slots: vec![0; 128],
+            used: Vec::new(),
         }
     }
 }
@@ -381,6 +411,7 @@ impl<'c, 'a> CellRun<'c, 'a> {
         self.step += 1;
         let mut groups = std::mem::take(&mut self.scratch.groups);
         self.scratch.next.clear();
+        self.scratch.clear_slots();
         for mut g in groups.drain(..) {
             if g.defaulted() {
                 g.discount *= self.monthly_discount;
@@ -401,9 +432,26 @@ impl<'c, 'a> CellRun<'c, 'a> {
     /// Adds a group to the next month's, merging it into one with the same key.
     fn keep(&mut self, mut g: Group) {
         g.packed = g.key.packed();
-        match self.scratch.next.iter_mut().find(|h| h.packed == g.packed) {
-            Some(h) => h.absorb(g),
-            None => self.scratch.next.push(g),
+        let scratch = &mut *self.scratch;
+        // Open addressing on the packed key: slots hold an index into `next` plus one.
+        let mask = scratch.slots.len() - 1;
+        let mut slot = (g.packed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask;
+        loop {
+            match scratch.slots[slot] {
+                0 => {
+                    scratch.next.push(g);
+                    scratch.slots[slot] = scratch.next.len() as u32;
+                    scratch.used.push(slot as u32);
+                    if scratch.next.len() * 2 > scratch.slots.len() {
+                        scratch.grow();
+                    }
+                    return;
+                }
+                i if scratch.next[i as usize - 1].packed == g.packed => {
+                    return scratch.next[i as usize - 1].absorb(g);
+                }
+                _ => slot = (slot + 1) & mask,
+            }
         }
     }
 
