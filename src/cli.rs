@@ -14,7 +14,7 @@ use crate::engine::{self, EngineError};
 use crate::metrics::stats::{self, RunSummary};
 use crate::model::group_thousands;
 use crate::report::{self, Manifest, ReportError};
-use crate::scenario::{self, BookSource, Scenario, ScenarioError};
+use crate::scenario::{self, BookSource, Mode, Scenario, ScenarioError};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -256,15 +256,28 @@ fn compare(
 
 fn validate(path: &Path) -> Result<(), CliError> {
     let scenario = scenario::load(path)?;
-    let book = book::load(&scenario)?;
+    let (book, _) = book::load_for_run(&scenario)?;
     println!(
-        "scenario `{}` is valid: {}; book of {} loans, balance {}",
+        "scenario `{}` is valid: {}; book of {} loans{}, balance {}",
         path.display(),
         scenario,
         group_thousands(book.loans() as f64, 0),
+        in_cells(&scenario, &book),
         group_thousands(book.total_balance(), 0)
     );
     Ok(())
+}
+
+/// ` in 1,234 cells` in count mode, nothing in loan mode.
+fn in_cells(scenario: &Scenario, book: &book::LoanBook) -> String {
+    match scenario.simulation.mode {
+        Mode::Count => format!(
+            " in {} cell{}",
+            group_thousands(book.len() as f64, 0),
+            if book.len() == 1 { "" } else { "s" }
+        ),
+        Mode::Loan => String::new(),
+    }
 }
 
 /// Options of `arrears run`.
@@ -318,7 +331,7 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&scenario.simulation.name));
     report::check_destination(&out_dir, options.force)?;
-    let book = book::load(&scenario)?;
+    let (book, bucketing) = book::load_for_run(&scenario)?;
     check_memory(&scenario, &book)?;
 
     let started = Instant::now();
@@ -344,6 +357,7 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
         options.force,
         &scenario,
         &book,
+        bucketing.as_ref(),
         &output,
         &summary,
         &manifest,
@@ -505,6 +519,8 @@ fn manifest(
         paths: scenario.simulation.paths,
         horizon_months: scenario.simulation.horizon_months,
         loans: book.loans(),
+        mode: scenario.simulation.mode.name(),
+        cells: book.len() as u64,
         threads,
         rng: "Xoshiro256++ per (seed, path, loan), seeded through SplitMix64",
         uncertainty: if scenario.model.draw_posterior {
@@ -525,9 +541,10 @@ fn print_figures(
     threads: usize,
 ) {
     println!(
-        "{}: {} loans, balance {}; {} paths x {} months, seed {} ({:.1} s on {threads} thread{})",
+        "{}: {} loans{}, balance {}; {} paths x {} months, seed {} ({:.1} s on {threads} thread{})",
         scenario.simulation.name,
         group_thousands(book.loans() as f64, 0),
+        in_cells(scenario, book),
         group_thousands(book.total_balance(), 0),
         group_thousands(scenario.simulation.paths as f64, 0),
         scenario.simulation.horizon_months,

@@ -2,14 +2,20 @@
 //! columns (struct of arrays, the layout the engine reads). Built either synthetically from the
 //! scenario's segment descriptions ([`synthetic`]) or from a loan tape read with polars
 //! ([`tape`]). This is the only module besides `scenario` that reads input files.
+//!
+//! In count mode ([`load_for_run`]) a book of single loans is bucketed into cells of alike
+//! loans ([`cells`]); a tape that gives its own cells (a `count` column) is taken as given.
 
+pub mod cells;
 pub mod synthetic;
 pub mod tape;
 
 use std::path::PathBuf;
 
 use crate::model::StateId;
-use crate::scenario::{BookSource, Scenario};
+use crate::scenario::{BookSource, Mode, Scenario};
+
+pub use cells::Bucketing;
 
 /// Loans as columns; index `i` across every vector is one loan.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -139,5 +145,35 @@ pub fn load(scenario: &Scenario) -> Result<LoanBook, BookError> {
             scenario.simulation.seed,
         )),
         BookSource::Tape { path } => tape::read(path, &scenario.model),
+    }
+}
+
+/// Builds the book a run simulates. In loan mode, the scenario's book as [`load`] builds it. In
+/// count mode, a book of single loans bucketed into cells by `[book.cells]` ([`cells`]), with
+/// what bucketing changed; a synthetic book is bucketed as it is drawn, never held loan by loan.
+/// A tape with a `count` column is a book of cells already: the user's cells are simulated as
+/// given, and no [`Bucketing`] is returned.
+pub fn load_for_run(scenario: &Scenario) -> Result<(LoanBook, Option<Bucketing>), BookError> {
+    let simulation = &scenario.simulation;
+    match (&scenario.book, simulation.mode) {
+        (_, Mode::Loan) => load(scenario).map(|book| (book, None)),
+        (BookSource::Synthetic(segments), Mode::Count) => {
+            let (book, bucketing) = cells::bucket_synthetic(
+                segments,
+                &scenario.model,
+                simulation.seed,
+                &simulation.cells,
+            );
+            Ok((book, Some(bucketing)))
+        }
+        (BookSource::Tape { path }, Mode::Count) => {
+            let tape = tape::read_tape(path, &scenario.model)?;
+            if tape.has_count || tape.book.has_cells() {
+                return Ok((tape.book, None));
+            }
+            let (book, bucketing) =
+                cells::bucket_book(&tape.book, &scenario.model, &simulation.cells);
+            Ok((book, Some(bucketing)))
+        }
     }
 }

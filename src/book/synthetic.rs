@@ -2,50 +2,92 @@
 //! drawn once from its own stream (keyed by the seed and the segment), so it is the same on
 //! every path and for every thread count; the paths differ in what happens to it, not in what
 //! it is.
+//!
+//! [`for_each_loan`] draws the loans one at a time without keeping them, for count mode's
+//! bucketing of books too large to hold loan by loan; [`generate`] collects the same loans into
+//! a [`LoanBook`].
 
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, LogNormal, Uniform};
 
 use super::{Loan, LoanBook};
 use crate::engine::rng::{Stream, stream};
-use crate::model::Model;
+use crate::model::{Model, StateId};
 use crate::scenario::{BalanceDistribution, SyntheticSegment};
+
+/// One synthetic loan as drawn, before it is given an id: what [`for_each_loan`] yields.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DrawnLoan {
+    /// Index into [`Model::segments`].
+    pub segment: u16,
+    /// Place in its segment, from 0 (the id is `SEGMENT-{index + 1:06}`).
+    pub index: u64,
+    pub balance: f64,
+    pub apr: f64,
+    pub remaining_term: u32,
+    pub months_on_book: u32,
+    pub state: StateId,
+    pub credit_limit: f64,
+}
 
 /// Generates every segment's loans, in segment order.
 pub fn generate(segments: &[SyntheticSegment], model: &Model, seed: u64) -> LoanBook {
     let mut book = LoanBook::default();
-    for spec in segments {
-        let mut rng = stream(seed, Stream::Book, spec.segment as u64, 0);
-        let name = &model.segments[spec.segment].name;
-        let states = starting_states(spec);
-        for (i, state) in states.into_iter().enumerate() {
-            let balance = draw_balance(spec.balance, &mut rng);
-            let (lo, hi) = spec.months_on_book;
-            let months_on_book = if hi > lo {
-                rng.random_range(lo..=hi)
-            } else {
-                lo
-            };
-            book.push(Loan {
-                loan_id: format!("{name}-{:06}", i + 1),
-                segment: spec.segment as u16,
-                balance,
-                apr: spec.apr,
-                remaining_term: spec.term_months - months_on_book,
-                months_on_book,
-                state,
-                credit_limit: spec.credit_limit_ratio.map_or(0.0, |r| r * balance),
-                vintage: None,
-                count: 1,
-            });
-        }
-    }
+    for_each_loan(segments, seed, |loan| {
+        let name = &model.segments[usize::from(loan.segment)].name;
+        book.push(Loan {
+            loan_id: format!("{name}-{:06}", loan.index + 1),
+            segment: loan.segment,
+            balance: loan.balance,
+            apr: loan.apr,
+            remaining_term: loan.remaining_term,
+            months_on_book: loan.months_on_book,
+            state: loan.state,
+            credit_limit: loan.credit_limit,
+            vintage: None,
+            count: 1,
+        });
+    });
     book
 }
 
-/// Starting states in exact proportions (largest remainder), so "6% start in dpd_1_30" means
-/// 6% of the loans, not 6% in expectation.
-fn starting_states(spec: &SyntheticSegment) -> Vec<crate::model::StateId> {
+/// Draws every segment's loans, in segment order, handing each to `visit` as it is drawn and
+/// keeping none: the streaming form of [`generate`] (which is built on it, so both make the
+/// same loans from the same draws). Count mode buckets a synthetic book of 10^8 loans through
+/// it without holding the loans ([`super::cells::bucket_synthetic`]).
+pub fn for_each_loan(segments: &[SyntheticSegment], seed: u64, mut visit: impl FnMut(&DrawnLoan)) {
+    for spec in segments {
+        let mut rng = stream(seed, Stream::Book, spec.segment as u64, 0);
+        let mut index = 0;
+        for (state, count) in starting_counts(spec) {
+            for _ in 0..count {
+                let balance = draw_balance(spec.balance, &mut rng);
+                let (lo, hi) = spec.months_on_book;
+                let months_on_book = if hi > lo {
+                    rng.random_range(lo..=hi)
+                } else {
+                    lo
+                };
+                visit(&DrawnLoan {
+                    segment: spec.segment as u16,
+                    index,
+                    balance,
+                    apr: spec.apr,
+                    remaining_term: spec.term_months - months_on_book,
+                    months_on_book,
+                    state,
+                    credit_limit: spec.credit_limit_ratio.map_or(0.0, |r| r * balance),
+                });
+                index += 1;
+            }
+        }
+    }
+}
+
+/// Loans starting in each state, in the order of `initial_states`, in exact proportions
+/// (largest remainder), so "6% start in dpd_1_30" means 6% of the loans, not 6% in
+/// expectation.
+fn starting_counts(spec: &SyntheticSegment) -> Vec<(StateId, u64)> {
     let n = spec.loans;
     let mut counts: Vec<(u64, f64)> = spec
         .initial_states
@@ -64,7 +106,7 @@ fn starting_states(spec: &SyntheticSegment) -> Vec<crate::model::StateId> {
     spec.initial_states
         .iter()
         .zip(&counts)
-        .flat_map(|(&(state, _), &(count, _))| std::iter::repeat_n(state, count as usize))
+        .map(|(&(state, _), &(count, _))| (state, count))
         .collect()
 }
 

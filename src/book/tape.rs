@@ -18,7 +18,12 @@
 //! - `vintage` (text, optional: the loan's origination cohort, e.g. `2025-03`; default: the
 //!   origination month relative to the start, `-months_on_book`);
 //! - `credit_limit` (number, optional, revolving segments only: >= balance, default the
-//!   balance; instalment loans store 0 whatever the tape says).
+//!   balance; instalment loans store 0 whatever the tape says);
+//! - `count` (whole number, optional, >= 1): the row is a cell of `count` identical loans,
+//!   `balance` and `credit_limit` per loan. With the column every cell must hold a count (an
+//!   empty cell is an error, not 1: a cell tape that lost a count would lose loans silently).
+//!   A tape with this column is a cell tape, simulated as given ([`super::cells`] leaves it
+//!   alone).
 //!
 //! CSV tapes are read with every column as text and converted here, so loan ids keep their
 //! leading zeros and a stray word in a numeric column is reported with its row instead of
@@ -54,6 +59,7 @@ pub mod columns {
     pub const MONTHS_ON_BOOK: &str = "months_on_book";
     pub const CREDIT_LIMIT: &str = "credit_limit";
     pub const VINTAGE: &str = "vintage";
+    pub const COUNT: &str = "count";
 
     /// Columns every tape must have (besides one of `state` / `days_past_due`).
     pub const REQUIRED: [&str; 5] = [LOAN_ID, SEGMENT, BALANCE, APR, REMAINING_TERM];
@@ -72,9 +78,24 @@ pub(crate) enum TapeFormat {
 /// [`BookError::Read`] when the file cannot be read at all and [`BookError::Invalid`] with every
 /// problem found (row and column named) when its contents do not make a valid book.
 pub fn read(path: &Path, model: &Model) -> Result<LoanBook, BookError> {
+    read_tape(path, model).map(|tape| tape.book)
+}
+
+/// A tape as read: its book, and whether it had a `count` column (a cell tape, even when every
+/// count is 1).
+#[derive(Debug, Clone)]
+pub struct Tape {
+    pub book: LoanBook,
+    pub has_count: bool,
+}
+
+/// [`read`], also telling whether the tape is a cell tape.
+pub fn read_tape(path: &Path, model: &Model) -> Result<Tape, BookError> {
     let format = format_of(path)?;
     let frame = read_frame(path, format)?;
-    validate(path, format, &frame, model)
+    let has_count = frame.column(COUNT).is_ok();
+    let book = validate(path, format, &frame, model)?;
+    Ok(Tape { book, has_count })
 }
 
 fn read_error(path: &Path, message: impl Into<String>) -> BookError {
@@ -356,6 +377,28 @@ fn whole_count(value: f64) -> Result<u32, String> {
     }
 }
 
+/// Largest count accepted: counts travel as `f64` through polars, which holds whole numbers
+/// exactly up to 2^53; a billion billion loans is no loan book anyway.
+const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
+
+/// What is wrong with a number that should be a cell's count of loans, if anything.
+fn loan_count(value: f64) -> Result<u64, String> {
+    if !value.is_finite() {
+        Err(format!("{value} is not a finite number"))
+    } else if value < 0.0 {
+        Err(format!("{value} is negative"))
+    } else if value.fract() != 0.0 {
+        Err(format!("{value} is not a whole number"))
+    } else if value == 0.0 {
+        Err("0 loans (drop rows without loans)".to_string())
+    } else if value > MAX_COUNT {
+        Err(format!("{value} is too large"))
+    } else {
+        // Whole, positive and at most 2^53: the conversion is exact.
+        Ok(value as u64)
+    }
+}
+
 /// Message for a text cell in a numeric column. For CSV every column is text, so the useful
 /// detail is the value; for Parquet the column's stored type is the likely cause.
 /// A required numeric cell: reports a missing, non-numeric or non-finite value (naming the cell
@@ -454,7 +497,7 @@ fn validate(
     // guess we should not make for documented columns.
     for name in REQUIRED
         .iter()
-        .chain(&[STATE, DAYS_PAST_DUE, MONTHS_ON_BOOK, CREDIT_LIMIT])
+        .chain(&[STATE, DAYS_PAST_DUE, MONTHS_ON_BOOK, CREDIT_LIMIT, COUNT])
     {
         if has(&format!("{name}_duplicated_0")) {
             problems.push(format!(
@@ -502,6 +545,7 @@ fn validate(
     let vintage_text = text_column(frame, VINTAGE, &mut problems);
     let vintages = vintage_text.as_ref().map(text_cells);
     let credit_limits = number_column(frame, CREDIT_LIMIT, &mut problems);
+    let counts = number_column(frame, COUNT, &mut problems);
 
     let segment_index: IndexMap<&str, (u16, &Product)> = model
         .segments
@@ -792,6 +836,34 @@ fn validate(
             _ => Some(0.0),
         };
 
+        let count = match counts.as_ref().map(|c| c[row]) {
+            // Optional column: absent means one loan a row.
+            None => Some(1),
+            Some(Number::Missing) => {
+                problems.push(format!(
+                    "{}: missing; with a `{COUNT}` column every row gives its number of loans \
+                     (1 for a single loan)",
+                    at(COUNT)
+                ));
+                None
+            }
+            Some(Number::Text(text)) => {
+                problems.push(format!("{}: {}", at(COUNT), not_a_number(text, format)));
+                None
+            }
+            Some(Number::Value(value)) => match loan_count(value) {
+                Ok(count) => Some(count),
+                Err(why) => {
+                    problems.push(format!(
+                        "{}: {why}; the count is the whole number of identical loans in the \
+                         row, at least 1",
+                        at(COUNT)
+                    ));
+                    None
+                }
+            },
+        };
+
         if let (
             Some(loan_id),
             Some((segment, _)),
@@ -801,6 +873,7 @@ fn validate(
             Some(months_on_book),
             Some(state),
             Some(credit_limit),
+            Some(count),
         ) = (
             loan_id,
             segment,
@@ -810,6 +883,7 @@ fn validate(
             months_on_book,
             state,
             credit_limit,
+            count,
         ) {
             // Once the tape is known to be invalid the book is thrown away; stop building it.
             if problems.is_empty() {
@@ -824,7 +898,7 @@ fn validate(
                     credit_limit,
                     // An empty cell falls back to the origination month from months on book.
                     vintage: vintages.as_ref().and_then(|v| v[row]).map(str::to_string),
-                    count: 1,
+                    count,
                 });
             }
         }
@@ -919,8 +993,9 @@ fn hint(format: TapeFormat) -> String {
     format!(
         "{rows}. A loan tape needs columns `{LOAN_ID}`, `{SEGMENT}`, `{BALANCE}`, `{APR}` \
          (a fraction: 0.24 for 24%), `{REMAINING_TERM}` (months) and exactly one of `{STATE}` or \
-         `{DAYS_PAST_DUE}`; `{MONTHS_ON_BOOK}` and `{CREDIT_LIMIT}` (revolving lines) are \
-         optional; other columns are ignored"
+         `{DAYS_PAST_DUE}`; `{MONTHS_ON_BOOK}`, `{VINTAGE}`, `{CREDIT_LIMIT}` (revolving lines) \
+         and `{COUNT}` (identical loans in the row, at least 1) are optional; other columns are \
+         ignored"
     )
 }
 
@@ -988,6 +1063,99 @@ mod tests {
         assert_eq!(book.state, [0, 2, 3]);
         // Instalment loans carry no credit limit.
         assert_eq!(book.credit_limit, [0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn count_column_makes_a_cell_tape() {
+        let (_dir, path) = csv_tape(&[
+            "loan_id,segment,balance,apr,remaining_term,state,count",
+            "c1,all,1000,0.2,12,current,250",
+            "c2,all,500,0.25,6,dpd_1_30,1",
+            "c3,all,800,0.2,12,current,12.0",
+        ]);
+        let tape = read_tape(&path, &simple_model()).unwrap();
+        assert!(tape.has_count);
+        let book = tape.book;
+        assert_eq!(book.count, [250, 1, 12]);
+        assert_eq!(book.len(), 3);
+        assert_eq!(book.loans(), 263);
+        // Balances are per loan: the cell of 250 holds 250,000.
+        assert_eq!(book.total_balance(), 250_000.0 + 500.0 + 9_600.0);
+        assert!(book.has_cells());
+
+        // Without the column every row is one loan.
+        let (_dir, path) = csv_tape(&[HEADER_STATE, "a,all,100,0.2,12,0,current"]);
+        let tape = read_tape(&path, &simple_model()).unwrap();
+        assert!(!tape.has_count);
+        assert_eq!(tape.book.count, [1]);
+    }
+
+    #[test]
+    fn every_bad_count_is_reported_with_row_and_column() {
+        let (_dir, path) = csv_tape(&[
+            "loan_id,segment,balance,apr,remaining_term,state,count",
+            "a,all,100,0.2,12,current,0",
+            "b,all,100,0.2,12,current,-3",
+            "c,all,100,0.2,12,current,2.5",
+            "d,all,100,0.2,12,current,many",
+            "e,all,100,0.2,12,current,",
+            "f,all,100,0.2,12,current,1e30",
+            "g,all,100,0.2,12,current,7",
+        ]);
+        let (problems, _) = invalid(&path, &simple_model());
+        assert_eq!(problems.len(), 6, "{problems:#?}");
+        let expect = [
+            "row 1 (line 2 of the CSV), column `count`: 0 loans (drop rows without loans); the count is",
+            "row 2 (line 3 of the CSV), column `count`: -3 is negative; the count is the whole number of identical loans",
+            "row 3 (line 4 of the CSV), column `count`: 2.5 is not a whole number",
+            "row 4 (line 5 of the CSV), column `count`: `many` is not a number",
+            "row 5 (line 6 of the CSV), column `count`: missing; with a `count` column every row gives its number of loans",
+            "row 6 (line 7 of the CSV), column `count`: 1000000000000000000000000000000 is too large",
+        ];
+        for (problem, expected) in problems.iter().zip(expect) {
+            assert!(
+                problem.starts_with(expected),
+                "`{problem}` does not start with `{expected}`"
+            );
+        }
+    }
+
+    #[test]
+    fn parquet_counts_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cells.parquet");
+        let mut frame = polars::df!(
+            "loan_id" => ["a", "b", "c"],
+            "segment" => ["all", "all", "all"],
+            "balance" => [100.0f64, 200.0, 300.0],
+            "apr" => [0.2f64, 0.2, 0.2],
+            "remaining_term" => [12i64, 12, 12],
+            "state" => ["current", "current", "current"],
+            "count" => [Some(40i64), None, Some(0)],
+        )
+        .unwrap();
+        ParquetWriter::new(File::create(&path).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        let (problems, _) = invalid(&path, &simple_model());
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(problems[0].starts_with("row 2, column `count`: missing"));
+        assert!(problems[1].starts_with("row 3, column `count`: 0 loans"));
+
+        let mut frame = polars::df!(
+            "loan_id" => ["a"],
+            "segment" => ["all"],
+            "balance" => [100.0f64],
+            "apr" => [0.2f64],
+            "remaining_term" => [12i64],
+            "state" => ["current"],
+            "count" => [40u32],
+        )
+        .unwrap();
+        ParquetWriter::new(File::create(&path).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        assert_eq!(read(&path, &simple_model()).unwrap().count, [40]);
     }
 
     #[test]

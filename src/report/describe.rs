@@ -3,13 +3,18 @@
 //! `summary.json` (`scenario_description`), so a reader who never opens the TOML knows what
 //! was simulated.
 
-use crate::book::LoanBook;
+use crate::book::{Bucketing, LoanBook};
 use crate::model::systematic::FactorDynamics;
 use crate::model::{DebtSale, Product, group_thousands};
-use crate::scenario::{BookSource, Scenario};
+use crate::scenario::{BookSource, Mode, Scenario};
 
-/// Sentences describing `scenario` as run on `book`, in reading order.
-pub fn describe(scenario: &Scenario, book: &LoanBook) -> Vec<String> {
+/// Sentences describing `scenario` as run on `book`, in reading order. `bucketing`: what count
+/// mode's bucketing changed, when it bucketed the book.
+pub fn describe(
+    scenario: &Scenario,
+    book: &LoanBook,
+    bucketing: Option<&Bucketing>,
+) -> Vec<String> {
     let model = &scenario.model;
     let space = &model.space;
     let sim = &scenario.simulation;
@@ -52,6 +57,9 @@ pub fn describe(scenario: &Scenario, book: &LoanBook) -> Vec<String> {
         if model.segments.len() == 1 { "" } else { "s" },
         segments.join(", ")
     ));
+    if let Some(sentence) = cells_sentence(scenario, book, bucketing) {
+        out.push(sentence);
+    }
 
     let buckets: Vec<&str> = space
         .on_book()
@@ -226,6 +234,33 @@ pub fn describe(scenario: &Scenario, book: &LoanBook) -> Vec<String> {
         sim.seed
     ));
     out
+}
+
+/// How the book's rows relate to its loans: count mode's cells, or a cell tape in loan mode;
+/// nothing for a plain book of loans in loan mode.
+fn cells_sentence(
+    scenario: &Scenario,
+    book: &LoanBook,
+    bucketing: Option<&Bucketing>,
+) -> Option<String> {
+    let loans = group_thousands(book.loans() as f64, 0);
+    let rows = group_thousands(book.len() as f64, 0);
+    let cells = if book.len() == 1 { "cell" } else { "cells" };
+    match (scenario.simulation.mode, bucketing) {
+        (Mode::Count, Some(b)) => Some(format!(
+            "Count mode: the {loans} loans were bucketed into {rows} {cells} of alike loans (same segment, state, vintage, months on book and remaining term; balance bands of {}, APR bands of {} percentage points, credit-limit bands of {}; each cell's balance the mean and its APR the balance-weighted mean of its loans), and each month the number of a cell's loans moving to each state is drawn rather than each loan's move.",
+            pct(b.balance_width),
+            trim(100.0 * b.apr_width),
+            pct(b.credit_limit_width),
+        )),
+        (Mode::Count, None) => Some(format!(
+            "Count mode: the tape's {rows} rows are cells of identical loans ({loans} loans), simulated as given, and each month the number of a cell's loans moving to each state is drawn rather than each loan's move."
+        )),
+        (Mode::Loan, _) if book.has_cells() => Some(format!(
+            "The tape's {rows} rows are cells of identical loans ({loans} loans); in loan mode each loan is simulated on its own."
+        )),
+        (Mode::Loan, _) => None,
+    }
 }
 
 /// `0.25` -> `25%`, `0.125` -> `12.5%`.

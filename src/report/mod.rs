@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::book::LoanBook;
+use crate::book::{Bucketing, LoanBook};
 use crate::engine::RunOutput;
 use crate::metrics::disposition::DispositionSummary;
 use crate::metrics::stats::{Headline, RunSummary, TailMeasure, metric};
@@ -77,6 +77,11 @@ pub struct Manifest {
     pub paths: u64,
     pub horizon_months: u32,
     pub loans: u64,
+    /// `"loan"` or `"count"` (`[simulation] mode`).
+    pub mode: &'static str,
+    /// Rows of the book as simulated: loans in loan mode (unless the tape gave cells), cells
+    /// in count mode.
+    pub cells: u64,
     pub threads: usize,
     pub rng: &'static str,
     /// What the spread of results reflects: process noise only, or estimation uncertainty too.
@@ -139,6 +144,8 @@ struct SummaryFile<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     stress_scenario: Option<&'a str>,
     book: &'a BookSummary,
+    /// Count mode: what bucketing the loans into cells changed; `null` otherwise.
+    bucketing: Option<&'a Bucketing>,
     default_definition: &'a str,
     figures: Figures<'a>,
     net_credit_loss_tail: &'a [TailMeasure],
@@ -165,20 +172,28 @@ pub fn check_destination(dir: &Path, force: bool) -> Result<(), ReportError> {
 }
 
 /// Writes every output of a run into `dir` (atomically: temporary folder, then rename).
+/// `bucketing`: what count mode's bucketing changed, when it bucketed the book.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the run's parts as the command holds them; a struct would only rename them"
+)]
 pub fn write_results(
     dir: &Path,
     force: bool,
     scenario: &Scenario,
     book: &LoanBook,
+    bucketing: Option<&Bucketing>,
     output: &RunOutput,
     summary: &RunSummary,
     manifest: &Manifest,
 ) -> Result<(), ReportError> {
     write_atomically(dir, force, |tmp| {
         if output.stress_runs.is_empty() {
-            write_into(tmp, None, scenario, book, output, summary, manifest)?;
+            write_into(
+                tmp, None, scenario, book, bucketing, output, summary, manifest,
+            )?;
         } else {
-            write_stress_set(tmp, scenario, book, output, summary, manifest)?;
+            write_stress_set(tmp, scenario, book, bucketing, output, summary, manifest)?;
         }
         // Last, from the files just written, exactly as `arrears report` rebuilds it.
         run_report::write_reports(tmp).map(|_| ())
@@ -261,6 +276,7 @@ struct StressSetFile<'a> {
     manifest: &'a Manifest,
     scenario_description: &'a [String],
     book: &'a BookSummary,
+    bucketing: Option<&'a Bucketing>,
     default_definition: &'a str,
     /// Folder of each scenario's full results, in the set's order.
     scenarios: Vec<&'a str>,
@@ -274,6 +290,7 @@ fn write_stress_set(
     dir: &Path,
     scenario: &Scenario,
     book: &LoanBook,
+    bucketing: Option<&Bucketing>,
     output: &RunOutput,
     summary: &RunSummary,
     manifest: &Manifest,
@@ -297,6 +314,7 @@ fn write_stress_set(
             Some(&run.stress.name),
             scenario,
             book,
+            bucketing,
             &sub,
             &sub_summary,
             manifest,
@@ -341,8 +359,9 @@ fn write_stress_set(
     write_scenario_copy(dir, scenario)?;
     let file = StressSetFile {
         manifest,
-        scenario_description: &describe::describe(scenario, book),
+        scenario_description: &describe::describe(scenario, book, bucketing),
         book: &BookSummary::new(book, scenario),
+        bucketing,
         default_definition: &summary.default_definition,
         scenarios: output
             .stress_runs
@@ -372,11 +391,16 @@ fn chart_meta(scenario: &Scenario) -> charts::ChartMeta {
     }
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the run's parts as the command holds them, plus the stress label"
+)]
 fn write_into(
     dir: &Path,
     label: Option<&str>,
     scenario: &Scenario,
     book: &LoanBook,
+    bucketing: Option<&Bucketing>,
     output: &RunOutput,
     summary: &RunSummary,
     manifest: &Manifest,
@@ -386,11 +410,15 @@ fn write_into(
     let json = summary_json(
         summary,
         manifest,
-        &describe::describe(scenario, book),
+        &describe::describe(scenario, book, bucketing),
         label,
         &BookSummary::new(book, scenario),
+        bucketing,
     );
     std::fs::write(&summary_path, json).map_err(|e| ReportError::io(&summary_path, e))?;
+    if let Some(bucketing) = bucketing {
+        table(dir, "bucketing", tables::bucketing_frame(bucketing))?;
+    }
 
     let mut paths = tables::paths_frame(&output.paths)
         .map_err(|e| ReportError::table(&dir.join("paths.csv"), e))?;
@@ -722,6 +750,7 @@ pub fn summary_json(
     scenario_description: &[String],
     stress_scenario: Option<&str>,
     book: &BookSummary,
+    bucketing: Option<&Bucketing>,
 ) -> String {
     let figures = Figures(&summary.headlines);
     let write_off_tails = summary
@@ -750,6 +779,7 @@ pub fn summary_json(
         scenario_description,
         stress_scenario,
         book,
+        bucketing,
         default_definition: &summary.default_definition,
         effective_sample_size: summary.effective_sample_size,
         clipped_rows: summary.clipped_rows,

@@ -373,6 +373,25 @@ fn scenario_blocks(folder: &ResultFolder) -> Result<Vec<Block>, FolderError> {
             "Loans".into(),
             group_thousands(folder.f64("manifest/loans").unwrap_or(f64::NAN), 0),
         ),
+    ]);
+    // Older folders have no mode: they ran loan by loan. Loan mode adds no lines, so loan-mode
+    // reports read as before.
+    if folder
+        .str("manifest/mode")
+        .is_ok_and(|mode| mode == "count")
+    {
+        pairs.extend([
+            (
+                "Mode".to_string(),
+                "count (cells of identical loans, moved by counts)".to_string(),
+            ),
+            (
+                "Cells".into(),
+                group_thousands(folder.f64("manifest/cells").unwrap_or(f64::NAN), 0),
+            ),
+        ]);
+    }
+    pairs.extend([
         ("Random numbers".into(), text(m("rng"))),
         ("Spread reflects".into(), text(m("uncertainty"))),
         (
@@ -408,6 +427,102 @@ fn scenario_blocks(folder: &ResultFolder) -> Result<Vec<Block>, FolderError> {
         });
     }
     Ok(blocks)
+}
+
+/// Count mode: what bucketing the loans into cells changed, read off `bucketing.csv` (absent
+/// in loan mode, for a cell tape and in folders older than count mode: no section then).
+fn bucketing_blocks(folder: &ResultFolder) -> Result<Vec<Block>, FolderError> {
+    let Some(t) = folder.table_if_present("bucketing")? else {
+        return Ok(Vec::new());
+    };
+    let segment = t.strs("segment")?;
+    let col = |name: &str| t.f64s(name);
+    let (loans, cells) = (col("loans")?, col("cells")?);
+    let (balance, interest, payment) = (
+        col("balance_change")?,
+        col("monthly_interest_change")?,
+        col("first_payment_change")?,
+    );
+    let (max_balance, mean_balance, max_apr) = (
+        col("max_balance_change")?,
+        col("mean_balance_change")?,
+        col("max_apr_change")?,
+    );
+    let mut blocks = vec![heading("cells", "The book as cells")];
+    if let Some(all) = segment.iter().position(|s| s == "all") {
+        blocks.push(Block::Paragraph(format!(
+            "{} loans became {} cells; balance {}; monthly interest {}; first scheduled payment {}; the largest change of a loan's balance {} (balance-weighted mean {}), of its APR {}.",
+            group_thousands(loans[all], 0),
+            group_thousands(cells[all], 0),
+            change(balance[all]),
+            change(interest[all]),
+            change(payment[all]),
+            percent(max_balance[all], 2),
+            percent(mean_balance[all], 3),
+            percentage_points(max_apr[all]),
+        )));
+    }
+    let rows = (0..t.len())
+        .map(|i| {
+            vec![
+                segment[i].clone(),
+                group_thousands(loans[i], 0),
+                group_thousands(cells[i], 0),
+                change(balance[i]),
+                change(interest[i]),
+                change(payment[i]),
+                percent(max_balance[i], 2),
+                percent(mean_balance[i], 3),
+                percentage_points(max_apr[i]),
+            ]
+        })
+        .collect();
+    blocks.push(Block::Table(Table {
+        caption: "What bucketing changed: the book of cells against the book of loans".into(),
+        header: [
+            "Segment",
+            "Loans",
+            "Cells",
+            "Balance",
+            "Monthly interest",
+            "First payment",
+            "Largest balance change",
+            "Mean balance change",
+            "Largest APR change",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+        numeric: vec![false, true, true, true, true, true, true, true, true],
+        files: vec!["bucketing.csv".into()],
+    }));
+    Ok(blocks)
+}
+
+/// A relative change of a total kept by bucketing up to rounding: `unchanged` within 10^-9,
+/// else signed, e.g. `+0.002%`.
+fn change(x: f64) -> String {
+    if !x.is_finite() {
+        "n/a".into()
+    } else if x.abs() < 1e-9 {
+        "unchanged".into()
+    } else if x.abs() < 5e-6 {
+        format!(
+            "{} less than 0.001%",
+            if x > 0.0 { "up by" } else { "down by" }
+        )
+    } else {
+        format!("{:+.3}%", 100.0 * x)
+    }
+}
+
+/// An APR difference as a fraction, in percentage points: `0.0012` -> `0.12 pp`.
+fn percentage_points(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.2} pp", 100.0 * x)
+    } else {
+        "n/a".into()
+    }
 }
 
 fn chart(
@@ -448,6 +563,7 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
     ];
 
     blocks.extend(scenario_blocks(folder)?);
+    blocks.extend(bucketing_blocks(folder)?);
 
     let readings = Readings::load(folder)?;
     let push = |blocks: &mut Vec<Block>, block: Option<Block>| blocks.extend(block);
@@ -685,6 +801,9 @@ fn file_description(stem: &str) -> &'static str {
         "buyer_pricing" => "the price a buyer can pay at each sale point, bid, IRR",
         "buyer_price_curve" => "the buyer's price against its hurdle rate",
         "stress_comparison" => "each stress scenario's expected loss, VaR and ES",
+        "bucketing" => {
+            "count mode: loans, cells, and the balance, interest and first payment before and after bucketing, by segment"
+        }
         _ => "",
     }
 }

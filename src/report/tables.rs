@@ -8,6 +8,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::ReportError;
+use crate::book::cells::{Bucketing, BucketingRow};
 use crate::metrics::PathOutcome;
 use crate::metrics::disposition::{BuyerRow, DecisionRow, DispositionRow, PriceCurveRow};
 use crate::metrics::recovery::{CurveRow, GroupRow, HistogramRow, WriteOffRow};
@@ -435,6 +436,56 @@ pub fn stress_frame(rows: &[StressRow]) -> PolarsResult<DataFrame> {
             estimate_columns("gross_write_offs", &est(|r| r.gross_write_offs), false),
             estimate_columns("net_write_offs", &est(|r| r.net_write_offs), false),
             estimate_columns("recovery_rate", &est(|r| r.recovery_rate), false),
+        ],
+    )
+}
+
+/// What count mode's bucketing changed: one row per segment, then the whole book (`all`).
+/// Changes are relative (`after / before - 1`); `max_apr_change` is a fraction like the APR.
+pub fn bucketing_frame(bucketing: &Bucketing) -> PolarsResult<DataFrame> {
+    let rows: Vec<&BucketingRow> = bucketing
+        .segments
+        .iter()
+        .chain(std::iter::once(&bucketing.total))
+        .collect();
+    let change = |before: f64, after: f64| {
+        if before == 0.0 {
+            if after == 0.0 { 0.0 } else { f64::NAN }
+        } else {
+            after / before - 1.0
+        }
+    };
+    let col = |name: &str, f: &dyn Fn(&BucketingRow) -> f64| f64s(name, rows.iter().map(|r| f(r)));
+    DataFrame::new(
+        rows.len(),
+        vec![
+            strs("segment", rows.iter().map(|r| r.segment.clone())),
+            Column::new(
+                "loans".into(),
+                rows.iter().map(|r| r.loans).collect::<Vec<u64>>(),
+            ),
+            Column::new(
+                "cells".into(),
+                rows.iter().map(|r| r.cells).collect::<Vec<u64>>(),
+            ),
+            col("balance_before", &|r| r.balance_before),
+            col("balance_after", &|r| r.balance_after),
+            col("balance_change", &|r| {
+                change(r.balance_before, r.balance_after)
+            }),
+            col("monthly_interest_before", &|r| r.monthly_interest_before),
+            col("monthly_interest_after", &|r| r.monthly_interest_after),
+            col("monthly_interest_change", &|r| {
+                change(r.monthly_interest_before, r.monthly_interest_after)
+            }),
+            col("first_payment_before", &|r| r.first_payment_before),
+            col("first_payment_after", &|r| r.first_payment_after),
+            col("first_payment_change", &|r| {
+                change(r.first_payment_before, r.first_payment_after)
+            }),
+            col("max_balance_change", &|r| r.max_balance_change),
+            col("mean_balance_change", &|r| r.mean_balance_change),
+            col("max_apr_change", &|r| r.max_apr_change),
         ],
     )
 }
