@@ -522,7 +522,14 @@ fn manifest(
         mode: scenario.simulation.mode.name(),
         cells: book.len() as u64,
         threads,
-        rng: "Xoshiro256++ per (seed, path, loan), seeded through SplitMix64",
+        rng: match scenario.simulation.mode {
+            scenario::Mode::Loan => {
+                "Xoshiro256++ per (seed, path, loan), seeded through SplitMix64"
+            }
+            scenario::Mode::Count => {
+                "Xoshiro256++ per (seed, path, cell), seeded through SplitMix64"
+            }
+        },
         uncertainty: if scenario.model.draw_posterior {
             UNCERTAINTY_POSTERIOR
         } else {

@@ -120,6 +120,8 @@ pub struct RunFacts {
     /// Kish's effective sample size; below `paths` when importance sampling weights the paths.
     pub effective_sample_size: f64,
     pub arrears_version: String,
+    /// `"loan"` or `"count"` (`manifest.mode`; folders older than count mode ran loan mode).
+    pub mode: String,
 }
 
 impl RunFacts {
@@ -159,7 +161,7 @@ impl Sharing {
 }
 
 /// Whether `other` drew the same random numbers as `reference` on every path: same seed, same
-/// number of paths, same book (loans, balance and loan tape).
+/// number of paths, same book (loans, balance and loan tape), same mode.
 pub fn sharing(reference: &RunFacts, other: &RunFacts) -> Sharing {
     let mut reasons = Vec::new();
     if reference.seed != other.seed {
@@ -199,6 +201,13 @@ pub fn sharing(reference: &RunFacts, other: &RunFacts) -> Sharing {
             "books differ (balances {} and {})",
             group_thousands(reference.book_balance.unwrap_or(f64::NAN), 0),
             group_thousands(other.book_balance.unwrap_or(f64::NAN), 0)
+        ));
+    }
+    if reference.mode != other.mode {
+        // Count mode draws per cell, loan mode per loan: no random number is shared.
+        reasons.push(format!(
+            "modes differ (`{}` and `{}`)",
+            reference.mode, other.mode
         ));
     }
     if reasons.is_empty() {
@@ -540,6 +549,7 @@ fn read_facts(folder: &ResultFolder) -> Result<RunFacts, FolderError> {
         uncertainty: text("manifest/uncertainty").ok(),
         effective_sample_size: folder.f64("effective_sample_size").unwrap_or(paths as f64),
         arrears_version: text("manifest/arrears_version").unwrap_or_default(),
+        mode: text("manifest/mode").unwrap_or_else(|_| "loan".into()),
     })
 }
 
@@ -1943,6 +1953,7 @@ mod tests {
             uncertainty: None,
             effective_sample_size: paths as f64,
             arrears_version: "0".into(),
+            mode: "loan".into(),
         }
     }
 
@@ -1970,6 +1981,12 @@ mod tests {
         let mut richer = a.clone();
         richer.book_balance = Some(2e6);
         assert!(!sharing(&a, &richer).is_shared());
+        let mut counted = a.clone();
+        counted.mode = "count".into();
+        let Sharing::NotShared(why) = sharing(&a, &counted) else {
+            panic!("modes differ")
+        };
+        assert_eq!(why, ["modes differ (`loan` and `count`)"]);
     }
 
     #[test]
