@@ -1,4 +1,4 @@
-"""Writes benches/cells_1e8.csv: the count-mode workload's book, 10^8 loans in cells.
+"""Writes scenarios/data/cells_1e8.csv: the count-mode workload's book, 10^8 loans in cells.
 
 The baseline's three segments (40/40/20% of the loans) and starting states, each split into
 four remaining terms and eight balance bands (the octiles of the baseline's lognormal balance,
@@ -40,7 +40,7 @@ def band_means(mean, sd, bands):
     return out
 
 
-with open("benches/cells_1e8.csv", "w", newline="") as f:
+with open("scenarios/data/cells_1e8.csv", "w", newline="") as f:
     w = csv.writer(f)
     w.writerow(["loan_id", "segment", "balance", "apr", "remaining_term", "months_on_book",
                 "state", "count"])

@@ -333,6 +333,9 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
     report::check_destination(&out_dir, options.force)?;
     let (book, bucketing) = book::load_for_run(&scenario)?;
     check_memory(&scenario, &book)?;
+    if let Some(w) = small_cells_warning(&scenario, &book) {
+        eprintln!("warning: {w}");
+    }
 
     let started = Instant::now();
     let bar = progress_bar(
@@ -481,6 +484,26 @@ fn check_memory(scenario: &Scenario, book: &book::LoanBook) -> Result<(), CliErr
         });
     }
     Ok(())
+}
+
+/// Loans per cell below which count mode is slower than loan mode: a cell-month costs about as
+/// much as this many loan-months (measured on workload C, benches/README.md).
+const COUNT_MODE_BREAK_EVEN: u64 = 2_000;
+
+/// Count mode pays only with large cells; say so when the book's cells are small.
+fn small_cells_warning(scenario: &Scenario, book: &book::LoanBook) -> Option<String> {
+    if scenario.simulation.mode != scenario::Mode::Count || book.is_empty() {
+        return None;
+    }
+    let per_cell = book.loans() / book.len() as u64;
+    (per_cell < COUNT_MODE_BREAK_EVEN).then(|| {
+        format!(
+            "count mode with {} loans in {} cells ({per_cell} a cell on average) will likely be slower than loan mode: a cell-month costs about as much as {} loan-months; widen the bands in `[book.cells]` or use `mode = \"loan\"`",
+            group_thousands(book.loans() as f64, 0),
+            group_thousands(book.len() as f64, 0),
+            group_thousands(COUNT_MODE_BREAK_EVEN as f64, 0)
+        )
+    })
 }
 
 fn progress_bar(paths: u64, quiet: bool) -> indicatif::ProgressBar {
