@@ -2,6 +2,10 @@
 //! lines (repaid, recovered, sold, written off, outstanding) as the money rules say, and
 //! following each default's workout (and, in a disposition study, each sale point's hold value)
 //! to its end. This is the inner loop; everything it needs is precomputed in [`PathContext`].
+//! Most loan-months are a current loan paying its instalment: those run in
+//! `LoanRun::stay_current`, a short loop over locals that sums exactly what the general month
+//! (`LoanRun::step`) would, in the same order, so results do not depend on which road a month
+//! took.
 //!
 //! Conventions (docs/SCENARIOS.md has the full text):
 //! - months are steps of the transition matrix; cash flows fall at the end of the month;
@@ -22,7 +26,7 @@ use rand::Rng;
 use rand_distr::{Beta, Distribution};
 
 use super::rng::{Stream, StreamFamily, StreamRng, stream, stream_in};
-use super::tables::{SampledRow, Tables};
+use super::tables::{SampledRow, SegmentTables, Tables};
 use crate::book::LoanBook;
 use crate::metrics::{
     DispositionField, Flow, GroupField, OutcomeLayout, PathOutcome, RECOVERY_RATE_BINS, Total,
@@ -270,6 +274,9 @@ pub struct PathScratch {
     probabilities: Vec<f64>,
     /// The loan-month streams of the current path.
     loan_months: StreamFamily,
+    /// By segment: when a current loan stays current, from the tables in use (conditioned or
+    /// static).
+    current_stays: Vec<CurrentStays>,
     /// This path's rows drawn from the estimation posterior (actions and triggers applied):
     /// `[segment][row]`, aligned with the tables' shapes; empty without posterior draws.
     drawn: Vec<Vec<Vec<f64>>>,
@@ -340,8 +347,16 @@ impl PathScratch {
         } else {
             Vec::new()
         };
+        let current_stays = cx
+            .tables
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(s, seg)| CurrentStays::new(seg, &conditioned, s))
+            .collect();
         PathScratch {
             drawn,
+            current_stays,
             carry: vec![0.0; cx.layout.timeline.len()],
             holds: [HoldTracker::default(); MAX_SALE_POINTS],
             conditioned,
@@ -451,6 +466,14 @@ impl PathScratch {
             self.recovery_multipliers
                 .push(StressPath::at(&f.stress.recovery_multiplier, month));
         }
+        for (s, (stays, seg)) in self
+            .current_stays
+            .iter_mut()
+            .zip(&cx.tables.segments)
+            .enumerate()
+        {
+            stays.refill(seg, &self.conditioned, s);
+        }
         out.factor = z;
         out.clipped_rows = clipped;
     }
@@ -516,6 +539,86 @@ impl PathScratch {
                 out.timeline[t.balance(month, state)] += balance;
             }
         }
+    }
+}
+
+/// How a run of current months ([`LoanRun::stay_current`]) ended.
+#[derive(Debug, Clone, Copy)]
+enum CurrentRun {
+    /// Current to the end of the horizon.
+    Horizon,
+    /// Paid off by its last instalment in `month`.
+    PaidOff { month: u32 },
+    /// The draw `u` of `month` moves the loan out of current.
+    Leaves { month: u32, u: u64 },
+}
+
+/// One segment's first thresholds of the current row (see [`SampledRow::first_threshold`]),
+/// `[month slot][matrix]`: a current loan stays current exactly when the high 32 bits of its
+/// draw are below it.
+#[derive(Debug, Clone)]
+pub struct CurrentStays {
+    by_slot: Vec<u64>,
+    n_matrices: usize,
+    n_slots: usize,
+    /// Matrix index for each month on book (the segment tables'); beyond the end, matrix 0.
+    by_month_on_book: Vec<u16>,
+}
+
+impl CurrentStays {
+    /// `conditioned`: [`PathScratch`]'s conditioned tables, `[month slot][segment][row]`
+    /// (empty: the static tables); `segment`: this segment's index in them.
+    fn new(
+        seg: &SegmentTables,
+        conditioned: &[Vec<Vec<SampledRow>>],
+        segment: usize,
+    ) -> CurrentStays {
+        let n_matrices = seg.n_matrices();
+        let n_slots = conditioned.len().max(1);
+        let mut stays = CurrentStays {
+            by_slot: vec![0; n_matrices * n_slots],
+            n_matrices,
+            n_slots,
+            by_month_on_book: seg.by_month_on_book().to_vec(),
+        };
+        stays.refill(seg, conditioned, segment);
+        stays
+    }
+
+    fn refill(
+        &mut self,
+        seg: &SegmentTables,
+        conditioned: &[Vec<Vec<SampledRow>>],
+        segment: usize,
+    ) {
+        for slot in 0..self.n_slots {
+            for matrix in 0..self.n_matrices {
+                let r = seg.row_index_of_matrix(matrix, CURRENT);
+                let row = match conditioned.get(slot) {
+                    Some(tables) => &tables[segment][r],
+                    None => &seg.rows[r],
+                };
+                self.by_slot[slot * self.n_matrices + matrix] = row.first_threshold(CURRENT);
+            }
+        }
+    }
+
+    /// The threshold for every month from months on book `mob` on, when it does not change.
+    #[inline]
+    fn fixed(&self, mob: u32) -> Option<u64> {
+        (self.n_slots == 1 && mob as usize >= self.by_month_on_book.len()).then(|| self.by_slot[0])
+    }
+
+    /// The threshold in horizon month `month` at months on book `mob`.
+    #[inline]
+    fn at(&self, month: u32, mob: u32) -> u64 {
+        let slot = (month.max(1) as usize - 1).min(self.n_slots - 1);
+        let matrix = self
+            .by_month_on_book
+            .get(mob as usize)
+            .copied()
+            .unwrap_or(0) as usize;
+        self.by_slot[slot * self.n_matrices + matrix]
     }
 }
 
@@ -601,8 +704,10 @@ pub fn simulate_loan(
         conditioned,
         payer_thresholds,
         recovery_multipliers,
+        current_stays,
         ..
     } = scratch;
+    let current_stays = &current_stays[segment];
     let mut run = LoanRun {
         cx,
         holds,
@@ -651,11 +756,33 @@ pub fn simulate_loan(
     let mut rng = stream_in(&scratch_family, key);
     let mut months_on_book = book.months_on_book[loan];
     let mut settled_early = false;
-    for month in 1..=cx.horizon_months {
-        run.start_month();
-        let u = rng.next_u64();
-        run.step(Some(month), months_on_book, u, out);
-        months_on_book += 1;
+    // The common loan-month (a current instalment loan with no workout, no sale point and no
+    // collection cost) takes the short road, `LoanRun::stay_current`: the same arithmetic in
+    // the same order, without the general bookkeeping around it.
+    let simple_current = matches!(product, Product::Instalment)
+        && cx.tables.segments[segment].cost[CURRENT as usize] <= 0.0;
+    let mut month = 1;
+    while month <= cx.horizon_months {
+        if simple_current && run.state == CURRENT && run.is_quiet() {
+            match run.stay_current(month, &mut months_on_book, &mut rng, current_stays, out) {
+                CurrentRun::Horizon => break,
+                CurrentRun::PaidOff { month: m } => month = m,
+                CurrentRun::Leaves { month: m, u } => {
+                    // The draw that moves the loan out of current, through the general road.
+                    month = m;
+                    run.month_done = m;
+                    let to = run.sample(Some(m), months_on_book, CURRENT, (u >> 32) as u32);
+                    run.transition(CURRENT, to, Some(m), u64::from(u as u32), out);
+                    run.term_left = run.term_left.saturating_sub(1);
+                    months_on_book += 1;
+                }
+            }
+        } else {
+            run.start_month();
+            let u = rng.next_u64();
+            run.step(Some(month), months_on_book, u, out);
+            months_on_book += 1;
+        }
         if run.is_settled() {
             // Nothing changes any more: book the loan into every remaining month at once.
             let (s, m) = (run.state as usize, month as usize);
@@ -666,6 +793,7 @@ pub fn simulate_loan(
         }
         out.timeline[t.loans(month as usize, run.state as usize)] += 1.0;
         out.timeline[t.balance(month as usize, run.state as usize)] += run.shown_balance();
+        month += 1;
     }
     if run.state == cx.charged_off {
         out.totals[Total::WrittenOffNet.idx()] += run.claim;
@@ -710,6 +838,13 @@ impl LoanRun<'_, '_> {
         } else {
             self.balance
         }
+    }
+
+    /// Neither a workout nor a sale point to follow: cash received moves only the horizon's
+    /// totals and timeline, and the discount clocks have nothing to advance.
+    #[inline]
+    fn is_quiet(&self) -> bool {
+        self.workout.is_none() && self.points_reached == 0
     }
 
     /// Whether a workout or a hold value is still being followed.
@@ -826,11 +961,39 @@ impl LoanRun<'_, '_> {
                 out.timeline[cx.layout.timeline.flow(m as usize, Flow::CollectionCosts)] += cost;
             }
         }
-        let to = match self.conditioned {
+        let to = self.sample(month, months_on_book, from, u_transition);
+        self.transition(from, to, month, u_aux, out);
+        self.term_left = self.term_left.saturating_sub(1);
+    }
+
+    /// The next state from `from` for the transition draw `u_transition`.
+    #[inline]
+    fn sample(
+        &self,
+        month: Option<u32>,
+        months_on_book: u32,
+        from: StateId,
+        u_transition: u32,
+    ) -> StateId {
+        let tables = &self.cx.tables.segments[self.segment];
+        match self.conditioned {
             Some(c) => c[self.slot(month)][self.segment][tables.row_index(months_on_book, from)]
                 .sample(u_transition),
             None => tables.row(months_on_book, from).sample(u_transition),
-        };
+        }
+    }
+
+    /// Moves the money of an on-book loan's move from `from` to `to` and sets its new state;
+    /// the remaining term is the caller's.
+    fn transition(
+        &mut self,
+        from: StateId,
+        to: StateId,
+        month: Option<u32>,
+        u_aux: u64,
+        out: &mut PathOutcome,
+    ) {
+        let cx = self.cx;
         let product = &cx.model.segments[self.segment].product;
         match cx.tables.kinds[to as usize] {
             StateKind::Current if from == CURRENT => self.pay_scheduled(product, month, out),
@@ -884,7 +1047,6 @@ impl LoanRun<'_, '_> {
                 self.state = cx.sold;
             }
         }
-        self.term_left = self.term_left.saturating_sub(1);
     }
 
     /// Starts the workout of a default within the horizon (once per loan).
@@ -951,6 +1113,77 @@ impl LoanRun<'_, '_> {
                 self.instalment = self.scheduled_payment(product);
             }
         }
+    }
+
+    /// Runs the loan's months within the horizon from `first` for as long as it stays current,
+    /// paying its instalments: `pay_scheduled` for an instalment loan that
+    /// [`LoanRun::is_quiet`], with the same sums in the same order (each total and timeline
+    /// cell sees the same additions), but with the loan's figures in locals. A current loan
+    /// stays current exactly when its draw falls below the row's first threshold
+    /// (`stays[slot][matrix]`, see [`SampledRow::first_threshold`]); other draws go back to
+    /// the caller.
+    fn stay_current(
+        &mut self,
+        first: u32,
+        months_on_book: &mut u32,
+        rng: &mut StreamRng,
+        stays: &CurrentStays,
+        out: &mut PathOutcome,
+    ) -> CurrentRun {
+        let cx = self.cx;
+        let t = cx.layout.timeline;
+        let horizon = cx.horizon_months;
+        let (rate, instalment) = (self.rate, self.instalment);
+        let (mut balance, mut term_left, mut mob) = (self.balance, self.term_left, *months_on_book);
+        let mut repaid = out.totals[Total::Repaid.idx()];
+        let mut interest_collected = out.totals[Total::InterestCollected.idx()];
+        // Without conditioning or a matrix by month on book still ahead, every month uses the
+        // same row.
+        let fixed = stays.fixed(mob);
+        let mut month = first;
+        let end = loop {
+            if month > horizon {
+                break CurrentRun::Horizon;
+            }
+            let u = rng.next_u64();
+            let stay = fixed.unwrap_or_else(|| stays.at(month, mob));
+            if u >> 32 >= stay {
+                break CurrentRun::Leaves { month, u };
+            }
+            let interest = balance * rate;
+            let principal = if term_left <= 1 {
+                balance
+            } else {
+                (instalment - interest).clamp(0.0, balance)
+            };
+            balance -= principal;
+            repaid += principal;
+            interest_collected += interest;
+            out.timeline[t.flow(month as usize, Flow::ScheduledPayments)] += principal + interest;
+            term_left = term_left.saturating_sub(1);
+            mob += 1;
+            if balance <= ZERO_BALANCE {
+                break CurrentRun::PaidOff { month };
+            }
+            out.timeline[t.loans(month as usize, CURRENT as usize)] += 1.0;
+            out.timeline[t.balance(month as usize, CURRENT as usize)] += balance;
+            month += 1;
+        };
+        self.balance = balance;
+        self.term_left = term_left;
+        *months_on_book = mob;
+        out.totals[Total::Repaid.idx()] = repaid;
+        out.totals[Total::InterestCollected.idx()] = interest_collected;
+        match end {
+            CurrentRun::Horizon => self.month_done = horizon,
+            CurrentRun::PaidOff { month } => {
+                self.month_done = month;
+                // Matured: the last instalment clears the loan.
+                self.pay_off(Some(month), out);
+            }
+            CurrentRun::Leaves { .. } => {}
+        }
+        end
     }
 
     /// Repays what is left of the balance and closes the loan as paid off.

@@ -75,6 +75,17 @@ impl SampledRow {
             })
     }
 
+    /// The first threshold when `to` is the row's first destination (its lowest state), else
+    /// 0: `sample(u) == to` exactly when `u` is below it. The engine's road for loans that
+    /// stay current compares against it instead of sampling the whole row.
+    pub fn first_threshold(&self, to: StateId) -> u64 {
+        if self.dest.first() == Some(&to) {
+            self.thresholds[0]
+        } else {
+            0
+        }
+    }
+
     /// The destination for a uniform `u` on `0..2^32`.
     #[inline]
     pub fn sample(&self, u: u32) -> StateId {
@@ -121,6 +132,21 @@ impl SegmentTables {
             .copied()
             .unwrap_or(0) as usize;
         matrix * self.n_states + state as usize
+    }
+
+    /// Index in `rows` of `state`'s row in matrix `matrix`.
+    pub fn row_index_of_matrix(&self, matrix: usize, state: StateId) -> usize {
+        matrix * self.n_states + state as usize
+    }
+
+    /// Number of matrices (one per month-on-book range, and the default).
+    pub fn n_matrices(&self) -> usize {
+        self.rows.len() / self.n_states
+    }
+
+    /// Matrix index for each month on book; beyond the end, matrix 0.
+    pub fn by_month_on_book(&self) -> &[u16] {
+        &self.by_month_on_book
     }
 
     #[inline]
@@ -215,6 +241,19 @@ mod tests {
         assert_eq!(row.sample(1 << 31), 2);
         assert_eq!(row.sample(3 << 30), 3);
         assert_eq!(row.sample(u32::MAX), 3);
+    }
+
+    #[test]
+    fn first_threshold_splits_the_first_destination_from_the_rest() {
+        let row = SampledRow::new(&[0.5, 0.0, 0.25, 0.25]);
+        assert_eq!(row.first_threshold(0), 1 << 31);
+        assert_eq!(row.first_threshold(2), 0);
+        let without_first = SampledRow::new(&[0.0, 0.5, 0.5]);
+        assert_eq!(without_first.first_threshold(0), 0);
+        // A diagonal kept at probability zero: nothing stays.
+        let empty_diagonal = SampledRow::with_diagonal(&[0.0, 1.0], 0);
+        assert_eq!(empty_diagonal.first_threshold(0), 0);
+        assert_eq!(empty_diagonal.sample(0), 1);
     }
 
     #[test]
