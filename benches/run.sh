@@ -12,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/arrears-target}"
 PATHS_S="${PATHS_S:-1000}"      # workload S and M at 100,000 loans
-PATHS_L="${PATHS_L:-100}"       # workload L and M at 1,000,000 loans (1,000 takes ~15 min each)
-PEER_PATHS="${PEER_PATHS:-40}"  # the numpy peer is ~23 ns a loan-month: 40 paths of M-S ~ 35 s
+PATHS_L="${PATHS_L:-100}"       # workload L and M at 1,000,000 loans (1,000 takes 1-2 min each)
+PEER_PATHS="${PEER_PATHS:-40}"  # the numpy peer is ~22 ns a loan-month: 40 paths of M-S ~ 3 s
 ARREARS_PEER_PATHS="${ARREARS_PEER_PATHS:-400}"  # arrears' side of the occupancy check
 OUT="${OUT:-/tmp/arrears-bench}"
 mkdir -p "$OUT"
