@@ -13,9 +13,10 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/arrears-target}"
 PATHS_S="${PATHS_S:-1000}"      # workload S and M at 100,000 loans
 PATHS_L="${PATHS_L:-100}"       # workload L and M at 1,000,000 loans (1,000 takes 1-2 min each)
+PATHS_C="${PATHS_C:-1000}"      # workload C: count mode, 10^8 loans in 448 cells (about a minute)
 PEER_PATHS="${PEER_PATHS:-40}"  # the numpy peer is ~22 ns a loan-month: 40 paths of M-S ~ 3 s
 ARREARS_PEER_PATHS="${ARREARS_PEER_PATHS:-400}"  # arrears' side of the occupancy check
-OUT="${OUT:-/tmp/arrears-bench}"
+export OUT="${OUT:-/tmp/arrears-bench}"
 mkdir -p "$OUT"
 
 python3 -c "import numpy" 2>/dev/null || python3 -m pip install --quiet numpy
@@ -31,11 +32,14 @@ measure() { # name scenario paths
   python3 - "$1" "$2" "$3" "$seconds" "$rss" <<'PY'
 import sys, tomllib
 name, scenario, paths, seconds, rss = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+import json, os
 s = tomllib.load(open(scenario, "rb"))
-loans = sum(seg["book"]["loans"] for seg in s["segments"].values())
+manifest = json.load(open(os.path.join(os.environ["OUT"], name, "summary.json")))["manifest"]
+loans = manifest["loans"]  # a cell book counts every loan of its cells
 months = s["simulation"]["horizon_months"]
 lm = paths * loans * months
-print(f"{name:<16} {paths:>6} paths {loans:>9,} loans  {seconds:8.2f} s  {seconds * 1e9 / lm:6.2f} ns/loan-month  peak {rss / 1024:7.0f} MiB")
+cells = f" in {manifest['cells']:,} cells" if manifest.get("mode") == "count" else ""
+print(f"{name:<16} {paths:>6} paths {loans:>11,} loans{cells}  {seconds:8.2f} s  {seconds * 1e9 / lm:6.3f} ns/loan-month  peak {rss / 1024:7.0f} MiB")
 PY
 }
 
@@ -44,6 +48,7 @@ measure workload_s   benches/workload_s.toml   "$PATHS_S"
 measure workload_m_s benches/workload_m_s.toml "$PATHS_S"
 measure workload_l   benches/workload_l.toml   "$PATHS_L"
 measure workload_m_l benches/workload_m_l.toml "$PATHS_L"
+measure workload_count benches/workload_count.toml "$PATHS_C"
 
 echo "== numpy peer against arrears on workload M (100,000 loans, $PEER_PATHS paths)"
 python3 benches/peer/peer.py benches/workload_m_s.toml --paths "$PEER_PATHS" --cure-payments --out "$OUT/peer.json" > /dev/null
