@@ -17,26 +17,7 @@ use arrears::engine::{self, RunOutput};
 use arrears::metrics::stats::mean_sd;
 use arrears::metrics::{PathOutcome, Total};
 use arrears::scenario::{Mode, Scenario};
-use common::{chain_scenario, evolve, scenario};
-
-const ROWS: &str = r#"
-current   = { current = 0.90, dpd_1_30 = 0.07, paid_off = 0.03 }
-dpd_1_30  = { current = 0.45, dpd_1_30 = 0.10, dpd_31_60 = 0.40, paid_off = 0.05 }
-dpd_31_60 = { current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.65 }
-dpd_61_90 = { current = 0.05, dpd_61_90 = 0.10, charged_off = 0.85 }
-"#;
-
-fn matrix() -> Vec<Vec<f64>> {
-    vec![
-        vec![0.90, 0.07, 0.0, 0.0, 0.03, 0.0, 0.0],
-        vec![0.45, 0.10, 0.40, 0.0, 0.05, 0.0, 0.0],
-        vec![0.20, 0.05, 0.10, 0.65, 0.0, 0.0, 0.0],
-        vec![0.05, 0.0, 0.0, 0.10, 0.0, 0.85, 0.0],
-        vec![0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0],
-        vec![0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0],
-        vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
-    ]
-}
+use common::{CHAIN_ROWS, chain_matrix, chain_scenario, evolve, scenario};
 
 /// Rows of identical loans gathered into cells, in order of first appearance.
 fn cells(book: &LoanBook) -> LoanBook {
@@ -104,12 +85,12 @@ fn stats(paths: &[PathOutcome], f: impl Fn(&PathOutcome) -> f64) -> (f64, f64) {
 #[test]
 fn a_cell_of_a_million_loans_moves_by_the_chain_with_multinomial_spread() {
     let loans = 1_000_000u64;
-    let s = count_scenario(ROWS, loans, 400, 12);
+    let s = count_scenario(CHAIN_ROWS, loans, 400, 12);
     let book = cells(&book::load(&s).expect("book"));
     assert_eq!(book.len(), 1, "one cell");
     assert_eq!(book.loans(), loans);
     let out = run_as(&s, &book, Mode::Count, 2);
-    let p = matrix();
+    let p = chain_matrix();
     let n = out.paths.len() as f64;
     let (mut checked, mut worst_mean, mut worst_sd) = (0, 0.0f64, 0.0f64);
     for month in [1usize, 2, 3, 6, 12] {
@@ -147,11 +128,11 @@ fn a_cell_of_a_million_loans_moves_by_the_chain_with_multinomial_spread() {
 fn a_cell_of_a_trillion_loans_costs_what_a_small_one_does() {
     // Nothing here loops over loans: a trillion loans run in milliseconds.
     let loans = 1_000_000_000_000u64;
-    let s = count_scenario(ROWS, 1, 20, 12);
+    let s = count_scenario(CHAIN_ROWS, 1, 20, 12);
     let mut book = book::load(&s).expect("book");
     book.count[0] = loans;
     let out = run_as(&s, &book, Mode::Count, 1);
-    let exact = evolve(&[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], &matrix(), 12);
+    let exact = evolve(&[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], &chain_matrix(), 12);
     for o in &out.paths {
         let charged_off = o.get(Total::ChargeOffs) / loans as f64;
         // Binomial sd of the share is below 1e-6.

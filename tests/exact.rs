@@ -11,34 +11,14 @@ mod common;
 
 use arrears::metrics::Total;
 use arrears::metrics::stats::mean_sd;
-use common::{chain_scenario, evolve, run, scenario};
-
-// States in engine order: current, dpd_1_30, dpd_31_60, dpd_61_90, paid_off, charged_off, sold.
-const ROWS: &str = r#"
-current   = { current = 0.90, dpd_1_30 = 0.07, paid_off = 0.03 }
-dpd_1_30  = { current = 0.45, dpd_1_30 = 0.10, dpd_31_60 = 0.40, paid_off = 0.05 }
-dpd_31_60 = { current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.65 }
-dpd_61_90 = { current = 0.05, dpd_61_90 = 0.10, charged_off = 0.85 }
-"#;
-
-fn matrix() -> Vec<Vec<f64>> {
-    vec![
-        vec![0.90, 0.07, 0.0, 0.0, 0.03, 0.0, 0.0],
-        vec![0.45, 0.10, 0.40, 0.0, 0.05, 0.0, 0.0],
-        vec![0.20, 0.05, 0.10, 0.65, 0.0, 0.0, 0.0],
-        vec![0.05, 0.0, 0.0, 0.10, 0.0, 0.85, 0.0],
-        vec![0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0],
-        vec![0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0],
-        vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
-    ]
-}
+use common::{CHAIN_ROWS, chain_matrix, chain_scenario, evolve, run, scenario};
 
 #[test]
 fn state_occupancy_matches_the_chain_month_by_month() {
     let loans = 2_000u64;
-    let s = scenario(&chain_scenario(ROWS, loans, 200, 12, ""));
+    let s = scenario(&chain_scenario(CHAIN_ROWS, loans, 200, 12, ""));
     let out = run(&s, 2);
-    let p = matrix();
+    let p = chain_matrix();
     let start = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
     let mut checked = 0;
     for month in 0..=12usize {
@@ -106,13 +86,13 @@ fn absorption_probabilities_match_the_fundamental_matrix() {
     // Carlo error of the comparison (about 1e-3).
     let horizon = 600;
     let loans = 1_000u64;
-    let p = matrix();
+    let p = chain_matrix();
     let left = evolve(&[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], &p, horizon as usize);
     assert!(left[..4].iter().sum::<f64>() < 1e-6);
     let (to_paid_off, to_charged_off) = absorption_from_current(&p);
     assert!((to_paid_off + to_charged_off - 1.0).abs() < 1e-12);
 
-    let s = scenario(&chain_scenario(ROWS, loans, 200, horizon, ""));
+    let s = scenario(&chain_scenario(CHAIN_ROWS, loans, 200, horizon, ""));
     let out = run(&s, 2);
     let shares: Vec<f64> = out
         .paths
@@ -153,7 +133,7 @@ dpd_31_60 = { current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.6
     ));
     let out = run(&s, 1);
     // Collapse dpd_61_90 into charged_off in the exact chain.
-    let mut p = matrix();
+    let mut p = chain_matrix();
     p[2][5] = p[2][3];
     p[2][3] = 0.0;
     let exact = evolve(&[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], &p, 24);
@@ -186,9 +166,12 @@ fn actions_are_compared_on_common_random_numbers() {
     let calls = format!(
         "{stages}[[actions]]\nname = \"calls\"\nstage = \"early\"\ncost_per_account = 5.0\ncure_multiplier = 1.2\n"
     );
-    let base = run(&scenario(&chain_scenario(ROWS, 2_000, 100, 24, stages)), 2);
+    let base = run(
+        &scenario(&chain_scenario(CHAIN_ROWS, 2_000, 100, 24, stages)),
+        2,
+    );
     let same = run(
-        &scenario(&chain_scenario(ROWS, 2_000, 100, 24, &neutral)),
+        &scenario(&chain_scenario(CHAIN_ROWS, 2_000, 100, 24, &neutral)),
         1,
     );
     // An action with no effect on the matrix leaves every loan's path exactly as it was.
@@ -198,7 +181,10 @@ fn actions_are_compared_on_common_random_numbers() {
         assert!(b.get(Total::CollectionCosts) > a.get(Total::CollectionCosts));
     }
     // A real effect: the paired difference is far more precise than two independent runs.
-    let treated = run(&scenario(&chain_scenario(ROWS, 2_000, 100, 24, &calls)), 2);
+    let treated = run(
+        &scenario(&chain_scenario(CHAIN_ROWS, 2_000, 100, 24, &calls)),
+        2,
+    );
     let co = |o: &arrears::metrics::PathOutcome| o.get(Total::ChargeOffs);
     let diffs: Vec<f64> = base
         .paths

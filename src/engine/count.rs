@@ -30,12 +30,10 @@
 use rand::Rng;
 use rand_distr::{Beta, Binomial, Distribution, StandardNormal};
 
-use super::loan::{PathContext, PathScratch, annuity};
+use super::loan::{ClosedWorkout, PathContext, PathScratch, annuity};
 use super::rng::{Stream, StreamFamily, StreamRng, stream_in};
 use super::tables::SampledRow;
-use crate::metrics::{
-    Flow, GroupField, PathOutcome, RECOVERY_RATE_BINS, Total, WORKOUT_CAP_MONTHS,
-};
+use crate::metrics::{Flow, PathOutcome, Total, WORKOUT_CAP_MONTHS};
 use crate::model::states::CURRENT;
 use crate::model::{Product, StateId, StateKind};
 
@@ -951,30 +949,20 @@ impl<'c, 'a> CellRun<'c, 'a> {
             self.receive(&mut g, performing, out);
         }
         let layout = self.cx.layout;
-        let n = g.loans as f64;
-        for group in [
+        let groups = [
             layout.segment_group(self.segment),
             g.key.stage_group as usize,
             layout.vintage_group(self.vintage),
-        ] {
-            let at = |f| layout.group(group, f);
-            out.recovery_groups[at(GroupField::Defaults)] += n;
-            out.recovery_groups[at(GroupField::ExposureAtDefault)] += g.exposure;
-            out.recovery_groups[at(GroupField::RecoveriesGross)] += g.gross;
-            out.recovery_groups[at(GroupField::Costs)] += g.costs;
-            out.recovery_groups[at(GroupField::PvGross)] += g.pv_gross;
-            out.recovery_groups[at(GroupField::PvCosts)] += g.pv_costs;
-        }
-        out.totals[Total::WorkoutRecoveries.idx()] += g.gross;
-        out.totals[Total::WorkoutCosts.idx()] += g.costs;
-        out.totals[Total::WorkoutRecoveriesPvNet.idx()] += g.pv_gross - g.pv_costs;
-        out.totals[Total::WorkoutRecoveriesPvGross.idx()] += g.pv_gross;
-        let bin = if g.gross <= 0.0 || g.exposure <= 0.0 {
-            0
-        } else {
-            ((g.gross / g.exposure * 20.0).ceil() as usize).clamp(1, RECOVERY_RATE_BINS - 1)
+        ];
+        let closed = ClosedWorkout {
+            defaults: g.loans as f64,
+            exposure: g.exposure,
+            gross: g.gross,
+            costs: g.costs,
+            pv_gross: g.pv_gross,
+            pv_costs: g.pv_costs,
         };
-        out.recovery_rate_histogram[bin] += n;
+        closed.book(layout, groups, out);
     }
 }
 

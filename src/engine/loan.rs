@@ -635,6 +635,46 @@ struct Workout {
     pv_costs: f64,
 }
 
+/// The figures of finished workouts (one loan's, or a count-mode group's), booked into the
+/// recovery groups, the workout totals and the recovery-rate histogram.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClosedWorkout {
+    /// Defaults the figures cover (1 for a loan).
+    pub defaults: f64,
+    pub exposure: f64,
+    pub gross: f64,
+    pub costs: f64,
+    pub pv_gross: f64,
+    pub pv_costs: f64,
+}
+
+impl ClosedWorkout {
+    /// Adds the figures to `groups` (segment, stage and vintage), the totals, and the
+    /// histogram at their recovery rate.
+    pub(crate) fn book(&self, layout: OutcomeLayout, groups: [usize; 3], out: &mut PathOutcome) {
+        for group in groups {
+            let g = |f| layout.group(group, f);
+            out.recovery_groups[g(GroupField::Defaults)] += self.defaults;
+            out.recovery_groups[g(GroupField::ExposureAtDefault)] += self.exposure;
+            out.recovery_groups[g(GroupField::RecoveriesGross)] += self.gross;
+            out.recovery_groups[g(GroupField::Costs)] += self.costs;
+            out.recovery_groups[g(GroupField::PvGross)] += self.pv_gross;
+            out.recovery_groups[g(GroupField::PvCosts)] += self.pv_costs;
+        }
+        out.totals[Total::WorkoutRecoveries.idx()] += self.gross;
+        out.totals[Total::WorkoutCosts.idx()] += self.costs;
+        out.totals[Total::WorkoutRecoveriesPvNet.idx()] += self.pv_gross - self.pv_costs;
+        out.totals[Total::WorkoutRecoveriesPvGross.idx()] += self.pv_gross;
+        let bin = if self.gross <= 0.0 || self.exposure <= 0.0 {
+            0
+        } else {
+            let rate = self.gross / self.exposure;
+            ((rate * 20.0).ceil() as usize).clamp(1, RECOVERY_RATE_BINS - 1)
+        };
+        out.recovery_rate_histogram[bin] += self.defaults;
+    }
+}
+
 /// The hold value of a loan from a sale point on.
 #[derive(Debug, Clone, Copy, Default)]
 struct HoldTracker {
@@ -1483,30 +1523,20 @@ impl LoanRun<'_, '_> {
         }
         let layout = self.cx.layout;
         if let Some(w) = self.workout.take() {
-            for group in [
+            let groups = [
                 layout.segment_group(self.segment),
                 w.stage_group,
                 layout.vintage_group(self.vintage),
-            ] {
-                let g = |f| layout.group(group, f);
-                out.recovery_groups[g(GroupField::Defaults)] += 1.0;
-                out.recovery_groups[g(GroupField::ExposureAtDefault)] += w.exposure;
-                out.recovery_groups[g(GroupField::RecoveriesGross)] += w.gross;
-                out.recovery_groups[g(GroupField::Costs)] += w.costs;
-                out.recovery_groups[g(GroupField::PvGross)] += w.pv_gross;
-                out.recovery_groups[g(GroupField::PvCosts)] += w.pv_costs;
-            }
-            out.totals[Total::WorkoutRecoveries.idx()] += w.gross;
-            out.totals[Total::WorkoutCosts.idx()] += w.costs;
-            out.totals[Total::WorkoutRecoveriesPvNet.idx()] += w.pv_gross - w.pv_costs;
-            out.totals[Total::WorkoutRecoveriesPvGross.idx()] += w.pv_gross;
-            let bin = if w.gross <= 0.0 || w.exposure <= 0.0 {
-                0
-            } else {
-                let rate = w.gross / w.exposure;
-                ((rate * 20.0).ceil() as usize).clamp(1, RECOVERY_RATE_BINS - 1)
+            ];
+            let closed = ClosedWorkout {
+                defaults: 1.0,
+                exposure: w.exposure,
+                gross: w.gross,
+                costs: w.costs,
+                pv_gross: w.pv_gross,
+                pv_costs: w.pv_costs,
             };
-            out.recovery_rate_histogram[bin] += 1.0;
+            closed.book(layout, groups, out);
         }
         if self.points_reached != 0 {
             for (i, h) in self.holds.iter_mut().enumerate() {

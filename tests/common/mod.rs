@@ -61,6 +61,28 @@ term_months = 600
     )
 }
 
+/// Rows of an absorbing chain for [`chain_scenario`]; [`chain_matrix`] is the same chain as a
+/// dense matrix in engine order: current, dpd_1_30, dpd_31_60, dpd_61_90, paid_off,
+/// charged_off, sold.
+pub const CHAIN_ROWS: &str = r#"
+current   = { current = 0.90, dpd_1_30 = 0.07, paid_off = 0.03 }
+dpd_1_30  = { current = 0.45, dpd_1_30 = 0.10, dpd_31_60 = 0.40, paid_off = 0.05 }
+dpd_31_60 = { current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.65 }
+dpd_61_90 = { current = 0.05, dpd_61_90 = 0.10, charged_off = 0.85 }
+"#;
+
+pub fn chain_matrix() -> Vec<Vec<f64>> {
+    vec![
+        vec![0.90, 0.07, 0.0, 0.0, 0.03, 0.0, 0.0],
+        vec![0.45, 0.10, 0.40, 0.0, 0.05, 0.0, 0.0],
+        vec![0.20, 0.05, 0.10, 0.65, 0.0, 0.0, 0.0],
+        vec![0.05, 0.0, 0.0, 0.10, 0.0, 0.85, 0.0],
+        vec![0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0],
+        vec![0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+        vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
+    ]
+}
+
 /// Dense matrix power: `v * P^t` for a row vector.
 pub fn evolve(v: &[f64], p: &[Vec<f64>], months: usize) -> Vec<f64> {
     let mut v = v.to_vec();
