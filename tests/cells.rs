@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{arrears, output_text};
+use common::{arrears, csv_rows, output_text};
 
 /// A scenario with an instalment segment `prime` and a revolving one `cards`, reading the
 /// tape `tape.csv` beside it; `simulation` lines go into `[simulation]`.
@@ -108,32 +108,9 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * b.abs().max(1.0)
 }
 
-/// Reads a CSV written by arrears as rows of named text fields.
-fn csv_rows(path: &Path) -> Vec<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    lines
-        .map(|l| {
-            header
-                .iter()
-                .cloned()
-                .zip(l.split(',').map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
-
-fn field(row: &[(String, String)], name: &str) -> f64 {
-    row.iter()
-        .find(|(n, _)| n == name)
+fn field(row: &std::collections::BTreeMap<String, String>, name: &str) -> f64 {
+    row.get(name)
         .unwrap_or_else(|| panic!("no column `{name}`"))
-        .1
         .parse()
         .unwrap()
 }
@@ -156,7 +133,7 @@ fn count_mode_buckets_a_tape_of_loans_and_reports_what_changed() {
     // bucketing.csv: one row per segment, then the book.
     assert!(out.join("bucketing.parquet").is_file());
     let rows = csv_rows(&out.join("bucketing.csv"));
-    let segments: Vec<&str> = rows.iter().map(|r| r[0].1.as_str()).collect();
+    let segments: Vec<&str> = rows.iter().map(|r| r["segment"].as_str()).collect();
     assert_eq!(segments, ["prime", "cards", "all"]);
     let all = &rows[2];
     assert_eq!(field(all, "loans"), 3000.0);

@@ -60,23 +60,7 @@ fn summary(dir: &Path) -> Value {
 
 /// `comparison.csv` as rows of (column, value) maps.
 fn comparison_rows(dir: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(dir.join("comparison.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    lines
-        .map(|l| {
-            header
-                .iter()
-                .cloned()
-                .zip(l.split(',').map(str::to_string))
-                .collect()
-        })
-        .collect()
+    common::csv_rows(&dir.join("comparison.csv"))
 }
 
 fn row<'a>(

@@ -30,7 +30,7 @@
 use rand::Rng;
 use rand_distr::{Beta, Binomial, Distribution, StandardNormal};
 
-use super::loan::{ClosedWorkout, PathContext, PathScratch, annuity};
+use super::loan::{ClosedWorkout, PathContext, PathScratch, annuity, book_settled};
 use super::rng::{Stream, StreamFamily, StreamRng, stream_in};
 use super::tables::SampledRow;
 use crate::metrics::{Flow, PathOutcome, Total, WORKOUT_CAP_MONTHS};
@@ -231,16 +231,7 @@ pub fn simulate_path(
         }
     }
     // Settled groups count in every month from the one they settled in.
-    let t = cx.layout.timeline;
-    for state in 0..t.n_states {
-        let (mut loans, mut balance) = (0.0, 0.0);
-        for month in 0..=t.horizon_months {
-            loans += std::mem::take(&mut scratch.carry[t.loans(month, state)]);
-            balance += std::mem::take(&mut scratch.carry[t.balance(month, state)]);
-            out.timeline[t.loans(month, state)] += loans;
-            out.timeline[t.balance(month, state)] += balance;
-        }
-    }
+    book_settled(&mut scratch.carry, cx.layout, &mut out);
     out
 }
 

@@ -529,16 +529,7 @@ impl PathScratch {
 
     /// Adds the settled loans to every month from the one they settled in, and clears.
     pub fn finish(&mut self, layout: OutcomeLayout, out: &mut PathOutcome) {
-        let t = layout.timeline;
-        for state in 0..t.n_states {
-            let (mut loans, mut balance) = (0.0, 0.0);
-            for month in 0..=t.horizon_months {
-                loans += std::mem::take(&mut self.carry[t.loans(month, state)]);
-                balance += std::mem::take(&mut self.carry[t.balance(month, state)]);
-                out.timeline[t.loans(month, state)] += loans;
-                out.timeline[t.balance(month, state)] += balance;
-            }
-        }
+        book_settled(&mut self.carry, layout, out);
     }
 }
 
@@ -619,6 +610,21 @@ impl CurrentStays {
             .copied()
             .unwrap_or(0) as usize;
         self.by_slot[slot * self.n_matrices + matrix]
+    }
+}
+
+/// Adds loans and balances that settled for good at `(month, state)` (`carry`, laid out as the
+/// timeline's occupancy) to every month from that one on, and clears `carry`.
+pub(crate) fn book_settled(carry: &mut [f64], layout: OutcomeLayout, out: &mut PathOutcome) {
+    let t = layout.timeline;
+    for state in 0..t.n_states {
+        let (mut loans, mut balance) = (0.0, 0.0);
+        for month in 0..=t.horizon_months {
+            loans += std::mem::take(&mut carry[t.loans(month, state)]);
+            balance += std::mem::take(&mut carry[t.balance(month, state)]);
+            out.timeline[t.loans(month, state)] += loans;
+            out.timeline[t.balance(month, state)] += balance;
+        }
     }
 }
 

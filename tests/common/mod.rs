@@ -98,6 +98,28 @@ pub fn evolve(v: &[f64], p: &[Vec<f64>], months: usize) -> Vec<f64> {
     v
 }
 
+/// A CSV written by arrears, as rows of (column -> text) maps.
+pub fn csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
 /// Runs the `arrears` binary from the repository root, as a user would.
 pub fn arrears(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_arrears"))
