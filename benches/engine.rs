@@ -19,9 +19,9 @@
 
 use std::path::Path;
 
-use arrears::engine::rng::{Stream, StreamFamily, stream_in};
 use arrears::engine::tables::Tables;
 use arrears::model::StateKind;
+use arrears::rng::{Stream, StreamFamily, stream_in};
 use arrears::scenario::Scenario;
 use arrears::{book, engine, scenario};
 use divan::counter::ItemsCount;

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 
 use crate::book::{self, BookError};
 use crate::engine::{self, EngineError};
-use crate::metrics::stats::{self, RunSummary};
+use crate::metrics::summary::{RunSummary, summarise};
 use crate::model::group_thousands;
 use crate::report::{self, Manifest, ReportError};
 use crate::scenario::{self, BookSource, Mode, Scenario, ScenarioError};
@@ -353,7 +353,7 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
     )?;
     bar.finish_and_clear();
     let run_seconds = started.elapsed().as_secs_f64();
-    let summary = stats::summarise(&output, &scenario.model, &book);
+    let summary = summarise(&output, &scenario.model, &book);
     let manifest = manifest(&scenario, &book, output.threads, run_seconds);
     report::write_results(
         &out_dir,

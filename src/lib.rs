@@ -1,13 +1,16 @@
 //! arrears: a Monte Carlo simulator of loan books in collection.
 //!
-//! The pipeline, one module a step:
+//! The modules, bottom up; each uses only those listed before it (`tests/layers.rs` checks):
+//! - [`rng`]: the only maker of random number generators, keyed by seed, stream, path and loan;
+//! - [`model`]: the domain (states, stages, transition matrices, actions, policies, money
+//!   formulas and limits); no IO;
 //! - [`scenario`]: reads and checks the scenario file (TOML) into a [`scenario::Scenario`];
 //! - [`book`]: builds the loan book, synthetic or from a loan tape (CSV/Parquet via polars);
-//! - [`model`]: the domain (states, stages, transition matrices, actions, policies); no IO;
-//! - [`engine`]: RNG streams and the parallel loan-level simulation of every path; no IO;
+//! - [`engine`]: the parallel loan-level simulation of every path into per-path outcomes; no IO;
 //! - [`metrics`]: per-path outcomes into summary statistics and timelines; no IO;
-//! - [`report`]: the only writer of files: tables (CSV, Parquet), charts (PNG, SVG), summary;
 //! - [`calibrate`]: estimates a scenario from a performance history (`arrears calibrate`);
+//! - [`report`]: the only writer of files: tables (CSV, Parquet), charts (PNG, SVG), summary,
+//!   and the calibration report;
 //! - [`cli`]: the `arrears` command.
 //!
 //! See ARCHITECTURE.md for the code map and the invariants.
@@ -19,4 +22,5 @@ pub mod engine;
 pub mod metrics;
 pub mod model;
 pub mod report;
+pub mod rng;
 pub mod scenario;

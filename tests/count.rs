@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 
 use arrears::book::{self, LoanBook};
 use arrears::engine::{self, RunOutput};
-use arrears::metrics::stats::mean_sd;
-use arrears::metrics::{PathOutcome, Total};
+use arrears::engine::{PathOutcome, Total};
+use arrears::metrics::estimate::mean_sd;
 use arrears::scenario::{Mode, Scenario};
 use common::{CHAIN_ROWS, chain_matrix, chain_scenario, evolve, scenario};
 

@@ -9,8 +9,8 @@
 
 mod common;
 
-use arrears::metrics::Total;
-use arrears::metrics::stats::mean_sd;
+use arrears::engine::Total;
+use arrears::metrics::estimate::mean_sd;
 use common::{CHAIN_ROWS, chain_matrix, chain_scenario, evolve, run, scenario};
 
 #[test]
@@ -185,7 +185,7 @@ fn actions_are_compared_on_common_random_numbers() {
         &scenario(&chain_scenario(CHAIN_ROWS, 2_000, 100, 24, &calls)),
         2,
     );
-    let co = |o: &arrears::metrics::PathOutcome| o.get(Total::ChargeOffs);
+    let co = |o: &arrears::engine::PathOutcome| o.get(Total::ChargeOffs);
     let diffs: Vec<f64> = base
         .paths
         .iter()

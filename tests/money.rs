@@ -4,8 +4,8 @@
 
 mod common;
 
-use arrears::metrics::Total;
-use arrears::metrics::stats::metric;
+use arrears::engine::Total;
+use arrears::metrics::figures::metric;
 use common::{run, scenario};
 use proptest::prelude::*;
 
@@ -301,11 +301,11 @@ fn geometric_buyer(payers: f64) -> (String, f64) {
     (extra, exact)
 }
 
-fn buyer_price(extra: &str, loans: u64, paths: u64) -> arrears::metrics::stats::Estimate {
+fn buyer_price(extra: &str, loans: u64, paths: u64) -> arrears::metrics::estimate::Estimate {
     let s = scenario(&charged_off_pool(loans, paths, extra));
     let book = arrears::book::load(&s).unwrap();
     let out = run(&s, 2);
-    let summary = arrears::metrics::stats::summarise(&out, &s.model, &book);
+    let summary = arrears::metrics::summary::summarise(&out, &s.model, &book);
     let d = summary.disposition.expect("a study");
     assert_eq!(d.buyer.len(), 1);
     d.buyer[0].fair_price
@@ -381,7 +381,7 @@ dpd_31_60 = { paid_off = 1.0 }
         (rr_disc - 1.12f64.powf(-1.0 / 12.0)).abs() < 1e-12,
         "{rr_disc}"
     );
-    let summary = arrears::metrics::stats::summarise(&out, &s.model, &book);
+    let summary = arrears::metrics::summary::summarise(&out, &s.model, &book);
     let mid = summary
         .recovery_groups
         .iter()

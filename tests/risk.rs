@@ -4,8 +4,8 @@
 
 mod common;
 
-use arrears::metrics::Total;
-use arrears::metrics::stats::{
+use arrears::engine::Total;
+use arrears::metrics::estimate::{
     Estimate, mean_sd, quantile, quantile_ci, sorted_pairs, tail_measures_weighted,
     weighted_quantile,
 };
@@ -201,7 +201,7 @@ fn a_downturn_raises_expected_loss_on_common_random_numbers() {
     );
     let out = run(&scenario(&stressed), 2);
     assert_eq!(out.stress_runs.len(), 2);
-    let loss = |paths: &[arrears::metrics::PathOutcome]| {
+    let loss = |paths: &[arrears::engine::PathOutcome]| {
         paths
             .iter()
             .map(|p| p.get(Total::ChargeOffs))

@@ -7,8 +7,8 @@
 mod common;
 
 use arrears::book;
-use arrears::metrics::Total;
-use arrears::metrics::stats::summarise;
+use arrears::engine::Total;
+use arrears::metrics::summary::summarise;
 use arrears::metrics::vintage::VintageRow;
 use arrears::report::tables::{vintage_frame, write_both};
 use common::{evolve, run, scenario};

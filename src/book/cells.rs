@@ -47,7 +47,7 @@ use serde::Serialize;
 
 use super::synthetic::{self, DrawnLoan};
 use super::{Loan, LoanBook};
-use crate::engine::loan::annuity;
+use crate::model::money::annuity;
 use crate::model::{Model, Product, StateId};
 use crate::scenario::{CellRules, SyntheticSegment};
 

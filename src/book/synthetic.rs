@@ -11,8 +11,8 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, LogNormal, Uniform};
 
 use super::{Loan, LoanBook};
-use crate::engine::rng::{Stream, stream};
 use crate::model::{Model, StateId};
+use crate::rng::{Stream, stream};
 use crate::scenario::{BalanceDistribution, SyntheticSegment};
 
 /// One synthetic loan as drawn, before it is given an id: what [`for_each_loan`] yields.

@@ -15,8 +15,8 @@ use super::CalibrateError;
 use super::mapping::{Fallback, Mapping, Method, Start};
 use super::panel::{Panel, QualityItem};
 use super::special::{beta_quantile, chi_square_sf, expm, solve};
-use crate::engine::rng::{Stream, stream};
 use crate::model::{StateId, StateSpace};
+use crate::rng::{Stream, stream};
 
 /// Prior weight per possible move of a row with enough data.
 pub const JEFFREYS: f64 = 0.5;
@@ -826,8 +826,8 @@ fn duration_estimates(
             for j in 0..n {
                 let v = &mut samples[i * n + j];
                 v.sort_by(f64::total_cmp);
-                lower[j] = crate::metrics::stats::quantile(v, lo_q);
-                upper[j] = crate::metrics::stats::quantile(v, 1.0 - lo_q);
+                lower[j] = crate::metrics::estimate::quantile(v, lo_q);
+                upper[j] = crate::metrics::estimate::quantile(v, 1.0 - lo_q);
             }
             let posterior = probability.iter().map(|x| x * rate[i]).collect();
             rows.push(RowEstimate {

@@ -30,12 +30,13 @@
 use rand::Rng;
 use rand_distr::{Beta, Binomial, Distribution, StandardNormal};
 
-use super::loan::{ClosedWorkout, PathContext, PathScratch, annuity, book_settled};
-use super::rng::{Stream, StreamFamily, StreamRng, stream_in};
+use super::loan::{ClosedWorkout, PathContext, PathScratch, book_settled};
+use super::outcome::{Flow, PathOutcome, Total, WORKOUT_CAP_MONTHS};
 use super::tables::SampledRow;
-use crate::metrics::{Flow, PathOutcome, Total, WORKOUT_CAP_MONTHS};
+use crate::model::money::annuity;
 use crate::model::states::CURRENT;
 use crate::model::{Product, StateId, StateKind};
+use crate::rng::{Stream, StreamFamily, StreamRng, stream_in};
 
 /// Average balance below which a group counts as repaid (loan mode's threshold per loan).
 const ZERO_BALANCE: f64 = 1e-3;

@@ -25,14 +25,16 @@
 use rand::Rng;
 use rand_distr::{Beta, Distribution};
 
-use super::rng::{Stream, StreamFamily, StreamRng, stream, stream_in};
-use super::tables::{SampledRow, SegmentTables, Tables};
-use crate::book::LoanBook;
-use crate::metrics::{
+use super::outcome::{
     DispositionField, Flow, GroupField, OutcomeLayout, PathOutcome, RECOVERY_RATE_BINS, Total,
     WORKOUT_CAP_MONTHS,
 };
-use crate::model::disposition::{Agency, Buyer, PointKind, SalePoint, SalePrice, agency_value};
+use super::tables::{SampledRow, SegmentTables, Tables};
+use crate::book::LoanBook;
+use crate::model::disposition::{
+    Agency, Buyer, MAX_SALE_POINTS, PointKind, SalePoint, SalePrice, agency_value,
+};
+use crate::model::money::annuity;
 use crate::model::states::CURRENT;
 use crate::model::systematic::{
     FactorDynamics, StressPath, Systematic, condition_row, conditional_probability,
@@ -40,12 +42,10 @@ use crate::model::systematic::{
 use crate::model::{
     DebtSale, DefaultDefinition, Model, Product, StateId, StateKind, TransitionMatrix,
 };
+use crate::rng::{Stream, StreamFamily, StreamRng, stream, stream_in};
 
 /// Balances below this are treated as repaid (a thousandth of a currency unit).
 const ZERO_BALANCE: f64 = 1e-3;
-
-/// Most sale points a disposition study can have (hold trackers live on the stack).
-pub const MAX_SALE_POINTS: usize = 8;
 
 /// What the disposition study needs in the loop.
 struct StudyContext {
@@ -235,7 +235,7 @@ pub fn outcome_layout(
     buyer_months: usize,
 ) -> OutcomeLayout {
     OutcomeLayout {
-        timeline: crate::metrics::TimelineLayout {
+        timeline: super::outcome::TimelineLayout {
             n_states: model.space.len(),
             horizon_months: horizon_months as usize,
         },
@@ -245,17 +245,6 @@ pub fn outcome_layout(
         n_points,
         buyer_months,
     }
-}
-
-/// Level payment repaying `balance` over `term` months at monthly rate `rate` (annuity).
-pub fn annuity(balance: f64, rate: f64, term: u32) -> f64 {
-    if term == 0 {
-        return balance * (1.0 + rate);
-    }
-    if rate == 0.0 {
-        return balance / f64::from(term);
-    }
-    balance * rate / (1.0 - (1.0 + rate).powi(-(term as i32)))
 }
 
 /// Per-path scratch, reused loan after loan: the timeline carry for loans that stopped

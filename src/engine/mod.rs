@@ -3,7 +3,7 @@
 //! Paths run in parallel on a rayon pool; each path walks every loan through the horizon
 //! ([`loan::simulate_loan`]) and accumulates into its own [`PathOutcome`]. Outcomes come back
 //! in path order whatever the thread count, and every loan's draws come from its own stream
-//! keyed by `(seed, path, loan)` ([`rng`]), so results are identical for any number of threads.
+//! keyed by `(seed, path, loan)` ([`crate::rng`]), so results are identical for any number of threads.
 //! Memory is one outcome per path (totals, a months x states timeline and per-group arrays),
 //! never paths x loans x months.
 //!
@@ -13,13 +13,17 @@
 
 pub mod count;
 pub mod loan;
-pub mod rng;
+pub mod outcome;
 pub mod tables;
+
+pub use outcome::{
+    DispositionField, Flow, GroupField, OutcomeLayout, PathOutcome, RECOVERY_RATE_BINS,
+    TimelineLayout, Total, WORKOUT_CAP_MONTHS,
+};
 
 use rayon::prelude::*;
 
 use crate::book::LoanBook;
-use crate::metrics::{OutcomeLayout, PathOutcome};
 use crate::model::systematic::StressPath;
 use crate::model::{ActionError, Model};
 use crate::scenario::{Mode, Simulation};

@@ -8,8 +8,8 @@
 //! paths. A lead is "within noise" when it is less than two standard errors of the paired
 //! difference.
 
-use super::outcome::{DispositionField, OutcomeLayout, PathOutcome};
-use super::stats::{Estimate, quantile, quantile_ci};
+use super::estimate::{Estimate, quantile, quantile_ci};
+use crate::engine::outcome::{DispositionField, OutcomeLayout, PathOutcome};
 use crate::model::disposition::{DispositionStudy, SalePrice};
 
 /// The strategies compared, in report order.

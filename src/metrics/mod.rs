@@ -1,16 +1,19 @@
-//! Statistics of a run: per-path outcomes ([`outcome`]) turned into summaries with their Monte
-//! Carlo errors ([`stats`]; recoveries and write-offs in [`recovery`], vintage curves in
-//! [`vintage`]). No IO; reductions run in path order so results do not depend on the thread
-//! count.
+//! Statistics of a run: the engine's per-path outcomes ([`crate::engine::outcome`]) turned into
+//! summaries with their Monte Carlo errors. No IO; reductions run in path order so results do
+//! not depend on the thread count.
+//!
+//! Bottom up (`tests/layers.rs` checks the order):
+//! - the toolbox: [`figures`] (the registry of per-path figures) and [`estimate`] (estimates,
+//!   quantiles, tail measures, effective sample size, bootstrap);
+//! - the studies, which use the toolbox only: [`recovery`] (recoveries and write-offs),
+//!   [`vintage`] (vintage curves), [`risk`] (convergence, stress comparison) and
+//!   [`disposition`];
+//! - [`summary`]: the run summary, which orchestrates them ([`summary::summarise`]).
 
 pub mod disposition;
-pub mod outcome;
+pub mod estimate;
+pub mod figures;
 pub mod recovery;
 pub mod risk;
-pub mod stats;
+pub mod summary;
 pub mod vintage;
-
-pub use outcome::{
-    DispositionField, Flow, GroupField, OutcomeLayout, PathOutcome, RECOVERY_RATE_BINS,
-    TimelineLayout, Total, WORKOUT_CAP_MONTHS,
-};

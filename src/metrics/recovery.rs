@@ -5,8 +5,8 @@
 //! Every ratio is computed per path (sum over the path's loans, a pooled "dollar-weighted"
 //! rate) and then summarised across paths, so each figure carries its Monte Carlo error.
 
-use super::outcome::{GroupField, OutcomeLayout, PathOutcome, RECOVERY_RATE_BINS, Total};
-use super::stats::Estimate;
+use super::estimate::Estimate;
+use crate::engine::outcome::{GroupField, OutcomeLayout, PathOutcome, RECOVERY_RATE_BINS, Total};
 
 /// Recovery figures for one group of defaults.
 #[derive(Debug, Clone, serde::Serialize)]

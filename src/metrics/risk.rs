@@ -3,8 +3,9 @@
 //! scenarios, and the factor behind each path. Weighted paths (importance sampling) are
 //! handled throughout.
 
-use super::outcome::PathOutcome;
-use super::stats::{Estimate, TailMeasure, metric, tail_measures_weighted};
+use super::estimate::{Estimate, TailMeasure, tail_measures_weighted};
+use super::figures::metric;
+use crate::engine::outcome::PathOutcome;
 use crate::model::systematic::StressPath;
 
 /// One risk measure estimated from the first `paths` paths.

@@ -14,9 +14,9 @@
 //! Rates are the amounts' estimates divided by the starting balance, which is the same on every
 //! path. No IO.
 
-use super::outcome::{OutcomeLayout, PathOutcome};
-use super::stats::Estimate;
+use super::estimate::Estimate;
 use crate::book::LoanBook;
+use crate::engine::outcome::{OutcomeLayout, PathOutcome};
 
 /// One vintage of the book at the start.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,6 +7,10 @@
 //! collects `curve[a..]`; a point before charge-off starts at age 0. Cash flows fall at the end
 //! of each month; annual rates are effective and converted to monthly as `(1 + r)^(1/12) - 1`.
 
+/// Most sale points a disposition study can have: the engine keeps a hold tracker per point on
+/// the stack, and validation refuses more.
+pub const MAX_SALE_POINTS: usize = 8;
+
 /// Where a candidate sale point falls in a loan's life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PointKind {

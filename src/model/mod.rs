@@ -7,6 +7,7 @@
 
 pub mod disposition;
 pub mod matrix;
+pub mod money;
 pub mod states;
 pub mod systematic;
 

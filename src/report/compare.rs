@@ -57,7 +57,7 @@ use super::charts::compare::{
 use super::document::{self, Block, ChartBlock, Document, Table, Unit};
 use super::folder::{FolderError, ResultFolder};
 use super::{ReportError, check_destination, tables, write_atomically};
-use crate::metrics::stats::{self, Estimate};
+use crate::metrics::estimate::{self as stats, Estimate};
 use crate::model::group_thousands;
 
 /// Tables a run's folder must hold to be compared.

@@ -23,7 +23,9 @@ use serde::Serialize;
 use crate::book::{Bucketing, LoanBook};
 use crate::engine::RunOutput;
 use crate::metrics::disposition::DispositionSummary;
-use crate::metrics::stats::{Headline, RunSummary, TailMeasure, metric};
+use crate::metrics::estimate::TailMeasure;
+use crate::metrics::figures::metric;
+use crate::metrics::summary::{Headline, RunSummary};
 use crate::scenario::Scenario;
 
 /// Why results could not be written.
@@ -298,7 +300,9 @@ fn write_stress_set(
     let mut loss_series = Vec::new();
     let mut write_off_series: Vec<charts::BandedLine> = Vec::new();
     let mut months = Vec::new();
-    for run in &output.stress_runs {
+    // Each scenario was summarised once, by `summarise`; its paths are copied only to write them.
+    assert_eq!(summary.stress_scenarios.len(), output.stress_runs.len());
+    for (run, sub_summary) in output.stress_runs.iter().zip(&summary.stress_scenarios) {
         let sub = RunOutput {
             layout: output.layout,
             paths: run.paths.clone(),
@@ -306,7 +310,6 @@ fn write_stress_set(
             stress_runs: Vec::new(),
             threads: output.threads,
         };
-        let sub_summary = crate::metrics::stats::summarise(&sub, &scenario.model, book);
         let sub_dir = dir.join(&run.stress.name);
         std::fs::create_dir(&sub_dir).map_err(|e| ReportError::io(&sub_dir, e))?;
         write_into(
@@ -316,7 +319,7 @@ fn write_stress_set(
             book,
             bucketing,
             &sub,
-            &sub_summary,
+            sub_summary,
             manifest,
         )?;
         let (losses, weights): (Vec<f64>, Vec<f64>) = run
@@ -593,7 +596,7 @@ fn write_recovery_outputs(
     )?;
     let curve = &summary.recovery_curve;
     let months: Vec<u32> = curve.iter().map(|r| r.months_since_default).collect();
-    let pick = |f: fn(&crate::metrics::stats::Estimate) -> f64| {
+    let pick = |f: fn(&crate::metrics::estimate::Estimate) -> f64| {
         curve
             .iter()
             .map(|r| f(&r.cumulative_recovery_rate))
@@ -658,7 +661,7 @@ fn write_disposition_outputs(
             if rows.is_empty() {
                 return None;
             }
-            let at = |label: &String, f: fn(&crate::metrics::stats::Estimate) -> f64| {
+            let at = |label: &String, f: fn(&crate::metrics::estimate::Estimate) -> f64| {
                 rows.iter()
                     .find(|r| &r.point == label)
                     .map_or(f64::NAN, |r| f(&r.value_per_face))
@@ -718,7 +721,7 @@ fn write_disposition_outputs(
 struct RecoverySection<'a> {
     /// Recovery rates for all defaults, by segment, stage at default and vintage.
     by_group: &'a [crate::metrics::recovery::GroupRow],
-    share_of_defaults_recovering_nothing: Option<crate::metrics::stats::Estimate>,
+    share_of_defaults_recovering_nothing: Option<crate::metrics::estimate::Estimate>,
 }
 
 #[derive(Serialize)]

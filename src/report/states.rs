@@ -23,7 +23,7 @@ use super::charts::fan::{self, FanSeries};
 use super::charts::heatmap::{self, Header, Heatmap, HeatmapCell, HeatmapRow};
 use super::charts::stage_flow::{self, FlowLine, StageArea};
 use super::tables::{self, f64s, strs, u32s};
-use crate::metrics::stats::{RunSummary, TimelineRow};
+use crate::metrics::summary::{RunSummary, TimelineRow};
 use crate::model::{DebtSale, Model, StateId, StateKind, TransitionMatrix};
 use crate::scenario::Scenario;
 
@@ -590,7 +590,7 @@ mod tests {
             &|_| {},
         )
         .expect("the run succeeds");
-        let summary = crate::metrics::stats::summarise(&output, &scenario.model, &book);
+        let summary = crate::metrics::summary::summarise(&output, &scenario.model, &book);
         (scenario, summary)
     }
 

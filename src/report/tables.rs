@@ -9,11 +9,13 @@ use polars::prelude::*;
 
 use super::ReportError;
 use crate::book::cells::{Bucketing, BucketingRow};
-use crate::metrics::PathOutcome;
+use crate::engine::PathOutcome;
 use crate::metrics::disposition::{BuyerRow, DecisionRow, DispositionRow, PriceCurveRow};
+use crate::metrics::estimate::Estimate;
+use crate::metrics::figures::METRICS;
 use crate::metrics::recovery::{CurveRow, GroupRow, HistogramRow, WriteOffRow};
 use crate::metrics::risk::{ConvergenceRow, StressRow};
-use crate::metrics::stats::{Estimate, METRICS, TimelineRow};
+use crate::metrics::summary::TimelineRow;
 use crate::metrics::vintage::VintageRow;
 
 /// One row per path: its number and every per-path figure (null where undefined, e.g. a
@@ -408,7 +410,7 @@ pub fn stress_frame(rows: &[StressRow]) -> PolarsResult<DataFrame> {
     let est = |f: fn(&StressRow) -> Estimate| rows.iter().map(f).collect::<Vec<_>>();
     let mut tail_columns = Vec::new();
     for (i, level) in ["95", "99", "99_9"].iter().enumerate() {
-        let t = |f: fn(&crate::metrics::stats::TailMeasure) -> f64| {
+        let t = |f: fn(&crate::metrics::estimate::TailMeasure) -> f64| {
             rows.iter().map(move |r| f(&r.net_credit_loss_tail[i]))
         };
         tail_columns.push(f64s(&format!("var_{level}"), t(|x| x.var)));

@@ -10,7 +10,7 @@ use super::charts::ChartMeta;
 use super::charts::vintage::{VintageSeries, vintage_curves};
 use super::{ReportError, table, tables};
 use crate::book::LoanBook;
-use crate::metrics::stats::RunSummary;
+use crate::metrics::summary::RunSummary;
 
 /// Writes `vintage_curves.{csv,parquet,png,svg}`.
 pub(crate) fn write_vintage_outputs(

@@ -1294,13 +1294,13 @@ fn disposition(
     if r.sale_points_dpd.get_ref().is_empty() {
         cx.error(&r.sale_points_dpd, "no sale points", "list the days past due at which to compare hold, agency and sale, e.g. `[90, 120, 180, 360]`");
     }
-    if r.sale_points_dpd.get_ref().len() > crate::engine::loan::MAX_SALE_POINTS {
+    if r.sale_points_dpd.get_ref().len() > crate::model::disposition::MAX_SALE_POINTS {
         cx.error(
             &r.sale_points_dpd,
             format!(
                 "{} sale points, at most {} are supported",
                 r.sale_points_dpd.get_ref().len(),
-                crate::engine::loan::MAX_SALE_POINTS
+                crate::model::disposition::MAX_SALE_POINTS
             ),
             "compare fewer points in one run, or split the study over two scenarios",
         );
@@ -1309,7 +1309,7 @@ fn disposition(
         .sale_points_dpd
         .get_ref()
         .iter()
-        .take(crate::engine::loan::MAX_SALE_POINTS)
+        .take(crate::model::disposition::MAX_SALE_POINTS)
     {
         let dpd = cx.int_in_range(
             p,
