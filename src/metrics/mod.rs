@@ -3,8 +3,9 @@
 //! not depend on the thread count.
 //!
 //! Bottom up (`tests/layers.rs` checks the order):
-//! - the toolbox: [`figures`] (the registry of per-path figures) and [`estimate`] (estimates,
-//!   quantiles, tail measures, effective sample size, bootstrap);
+//! - the toolbox: [`figures`] (the registry of per-path figures), [`estimate`] (estimates,
+//!   quantiles, tail measures, effective sample size, bootstrap) and [`paired`] (differences of
+//!   two runs that shared random numbers);
 //! - the studies, which use the toolbox only: [`recovery`] (recoveries and write-offs),
 //!   [`vintage`] (vintage curves), [`risk`] (convergence, stress comparison) and
 //!   [`disposition`];
@@ -13,6 +14,7 @@
 pub mod disposition;
 pub mod estimate;
 pub mod figures;
+pub mod paired;
 pub mod recovery;
 pub mod risk;
 pub mod summary;
