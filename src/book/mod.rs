@@ -22,7 +22,7 @@ pub use cells::Bucketing;
 pub struct LoanBook {
     /// Loan identifiers as given by the tape (synthetic loans: `SEGMENT-000001`).
     pub loan_id: Vec<String>,
-    /// Index into [`Model::segments`].
+    /// Index into [`Model::segments`](crate::model::Model::segments).
     pub segment: Vec<u16>,
     /// Outstanding balance at the start, currency.
     pub balance: Vec<f64>,

@@ -6,7 +6,7 @@
 //! - [`estimate`]: transition matrices by the cohort or duration method, with Dirichlet
 //!   intervals, sparse-row fallback, month-on-book bands and time-homogeneity tests; observed
 //!   against fitted state shares; recovery curve and charge-off timing; the starting book;
-//! - [`write`]: the scenario file, every number commented with where it came from.
+//! - [`write`](mod@write): the scenario file, every number commented with where it came from.
 //!
 //! The report (Markdown, CSV, charts) is written by [`crate::report::calibration`]. The
 //! reference for users is docs/CALIBRATION.md.

@@ -3,12 +3,12 @@
 //! blue ramp, with the probability written in it (and, smaller, a detail such as the moves
 //! observed). The legend panel holds a colour bar and the caller's notes.
 //!
-//! Drawing only, like the rest of [`super::charts`]: the caller chooses rows, columns, the
+//! Drawing only, like the rest of [`charts`](super): the caller chooses rows, columns, the
 //! texts of the cells and the notes. The calibration report draws its estimated matrices with
 //! it ([`crate::report::calibration`]) and a run draws the matrix each segment's loans follow
 //! (`report::states`).
 //!
-//! Main type: [`Heatmap`]; written by [`transition_heatmap`].
+//! Main type: `Heatmap`; written by `transition_heatmap`.
 
 use std::path::Path;
 

@@ -1,8 +1,8 @@
 //! Vintage curves: cumulative gross write-offs of each vintage as a percent of its starting
 //! balance, against months on book, one line per vintage.
 //!
-//! Drawing only, like the rest of [`super::charts`], with one piece of presentation work: a
-//! book with more than [`MAX_LINES`] vintages is drawn as that many lines by pooling adjacent
+//! Drawing only, like the rest of [`charts`](super), with one piece of presentation work: a
+//! book with more than `MAX_LINES` vintages is drawn as that many lines by pooling adjacent
 //! vintages (by age). A pooled line adds its vintages' mean cumulative write-offs month by month
 //! of the run and divides by their summed starting balance, so it is the group's
 //! balance-weighted rate; it is drawn at the group's balance-weighted months on book. Pooling at
@@ -16,7 +16,7 @@
 //! (newest), viridis's colour-blind-safe ramp without its palest yellow, and each line ends in
 //! a marker of its own shape, so lines differ by more than colour.
 //!
-//! Main function: [`vintage_curves`].
+//! Main function: `vintage_curves`.
 
 use std::ops::Range;
 use std::path::Path;
