@@ -4,11 +4,12 @@
 
 mod common;
 
-use arrears::engine::Total;
+use arrears::engine::{RunOutput, Total};
 use arrears::metrics::estimate::{
     Estimate, mean_sd, quantile, quantile_ci, sorted_pairs, tail_measures_weighted,
     weighted_quantile,
 };
+use arrears::metrics::summary::summarise;
 use arrears::model::systematic::{normal_cdf, normal_inverse_cdf};
 use common::{run, scenario};
 
@@ -230,4 +231,47 @@ fn a_downturn_raises_expected_loss_on_common_random_numbers() {
     {
         assert!((d.factor[0] - (b.factor[0] - 1.0)).abs() < 1e-12);
     }
+}
+
+/// A stress set is summarised scenario by scenario, once: each scenario's summary is what its
+/// paths give alone (what its own result folder shows), and the run's figures are the first
+/// scenario's, with the set's comparison on top.
+#[test]
+fn a_stress_set_summarises_each_scenario_as_if_alone() {
+    let base = one_period(500, 60, 0.03, 0.1, None);
+    let stressed = base.replace(
+        "[book]",
+        "[[stress]]\nname = \"base\"\n[[stress]]\nname = \"down\"\nz_shift = -1.0\n[book]",
+    );
+    let s = scenario(&stressed);
+    let out = run(&s, 2);
+    let book = arrears::book::load(&s).expect("book loads");
+    let summary = summarise(&out, &s.model, &book);
+    assert_eq!(summary.stress_scenarios.len(), 2);
+    assert_eq!(summary.stress.len(), 2);
+    // Debug text compares NaN fields as equal, which `==` on f64 would not.
+    let alone = |paths: &[arrears::engine::PathOutcome]| {
+        let one = RunOutput {
+            layout: out.layout,
+            paths: paths.to_vec(),
+            study_paths: None,
+            stress_runs: Vec::new(),
+            threads: out.threads,
+        };
+        format!("{:?}", summarise(&one, &s.model, &book))
+    };
+    for (run, own) in out.stress_runs.iter().zip(&summary.stress_scenarios) {
+        assert!(own.stress.is_empty() && own.stress_scenarios.is_empty());
+        assert_eq!(format!("{own:?}"), alone(&run.paths), "{}", run.stress.name);
+    }
+    let first = &summary.stress_scenarios[0];
+    assert_eq!(
+        format!("{:?}", summary.headlines),
+        format!("{:?}", first.headlines)
+    );
+    assert_eq!(
+        format!("{:?}", summary.timeline),
+        format!("{:?}", first.timeline)
+    );
+    assert!(summary.warnings.starts_with(&first.warnings));
 }
