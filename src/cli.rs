@@ -13,7 +13,8 @@ use crate::book::{self, BookError};
 use crate::engine::{self, EngineError};
 use crate::metrics::summary::{RunSummary, summarise};
 use crate::model::group_thousands;
-use crate::report::{self, Manifest, ReportError};
+use crate::report::{self, ReportError, RunFacts};
+use crate::results::Trust;
 use crate::scenario::{self, BookSource, Mode, Scenario, ScenarioError};
 
 #[derive(Debug, Parser)]
@@ -83,6 +84,10 @@ pub enum Command {
     Report {
         /// Result folder written by `arrears run` (e.g. `output/baseline`)
         result: PathBuf,
+        /// Build the report even if the folder's files differ from what the run wrote (the
+        /// report then says so)
+        #[arg(long)]
+        trust_modified: bool,
         /// Nothing on stdout
         #[arg(long, short)]
         quiet: bool,
@@ -93,6 +98,10 @@ pub enum Command {
         /// Result folders written by `arrears run`; the first is the reference
         #[arg(required = true, num_args = 2..)]
         results: Vec<PathBuf>,
+        /// Compare even folders whose files differ from what their run wrote (the comparison
+        /// then says so)
+        #[arg(long)]
+        trust_modified: bool,
         /// Comparison folder [default: `output/compare-FIRST-vs-SECOND...`]
         #[arg(long)]
         out: Option<PathBuf>,
@@ -157,8 +166,10 @@ impl CliError {
             ),
             CliError::Usage { hint, .. } => Some(hint.clone()),
             CliError::Report(ReportError::Input { hint, .. }) => Some(hint.clone()),
-            CliError::Report(ReportError::Folder(_)) => Some(
-                "give a folder `arrears run` wrote, e.g. `output/baseline`; a stress set keeps each scenario in a subfolder, e.g. `output/stress_set/adverse`".into(),
+            CliError::Report(ReportError::Folder(e)) => Some(
+                e.hint()
+                    .unwrap_or("give a folder `arrears run` wrote, e.g. `output/baseline`; a stress set keeps each scenario in a subfolder, e.g. `output/stress_set/adverse`")
+                    .into(),
             ),
             CliError::Book(BookError::Read { .. }) => Some(
                 "a tape's `path` is relative to the scenario file; tapes are `.csv` (with a header row) or `.parquet`".into(),
@@ -217,19 +228,32 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             force,
             quiet,
         } => calibrate(&calibration, panel, out, force, quiet),
-        Command::Report { result, quiet } => rebuild_report(&result, quiet),
+        Command::Report {
+            result,
+            trust_modified,
+            quiet,
+        } => rebuild_report(&result, trust(trust_modified), quiet),
         Command::Compare {
             results,
+            trust_modified,
             out,
             force,
             quiet,
-        } => compare(&results, out, force, quiet),
+        } => compare(&results, trust(trust_modified), out, force, quiet),
+    }
+}
+
+fn trust(modified: bool) -> Trust {
+    if modified {
+        Trust::Modified
+    } else {
+        Trust::Verified
     }
 }
 
 /// `arrears report DIR`: rebuilds the reports of a result folder from its files.
-fn rebuild_report(dir: &Path, quiet: bool) -> Result<(), CliError> {
-    let written = report::run_report::rebuild(dir)?;
+fn rebuild_report(dir: &Path, trust: Trust, quiet: bool) -> Result<(), CliError> {
+    let written = report::run_report::rebuild(dir, trust)?;
     if !quiet {
         for path in written {
             println!("{}", path.display());
@@ -241,12 +265,13 @@ fn rebuild_report(dir: &Path, quiet: bool) -> Result<(), CliError> {
 /// `arrears compare A B ...`: the comparison folder, written atomically.
 fn compare(
     results: &[PathBuf],
+    trust: Trust,
     out: Option<PathBuf>,
     force: bool,
     quiet: bool,
 ) -> Result<(), CliError> {
     let out_dir = out.unwrap_or_else(|| report::compare::default_folder(results));
-    let comparison = report::compare::write_comparison(results, &out_dir, force)?;
+    let comparison = report::compare::write_comparison(results, trust, &out_dir, force)?;
     if !quiet {
         print!("{comparison}");
     }
@@ -353,8 +378,9 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
     )?;
     bar.finish_and_clear();
     let run_seconds = started.elapsed().as_secs_f64();
-    let summary = summarise(&output, &scenario.model, &book);
-    let manifest = manifest(&scenario, &book, output.threads, run_seconds);
+    let profile = crate::metrics::BookProfile::new(&book, scenario.model.segments.len());
+    let summary = summarise(&output, &scenario.model, &profile);
+    let facts = run_facts(&scenario, &book, output.threads, run_seconds);
     report::write_results(
         &out_dir,
         options.force,
@@ -363,7 +389,7 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
         bucketing.as_ref(),
         &output,
         &summary,
-        &manifest,
+        &facts,
     )?;
     if !options.quiet {
         if summary.stress.is_empty() {
@@ -521,28 +547,28 @@ fn progress_bar(paths: u64, quiet: bool) -> indicatif::ProgressBar {
     bar
 }
 
-fn manifest(
+fn run_facts(
     scenario: &Scenario,
     book: &book::LoanBook,
     threads: usize,
     run_seconds: f64,
-) -> Manifest {
+) -> RunFacts {
     let loan_tape_sha256 = match &scenario.book {
         BookSource::Tape { path } => std::fs::read(path).ok().map(|b| scenario::sha256_hex(&b)),
         BookSource::Synthetic(_) => None,
     };
-    Manifest {
-        arrears_version: env!("CARGO_PKG_VERSION"),
+    RunFacts {
+        arrears_version: env!("CARGO_PKG_VERSION").into(),
         scenario_name: scenario.simulation.name.clone(),
         scenario_file: scenario.file.display().to_string(),
         scenario_sha256: scenario.file_sha256.clone(),
         loan_tape_sha256,
-        format_version: scenario::FORMAT_VERSION,
+        scenario_version: scenario::FORMAT_VERSION,
         seed: scenario.simulation.seed,
         paths: scenario.simulation.paths,
         horizon_months: scenario.simulation.horizon_months,
         loans: book.loans(),
-        mode: scenario.simulation.mode.name(),
+        mode: scenario.simulation.mode.name().into(),
         cells: book.len() as u64,
         threads,
         rng: match scenario.simulation.mode {
@@ -552,12 +578,14 @@ fn manifest(
             scenario::Mode::Count => {
                 "Xoshiro256++ per (seed, path, cell), seeded through SplitMix64"
             }
-        },
+        }
+        .into(),
         uncertainty: if scenario.model.draw_posterior {
             UNCERTAINTY_POSTERIOR
         } else {
             UNCERTAINTY_PROCESS
-        },
+        }
+        .into(),
         run_seconds,
         created_utc: report::utc_now(),
     }

@@ -8,6 +8,8 @@
 //! - [`book`]: builds the loan book, synthetic or from a loan tape (CSV/Parquet via polars);
 //! - [`engine`]: the parallel loan-level simulation of every path into per-path outcomes; no IO;
 //! - [`metrics`]: per-path outcomes into summary statistics and timelines; no IO;
+//! - [`results`]: the result folder's format: manifest, summary, tables and per-path outcomes,
+//!   written and read through the same types, verified on reading;
 //! - [`calibrate`]: estimates a scenario from a performance history (`arrears calibrate`);
 //! - [`report`]: the only writer of files: tables (CSV, Parquet), charts (PNG, SVG), summary,
 //!   and the calibration report;
@@ -22,5 +24,7 @@ pub mod engine;
 pub mod metrics;
 pub mod model;
 pub mod report;
+pub mod results;
 pub mod rng;
 pub mod scenario;
+pub mod serde_nan;

@@ -157,9 +157,9 @@ fn count_mode_buckets_a_tape_of_loans_and_reports_what_changed() {
     assert_eq!(b["total"]["loans"], 3000);
     assert_eq!(b["total"]["cells"].as_f64().unwrap(), cells);
     assert_eq!(b["segments"].as_array().unwrap().len(), 2);
-    assert_eq!(s["manifest"]["mode"], "count");
-    assert_eq!(s["manifest"]["cells"].as_f64().unwrap(), cells);
-    assert_eq!(s["manifest"]["loans"], 3000);
+    assert_eq!(s["run"]["mode"], "count");
+    assert_eq!(s["run"]["cells"].as_f64().unwrap(), cells);
+    assert_eq!(s["run"]["loans"], 3000);
     assert_eq!(s["book"]["loans"], 3000);
     assert!(close(s["book"]["balance"].as_f64().unwrap(), total));
     assert!(close(
@@ -200,8 +200,8 @@ fn a_cell_tape_is_simulated_as_given() {
     assert!(!out.join("bucketing.csv").exists());
     let s = summary(&out);
     assert!(s["bucketing"].is_null());
-    assert_eq!(s["manifest"]["cells"], 3);
-    assert_eq!(s["manifest"]["loans"], 501);
+    assert_eq!(s["run"]["cells"], 3);
+    assert_eq!(s["run"]["loans"], 501);
     assert!(close(s["book"]["balance"].as_f64().unwrap(), 501_500.0));
     assert!(s["scenario_description"].to_string().contains(
         "the tape's 3 rows are cells of identical loans (501 loans), simulated as given"
@@ -220,14 +220,15 @@ fn loan_mode_writes_no_bucketing_and_old_folders_still_report() {
     assert!(!out.join("bucketing.csv").exists());
     let mut s = summary(&out);
     assert!(s["bucketing"].is_null());
-    assert_eq!(s["manifest"]["mode"], "loan");
-    assert_eq!(s["manifest"]["cells"], 200);
+    assert_eq!(s["run"]["mode"], "loan");
+    assert_eq!(s["run"]["cells"], 200);
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(!report.contains("| Mode |"));
 
-    // A folder written before count mode: no mode, cells or bucketing in summary.json.
-    s["manifest"].as_object_mut().unwrap().remove("mode");
-    s["manifest"].as_object_mut().unwrap().remove("cells");
+    // A summary without mode, cells or bucketing is not one arrears writes: refused, even
+    // when the analyst trusts the edit, naming the file and the field.
+    s["run"].as_object_mut().unwrap().remove("mode");
+    s["run"].as_object_mut().unwrap().remove("cells");
     s.as_object_mut().unwrap().remove("bucketing");
     std::fs::write(
         out.join("summary.json"),
@@ -235,10 +236,19 @@ fn loan_mode_writes_no_bucketing_and_old_folders_still_report() {
     )
     .unwrap();
     let r = arrears(&["report", out.to_str().unwrap(), "-q"]);
-    assert!(r.status.success(), "{}", output_text(&r));
+    assert_eq!(r.status.code(), Some(2), "{}", output_text(&r));
+    assert!(
+        output_text(&r).contains("summary.json"),
+        "{}",
+        output_text(&r)
+    );
+    let r = arrears(&["report", out.to_str().unwrap(), "-q", "--trust-modified"]);
+    assert_eq!(r.status.code(), Some(2), "{}", output_text(&r));
+    assert!(output_text(&r).contains("`mode`"), "{}", output_text(&r));
     assert_eq!(
         std::fs::read_to_string(out.join("report.md")).unwrap(),
-        report
+        report,
+        "a refused report leaves the old one"
     );
 }
 

@@ -308,12 +308,9 @@ fn a_run_writes_the_documented_figures() {
             assert!(f[key].is_number(), "{figure}.{key} missing: {f}");
         }
     }
-    assert_eq!(summary["manifest"]["paths"], 20);
+    assert_eq!(summary["run"]["paths"], 20);
     assert_eq!(
-        summary["manifest"]["scenario_sha256"]
-            .as_str()
-            .unwrap()
-            .len(),
+        summary["run"]["scenario_sha256"].as_str().unwrap().len(),
         64
     );
     assert!(summary["conservation_max_residual"].as_f64().unwrap() < 1e-3);

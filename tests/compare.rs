@@ -270,7 +270,14 @@ fn a_figure_missing_from_one_run_is_left_out_by_name() {
     s["figures"].as_object_mut().unwrap().remove("drawn");
     std::fs::write(edited.join("summary.json"), s.to_string()).unwrap();
     let out = r.tmp.path().join("cmp");
+    // Refused as it is: the folder differs from what its run wrote.
     let o = compare(&[&r.with_sale, &edited], &["--out", out.to_str().unwrap()]);
+    refused(&o, &out, &["summary.json", "--trust-modified"]);
+    // Taken when the analyst says the edit was on purpose.
+    let o = compare(
+        &[&r.with_sale, &edited],
+        &["--out", out.to_str().unwrap(), "--trust-modified"],
+    );
     let text = output_text(&o);
     assert!(o.status.success(), "{text}");
     assert!(
@@ -362,14 +369,18 @@ fn bad_input_is_refused_with_exit_code_2_and_nothing_written() {
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     let o = compare(&[&good, &empty], &out_arg);
-    refused(&o, &out, &["empty", "summary.json"]);
+    refused(&o, &out, &["empty", "manifest.json"]);
 
     // A result folder without its per-path table.
     let partial = tmp.path().join("partial");
     std::fs::create_dir(&partial).unwrap();
-    std::fs::copy(good.join("summary.json"), partial.join("summary.json")).unwrap();
+    for entry in std::fs::read_dir(&good).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), partial.join(entry.file_name())).unwrap();
+    }
+    std::fs::remove_file(partial.join("paths.parquet")).unwrap();
     let o = compare(&[&good, &partial], &out_arg);
-    refused(&o, &out, &["partial", "`paths.csv`"]);
+    refused(&o, &out, &["partial", "`paths.parquet` is missing"]);
 
     // The top folder of a stress set: compare its scenario folders instead.
     let set = small_scenario(tmp.path(), "stress_set.toml");

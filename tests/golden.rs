@@ -167,14 +167,14 @@ fn arrears_report_refuses_what_is_not_a_result_folder() {
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     let text = output_text(&out);
     assert!(
-        text.contains("summary.json") && text.contains("arrears run"),
+        text.contains("manifest.json") && text.contains("arrears run"),
         "{text}"
     );
-    let file = tmp.path().join("summary.json");
+    let file = tmp.path().join("manifest.json");
     std::fs::write(&file, "{ not json").unwrap();
     let out = arrears(&["report", empty.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
-    assert!(output_text(&out).contains("not valid JSON"));
+    assert!(output_text(&out).contains("not a valid manifest"));
 }
 
 #[test]

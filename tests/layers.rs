@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 /// The crate's modules, bottom up; a module may import those before it.
 const LAYERS: &[&str] = &[
+    "serde_nan",
     "rng",
     "model",
     "scenario",
@@ -21,6 +22,7 @@ const LAYERS: &[&str] = &[
     "engine",
     "metrics",
     "calibrate",
+    "results",
     "report",
     "cli",
 ];

@@ -305,7 +305,11 @@ fn buyer_price(extra: &str, loans: u64, paths: u64) -> arrears::metrics::estimat
     let s = scenario(&charged_off_pool(loans, paths, extra));
     let book = arrears::book::load(&s).unwrap();
     let out = run(&s, 2);
-    let summary = arrears::metrics::summary::summarise(&out, &s.model, &book);
+    let summary = arrears::metrics::summary::summarise(
+        &out,
+        &s.model,
+        &arrears::metrics::BookProfile::new(&book, s.model.segments.len()),
+    );
     let d = summary.disposition.expect("a study");
     assert_eq!(d.buyer.len(), 1);
     d.buyer[0].fair_price
@@ -381,7 +385,11 @@ dpd_31_60 = { paid_off = 1.0 }
         (rr_disc - 1.12f64.powf(-1.0 / 12.0)).abs() < 1e-12,
         "{rr_disc}"
     );
-    let summary = arrears::metrics::summary::summarise(&out, &s.model, &book);
+    let summary = arrears::metrics::summary::summarise(
+        &out,
+        &s.model,
+        &arrears::metrics::BookProfile::new(&book, s.model.segments.len()),
+    );
     let mid = summary
         .recovery_groups
         .iter()

@@ -246,6 +246,7 @@ fn a_stress_set_summarises_each_scenario_as_if_alone() {
     let s = scenario(&stressed);
     let out = run(&s, 2);
     let book = arrears::book::load(&s).expect("book loads");
+    let book = arrears::metrics::BookProfile::new(&book, s.model.segments.len());
     let summary = summarise(&out, &s.model, &book);
     assert_eq!(summary.stress_scenarios.len(), 2);
     assert_eq!(summary.stress.len(), 2);

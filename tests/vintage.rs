@@ -8,9 +8,10 @@ mod common;
 
 use arrears::book;
 use arrears::engine::Total;
+use arrears::metrics::BookProfile;
 use arrears::metrics::summary::summarise;
 use arrears::metrics::vintage::VintageRow;
-use arrears::report::tables::{vintage_frame, write_both};
+use arrears::results::table;
 use common::{evolve, run, scenario};
 
 /// Three segments, seven vintages, recoveries and a forward-flow debt sale: every way money
@@ -239,7 +240,11 @@ fn two_vintages_follow_their_chains_at_their_months_on_book() {
     let s = scenario(&two_vintages(300, horizon as u32));
     let book = book::load(&s).expect("book loads");
     let out = run(&s, 2);
-    let summary = summarise(&out, &s.model, &book);
+    let summary = summarise(
+        &out,
+        &s.model,
+        &BookProfile::new(&book, s.model.segments.len()),
+    );
     let rows: &[VintageRow] = &summary.vintage_curves;
     assert_eq!(rows.len(), 2 * horizon);
     let mut compared = 0;
@@ -299,11 +304,14 @@ fn vintage_table_is_identical_for_any_thread_count() {
     let mut files = Vec::new();
     for threads in [1, 3] {
         let out = run(&s, threads);
-        let summary = summarise(&out, &s.model, &book);
+        let summary = summarise(
+            &out,
+            &s.model,
+            &BookProfile::new(&book, s.model.segments.len()),
+        );
         let dir = tmp.path().join(format!("t{threads}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut frame = vintage_frame(&summary.vintage_curves).unwrap();
-        write_both(&mut frame, &dir, "vintage_curves").unwrap();
+        table::write(&dir, &summary.vintage_curves).unwrap();
         files.push((
             std::fs::read(dir.join("vintage_curves.csv")).unwrap(),
             std::fs::read(dir.join("vintage_curves.parquet")).unwrap(),

@@ -151,11 +151,15 @@ impl LoanFields {
 
 /// What bucketing changed, per segment and for the book (`bucketing.csv`, the `bucketing`
 /// object of `summary.json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Bucketing {
     /// The rules applied (`[book.cells]`).
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub balance_width: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub apr_width: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub credit_limit_width: f64,
     /// The whole book (`segment = "all"`).
     pub total: BucketingRow,
@@ -165,27 +169,37 @@ pub struct Bucketing {
 
 /// One row of [`Bucketing`]. "Before" is the book of loans, "after" the book of cells, each
 /// loan of a cell counted in full. Money is in currency, per month where it says so.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BucketingRow {
     pub segment: String,
     pub loans: u64,
     pub cells: u64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub balance_before: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub balance_after: f64,
     /// Sum of balance x APR / 12.
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub monthly_interest_before: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub monthly_interest_after: f64,
     /// The first month's scheduled payment: the annuity of the balance at APR / 12 over the
     /// remaining term (instalment), or balance x (APR / 12 + `min_payment_rate`) (revolving).
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub first_payment_before: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub first_payment_after: f64,
     /// The largest `|cell balance - loan balance| / loan balance` over the loans.
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub max_balance_change: f64,
     /// The same change averaged over loans weighted by their balance:
     /// `sum |cell balance - loan balance| / sum loan balance`.
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub mean_balance_change: f64,
     /// The largest `|cell APR - loan APR|`, as a fraction like the APR (0.0012 = 0.12
     /// percentage points).
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub max_apr_change: f64,
 }
 

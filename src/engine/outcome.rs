@@ -118,7 +118,8 @@ impl Total {
 }
 
 /// Flows within a month. Counts in loans, amounts in currency units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Flow {
     NewDelinquencies,
     Cures,
@@ -191,7 +192,8 @@ impl Flow {
 ///
 /// Months `0..=horizon` for states (month 0 is the book at the start), `1..=horizon` for
 /// flows (stored at index `month - 1`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TimelineLayout {
     pub n_states: usize,
     pub horizon_months: usize,
@@ -246,7 +248,8 @@ impl GroupField {
 
 /// Per sale point and segment in the disposition study: fields of
 /// [`OutcomeLayout::disposition`]. Values are present values to the lender at the point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum DispositionField {
     /// Loans reaching the point.
     Loans,
@@ -278,7 +281,8 @@ pub const RECOVERY_RATE_BINS: usize = 22;
 pub const WORKOUT_CAP_MONTHS: usize = 120;
 
 /// Shapes of a path's per-group arrays, beside the timeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OutcomeLayout {
     pub timeline: TimelineLayout,
     pub n_segments: usize,

@@ -16,12 +16,12 @@ use crate::model::disposition::{DispositionStudy, SalePrice};
 pub const STRATEGIES: [&str; 4] = ["hold", "agency", "sale", "sale_at_buyer_price"];
 
 /// One strategy at one sale point for one segment (or `"all"`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DispositionRow {
     pub point: String,
     pub dpd: u32,
     pub segment: String,
-    pub strategy: &'static str,
+    pub strategy: String,
     /// Loans reaching the point and their face value (means across paths).
     pub loans: f64,
     pub face: f64,
@@ -34,14 +34,16 @@ pub struct DispositionRow {
 }
 
 /// The best disposition at a point for a segment.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DecisionRow {
     pub point: String,
     pub dpd: u32,
     pub segment: String,
-    pub best: &'static str,
+    pub best: String,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub best_value_per_face: f64,
-    pub runner_up: &'static str,
+    pub runner_up: String,
     /// Best minus runner-up per unit of face, paired across paths, and in total.
     pub lead_per_face: Estimate,
     pub lead: Estimate,
@@ -49,31 +51,40 @@ pub struct DecisionRow {
 }
 
 /// The buyer's side at one sale point (all segments pooled).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BuyerRow {
     pub point: String,
     pub dpd: u32,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub face: f64,
     /// Present value of the buyer's net collections at its hurdle rate, per unit of face.
     pub fair_price: Estimate,
     /// Highest price at which the buyer makes its hurdle on `bid_confidence` of paths, with a
     /// 95% order-statistic interval.
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub bid: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_pair_if_null")]
     pub bid_ci: (f64, f64),
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub bid_confidence: f64,
     /// The price at which the multiple and IRR are quoted.
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub quoted_price: f64,
     /// Net collections over price paid.
     pub money_multiple: Estimate,
     /// Buyer's IRR (effective annual) at the quoted price, from the mean cash flows, and its
     /// 5th-95th percentile band across paths.
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub irr: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub irr_p5: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub irr_p95: f64,
 }
 
 /// Fair price against hurdle rate at one point.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PriceCurveRow {
     pub point: String,
     pub hurdle_rate: f64,
@@ -203,7 +214,7 @@ pub fn summarise(
                     point: label.clone(),
                     dpd: point.dpd,
                     segment: segment.clone(),
-                    strategy,
+                    strategy: strategy.into(),
                     loans,
                     face,
                     value_per_face: Estimate::new(&pf),
@@ -226,9 +237,9 @@ pub fn summarise(
                     point: label.clone(),
                     dpd: point.dpd,
                     segment: segment.clone(),
-                    best: best.0,
+                    best: best.0.into(),
                     best_value_per_face: Estimate::new(&best.1).mean,
-                    runner_up: runner.0,
+                    runner_up: runner.0.into(),
                     within_noise: lead_per_face.mean < 2.0 * lead_per_face.se,
                     lead_per_face,
                     lead: Estimate::new(&lead),

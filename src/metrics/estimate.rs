@@ -10,7 +10,7 @@
 //! - expected shortfall at `q` is the mean of the `n - floor(n q)` largest values;
 //! - the standard error of a mean is the sample standard deviation / sqrt(paths).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The percentiles reported for every figure.
 pub const PERCENTILES: [(f64, &str); 5] = [
@@ -28,19 +28,35 @@ pub const TAIL_LEVELS: [(f64, &str); 3] = [(0.95, "95"), (0.99, "99"), (0.999, "
 pub const MIN_TAIL_PATHS: f64 = 10.0;
 
 /// Summary of one figure across paths.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Estimate {
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub mean: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub sd: f64,
     /// Monte Carlo standard error of the mean: sd / sqrt(n).
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub se: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub p5: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub p50: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub p95: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub p99: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub p99_9: f64,
     /// Paths the estimate rests on.
     pub n: usize,
+}
+
+impl Default for Estimate {
+    /// The estimate of no values: every figure undefined.
+    fn default() -> Estimate {
+        Estimate::new(&[])
+    }
 }
 
 impl Estimate {
@@ -235,19 +251,26 @@ pub fn expected_shortfall(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Value at risk and expected shortfall of a loss at one level.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TailMeasure {
     pub level: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub var: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub expected_shortfall: f64,
     /// Paths beyond the VaR: fewer than [`MIN_TAIL_PATHS`] makes the figure unreliable.
     pub tail_paths: usize,
     /// 95% confidence interval of the VaR: order statistics for a plain run, the bootstrap
     /// when paths are weighted.
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub var_ci_low: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub var_ci_high: f64,
     /// 95% confidence interval of the expected shortfall by the bootstrap.
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub expected_shortfall_ci_low: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
     pub expected_shortfall_ci_high: f64,
 }
 

@@ -8,6 +8,8 @@ use crate::engine::outcome::{PathOutcome, Total};
 /// A figure reported per path and summarised across paths.
 pub struct Metric {
     pub name: &'static str,
+    /// What an analyst calls it, in reports, charts and workbooks.
+    pub label: &'static str,
     pub unit: &'static str,
     pub description: &'static str,
     /// `None` when the figure is undefined on the path (a ratio over no defaults).
@@ -23,48 +25,56 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
 pub const METRICS: &[Metric] = &[
     Metric {
         name: "original_balance",
+        label: "Starting balance",
         unit: "currency",
         description: "balance of the book at the start",
         value: |o| Some(o.get(Total::OriginalBalance)),
     },
     Metric {
         name: "repaid",
+        label: "Principal repaid",
         unit: "currency",
         description: "principal repaid by borrowers while on book (scheduled, prepaid, cures, partial payments)",
         value: |o| Some(o.get(Total::Repaid)),
     },
     Metric {
         name: "interest_collected",
+        label: "Interest collected",
         unit: "currency",
         description: "interest paid by borrowers",
         value: |o| Some(o.get(Total::InterestCollected)),
     },
     Metric {
         name: "gross_write_offs",
+        label: "Gross write-offs",
         unit: "currency",
         description: "balances charged off (written off as bad debt)",
         value: |o| Some(o.get(Total::GrossWriteOffs)),
     },
     Metric {
         name: "recoveries",
+        label: "Recoveries",
         unit: "currency",
         description: "cash collected on charged-off balances within the horizon, gross of costs",
         value: |o| Some(o.get(Total::Recoveries)),
     },
     Metric {
         name: "sale_proceeds",
+        label: "Debt-sale proceeds",
         unit: "currency",
         description: "cash received from debt buyers",
         value: |o| Some(o.get(Total::SaleProceeds)),
     },
     Metric {
         name: "sold_face",
+        label: "Face value sold",
         unit: "currency",
         description: "face value of debt sold",
         value: |o| Some(o.get(Total::SoldFace)),
     },
     Metric {
         name: "net_write_offs",
+        label: "Net write-offs",
         unit: "currency",
         description: "gross write-offs less recoveries and sale proceeds on written-off balances",
         value: |o| {
@@ -77,6 +87,7 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         name: "net_credit_loss",
+        label: "Net credit loss",
         unit: "currency",
         description: "net write-offs plus the loss on debt sold before charge-off (face less price)",
         value: |o| {
@@ -89,66 +100,77 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         name: "collection_costs",
+        label: "Collection costs",
         unit: "currency",
         description: "cost of collection actions plus the cost share of recoveries",
         value: |o| Some(o.get(Total::CollectionCosts)),
     },
     Metric {
         name: "outstanding",
+        label: "Outstanding at the horizon",
         unit: "currency",
         description: "balance still on book at the horizon",
         value: |o| Some(o.get(Total::Outstanding)),
     },
     Metric {
         name: "written_off_unrecovered",
+        label: "Written off, still uncollected",
         unit: "currency",
         description: "charged-off balance neither recovered nor sold by the horizon",
         value: |o| Some(o.get(Total::WrittenOffNet)),
     },
     Metric {
         name: "drawn",
+        label: "Drawn on revolving lines",
         unit: "currency",
         description: "new drawings on revolving lines",
         value: |o| Some(o.get(Total::Drawn)),
     },
     Metric {
         name: "accrued_charges",
+        label: "Interest and fees capitalised",
         unit: "currency",
         description: "interest and late fees capitalised while overdue",
         value: |o| Some(o.get(Total::AccruedCharges)),
     },
     Metric {
         name: "defaults",
+        label: "Defaults (accounts)",
         unit: "loans",
         description: "loans defaulting within the horizon, by the scenario's default definition (charge-off by default)",
         value: |o| Some(o.get(Total::Defaults)),
     },
     Metric {
         name: "charge_offs",
+        label: "Charge-offs (accounts)",
         unit: "loans",
         description: "loans charged off",
         value: |o| Some(o.get(Total::ChargeOffs)),
     },
     Metric {
         name: "sales",
+        label: "Sales (accounts)",
         unit: "loans",
         description: "loans sold",
         value: |o| Some(o.get(Total::Sales)),
     },
     Metric {
         name: "pay_offs",
+        label: "Pay-offs (accounts)",
         unit: "loans",
         description: "loans paid off at term or early",
         value: |o| Some(o.get(Total::PayOffs)),
     },
     Metric {
         name: "exposure_at_default",
+        label: "Exposure at default",
         unit: "currency",
         description: "balance at default: at charge-off, at a sale while delinquent, or on rolling past the default DPD",
         value: |o| Some(o.get(Total::ExposureAtDefault)),
     },
     Metric {
         name: "recovery_rate",
+        label: "Recovery rate (gross)",
         unit: "fraction",
         description: "cash received after default (recoveries, sale proceeds and, under a DPD definition, the borrower's own payments), to the end of each workout, over exposure at default; undiscounted, gross of costs",
         value: |o| {
@@ -160,6 +182,7 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         name: "recovery_rate_net",
+        label: "Recovery rate (net of costs)",
         unit: "fraction",
         description: "as recovery_rate, net of collection costs",
         value: |o| {
@@ -171,6 +194,7 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         name: "recovery_rate_discounted_gross",
+        label: "Recovery rate (discounted, gross)",
         unit: "fraction",
         description: "as recovery_rate, discounted to the default date",
         value: |o| {
@@ -182,6 +206,7 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         name: "recovery_rate_discounted",
+        label: "Recovery rate (discounted, net)",
         unit: "fraction",
         description: "recoveries net of collection costs, discounted to the default date, over exposure at default (the basis of loss given default)",
         value: |o| {
@@ -193,6 +218,7 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         name: "loss_given_default",
+        label: "Loss given default",
         unit: "fraction",
         description: "1 - recovery_rate_discounted",
         value: |o| {
@@ -205,6 +231,7 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         name: "net_credit_loss_rate",
+        label: "Net credit loss rate",
         unit: "fraction",
         description: "net credit loss over the book's starting balance",
         value: |o| {

@@ -19,3 +19,5 @@ pub mod recovery;
 pub mod risk;
 pub mod summary;
 pub mod vintage;
+
+pub use vintage::BookProfile;

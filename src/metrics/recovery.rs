@@ -9,10 +9,11 @@ use super::estimate::Estimate;
 use crate::engine::outcome::{GroupField, OutcomeLayout, PathOutcome, RECOVERY_RATE_BINS, Total};
 
 /// Recovery figures for one group of defaults.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GroupRow {
     /// `"all"`, `"segment"`, `"stage_at_default"` or `"vintage"`.
-    pub dimension: &'static str,
+    pub dimension: String,
     pub group: String,
     pub defaults: Estimate,
     pub exposure_at_default: Estimate,
@@ -61,7 +62,7 @@ fn group_row(
     };
     let discounted_net = rate(&|p| sum(p, GroupField::PvGross) - sum(p, GroupField::PvCosts));
     GroupRow {
-        dimension,
+        dimension: dimension.into(),
         group,
         defaults: ratio_estimate(paths, |p| Some(sum(p, GroupField::Defaults))),
         exposure_at_default: ratio_estimate(paths, |p| Some(sum(p, GroupField::ExposureAtDefault))),
@@ -129,7 +130,7 @@ pub fn recovery_by_group(
 }
 
 /// One band of loan-level recovery rates.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct HistogramRow {
     pub bin: String,
     /// Bounds of the band of recovery rate (gross, undiscounted), as fractions.
@@ -168,7 +169,7 @@ pub fn recovery_rate_distribution(paths: &[PathOutcome]) -> Vec<HistogramRow> {
 }
 
 /// Cumulative recovery (gross cash over exposure at default) by months since default.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CurveRow {
     pub months_since_default: u32,
     pub cumulative_recovery_rate: Estimate,
@@ -211,7 +212,7 @@ pub fn recovery_curve(paths: &[PathOutcome]) -> Vec<CurveRow> {
 }
 
 /// Write-offs in one month for one segment (or `"all"`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WriteOffRow {
     pub month: u32,
     pub segment: String,

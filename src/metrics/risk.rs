@@ -9,11 +9,11 @@ use crate::engine::outcome::PathOutcome;
 use crate::model::systematic::StressPath;
 
 /// One risk measure estimated from the first `paths` paths.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConvergenceRow {
     pub paths: u64,
     /// `"expected_loss"`, `"var_99"` or `"es_99"`.
-    pub measure: &'static str,
+    pub measure: String,
     pub estimate: f64,
     pub ci_low: f64,
     pub ci_high: f64,
@@ -47,7 +47,7 @@ pub fn convergence(paths: &[PathOutcome]) -> Vec<ConvergenceRow> {
         let el = Estimate::weighted(l, w);
         rows.push(ConvergenceRow {
             paths: n as u64,
-            measure: "expected_loss",
+            measure: "expected_loss".into(),
             estimate: el.mean,
             ci_low: el.mean - 1.96 * el.se,
             ci_high: el.mean + 1.96 * el.se,
@@ -59,14 +59,14 @@ pub fn convergence(paths: &[PathOutcome]) -> Vec<ConvergenceRow> {
             .expect("99% is a tail level");
         rows.push(ConvergenceRow {
             paths: n as u64,
-            measure: "var_99",
+            measure: "var_99".into(),
             estimate: t99.var,
             ci_low: t99.var_ci_low,
             ci_high: t99.var_ci_high,
         });
         rows.push(ConvergenceRow {
             paths: n as u64,
-            measure: "es_99",
+            measure: "es_99".into(),
             estimate: t99.expected_shortfall,
             ci_low: t99.expected_shortfall_ci_low,
             ci_high: t99.expected_shortfall_ci_high,
@@ -76,7 +76,8 @@ pub fn convergence(paths: &[PathOutcome]) -> Vec<ConvergenceRow> {
 }
 
 /// One scenario of a stress set, side by side with the others.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StressRow {
     pub scenario: String,
     pub weight: Option<f64>,

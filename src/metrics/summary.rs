@@ -18,7 +18,6 @@ use super::recovery::{
     recovery_rate_distribution, write_offs,
 };
 use super::risk::{ConvergenceRow, StressRow, convergence, stress_comparison};
-use crate::book::LoanBook;
 use crate::engine::RunOutput;
 use crate::engine::outcome::{Flow, OutcomeLayout, PathOutcome, TimelineLayout};
 use crate::model::Model;
@@ -28,6 +27,7 @@ use crate::model::StateSpace;
 #[derive(Debug, Clone, Serialize)]
 pub struct Headline {
     pub name: &'static str,
+    pub label: &'static str,
     pub unit: &'static str,
     pub description: &'static str,
     #[serde(flatten)]
@@ -35,19 +35,19 @@ pub struct Headline {
 }
 
 /// One row of the timeline table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TimelineRow {
     pub month: u32,
     /// `"state"` or `"flow"`.
-    pub category: &'static str,
+    pub category: String,
     /// State or flow name.
     pub item: String,
     /// Stage of the state, empty otherwise.
     pub stage: String,
     /// `"loans"`, `"balance"` or `"amount"`.
-    pub measure: &'static str,
+    pub measure: String,
     /// `"loans"` or `"currency"`.
-    pub unit: &'static str,
+    pub unit: String,
     pub mean: f64,
     pub se: f64,
     pub p5: f64,
@@ -58,6 +58,8 @@ pub struct TimelineRow {
 /// Everything the report needs besides the raw paths.
 #[derive(Debug, Clone)]
 pub struct RunSummary {
+    /// How the outcomes summarised are laid out.
+    pub layout: OutcomeLayout,
     pub headlines: Vec<Headline>,
     pub net_credit_loss_tail: Vec<TailMeasure>,
     /// VaR and expected shortfall of gross and net write-offs.
@@ -105,7 +107,7 @@ fn warn_tail(warnings: &mut Vec<String>, what: &str, tail: &[TailMeasure]) {
 /// figures are its first scenario's (the engine's `paths` are a copy of that scenario's), with
 /// the comparison of the set ([`RunSummary::stress`]) and what went wrong in the other
 /// scenarios added.
-pub fn summarise(output: &RunOutput, model: &Model, book: &LoanBook) -> RunSummary {
+pub fn summarise(output: &RunOutput, model: &Model, book: &super::BookProfile) -> RunSummary {
     if output.stress_runs.is_empty() {
         return summarise_paths(
             &output.paths,
@@ -154,7 +156,7 @@ fn summarise_paths(
     study: &[PathOutcome],
     layout: OutcomeLayout,
     model: &Model,
-    book: &LoanBook,
+    book: &super::BookProfile,
 ) -> RunSummary {
     let n_paths = paths.len();
     let mut warnings = Vec::new();
@@ -171,7 +173,7 @@ fn summarise_paths(
                     values.len()
                 ));
             }
-            Headline { name: m.name, unit: m.unit, description: m.description, estimate: Estimate::weighted(&values, &weights) }
+            Headline { name: m.name, label: m.label, unit: m.unit, description: m.description, estimate: Estimate::weighted(&values, &weights) }
         })
         .collect();
     let per_path = |name: &str| -> (Vec<f64>, Vec<f64>) {
@@ -209,14 +211,10 @@ fn summarise_paths(
         .fold(0.0, f64::max);
     let segments: Vec<String> = model.segments.iter().map(|s| s.name.clone()).collect();
     let stages: Vec<String> = model.space.stages.iter().map(|s| s.name.clone()).collect();
-    let mut segment_balances = vec![0.0; segments.len()];
-    for ((s, b), &c) in book.segment.iter().zip(&book.balance).zip(&book.count) {
-        segment_balances[*s as usize] += b * c as f64;
-    }
     let labels = GroupLabels {
         segments: &segments,
         stages: &stages,
-        vintages: &book.vintages,
+        vintages: &book.vintage_labels,
     };
     let disposition = model.disposition.as_ref().map(|disposition_study| {
         super::disposition::summarise(study, layout, disposition_study, &segments)
@@ -238,6 +236,7 @@ fn summarise_paths(
         }
     }
     RunSummary {
+        layout,
         headlines,
         net_credit_loss_tail: tail,
         write_off_tails,
@@ -246,8 +245,8 @@ fn summarise_paths(
         recovery_groups: recovery_by_group(paths, layout, &labels),
         recovery_distribution: recovery_rate_distribution(paths),
         recovery_curve: recovery_curve(paths),
-        write_offs: write_offs(paths, layout, &segments, &segment_balances),
-        vintage_curves: super::vintage::vintage_curves(paths, layout, book),
+        write_offs: write_offs(paths, layout, &segments, &book.segment_balances),
+        vintage_curves: super::vintage::vintage_curves(paths, layout, &book.vintages),
         disposition,
         convergence: convergence(paths),
         stress: Vec::new(),
@@ -288,11 +287,11 @@ fn timeline(paths: &[PathOutcome], layout: TimelineLayout, space: &StateSpace) -
                 let (mean, se, p5, p50, p95) = cell(idx, &mut values);
                 rows.push(TimelineRow {
                     month: month as u32,
-                    category: "state",
+                    category: "state".into(),
                     item: name.clone(),
                     stage: stage.clone(),
-                    measure,
-                    unit,
+                    measure: measure.into(),
+                    unit: unit.into(),
                     mean,
                     se,
                     p5,
@@ -313,11 +312,11 @@ fn timeline(paths: &[PathOutcome], layout: TimelineLayout, space: &StateSpace) -
             };
             rows.push(TimelineRow {
                 month: month as u32,
-                category: "flow",
+                category: "flow".into(),
                 item: flow.name().to_string(),
                 stage: String::new(),
-                measure,
-                unit: flow.unit(),
+                measure: measure.into(),
+                unit: flow.unit().into(),
                 mean,
                 se,
                 p5,

@@ -19,7 +19,8 @@ use crate::book::LoanBook;
 use crate::engine::outcome::{OutcomeLayout, PathOutcome};
 
 /// One vintage of the book at the start.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Vintage {
     /// Index into [`LoanBook::vintages`] (and the outcome's vintage arrays).
     pub index: usize,
@@ -79,7 +80,7 @@ pub fn vintages(book: &LoanBook) -> Vec<Vintage> {
 }
 
 /// One vintage in one month of the run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct VintageRow {
     pub vintage: String,
     pub months_on_book_at_start: u32,
@@ -115,18 +116,46 @@ fn scaled(e: Estimate, factor: f64) -> Estimate {
     }
 }
 
+/// What the statistics of a run need to know of its book: balances by segment and the
+/// vintages. Kept in the result folder (`summary.json`), so a summary can be recomputed from
+/// the folder's own files without the loan tape.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookProfile {
+    /// Starting balance of each segment, in the scenario's order.
+    pub segment_balances: Vec<f64>,
+    /// Every vintage label of the book, in its order of first appearance.
+    pub vintage_labels: Vec<String>,
+    /// The vintages with loans, oldest first ([`vintages`]).
+    pub vintages: Vec<Vintage>,
+}
+
+impl BookProfile {
+    pub fn new(book: &LoanBook, n_segments: usize) -> BookProfile {
+        let mut segment_balances = vec![0.0; n_segments];
+        for ((s, b), &c) in book.segment.iter().zip(&book.balance).zip(&book.count) {
+            segment_balances[*s as usize] += b * c as f64;
+        }
+        BookProfile {
+            segment_balances,
+            vintage_labels: book.vintages.clone(),
+            vintages: vintages(book),
+        }
+    }
+}
+
 /// One row per vintage (oldest first) and month `1..=horizon`.
 pub fn vintage_curves(
     paths: &[PathOutcome],
     layout: OutcomeLayout,
-    book: &LoanBook,
+    vintages: &[Vintage],
 ) -> Vec<VintageRow> {
     let horizon = layout.timeline.horizon_months;
     let weights: Vec<f64> = paths.iter().map(|p| p.weight).collect();
     let mut rows = Vec::new();
     let mut cum_gross = vec![0.0; paths.len()];
     let mut cum_net = vec![0.0; paths.len()];
-    for v in vintages(book) {
+    for v in vintages {
         if v.index >= layout.n_vintages {
             continue;
         }

@@ -48,17 +48,20 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::{Column, DataFrame};
-use serde_json::Value;
 
 use super::charts::BandedLine;
 use super::charts::compare::{
     RunsMeta, run_loss_overlay, run_recovery_overlay, run_write_off_overlay,
 };
 use super::document::{self, Block, ChartBlock, Document, Table, Unit};
-use super::folder::{FolderError, ResultFolder};
 use super::{ReportError, check_destination, tables, write_atomically};
+use crate::metrics::estimate::TailMeasure;
 use crate::metrics::paired::{TailKind, paired_se, paired_tail_interval};
+use crate::metrics::recovery::{CurveRow, WriteOffRow};
 use crate::model::group_thousands;
+use crate::results::folder::Contents;
+use crate::results::rows::{FactorRow, PathRow};
+use crate::results::{FolderError, ResultFolder, Trust};
 
 /// Tables a run's folder must hold to be compared.
 const REQUIRED_TABLES: [&str; 3] = ["paths", "write_offs", "recovery_curve"];
@@ -390,12 +393,13 @@ impl std::fmt::Display for Comparison {
 /// overlay charts, `report.html` and `report.md`.
 pub fn write_comparison(
     results: &[PathBuf],
+    trust: Trust,
     out: &Path,
     force: bool,
 ) -> Result<Comparison, ReportError> {
     check_destination(out, force)?;
     refuse_overwriting_inputs(results, out)?;
-    let runs = load_runs(results)?;
+    let runs = load_runs(results, trust)?;
     let comparison = compare(&runs, out)?;
     let command = format!(
         "arrears compare {}",
@@ -406,7 +410,9 @@ pub fn write_comparison(
             .join(" ")
     );
     write_atomically(out, force, |tmp| {
-        write_files(tmp, &runs, &comparison, &command)
+        write_files(tmp, &runs, &comparison, &command)?;
+        crate::results::manifest::write(tmp, crate::results::FolderKind::Comparison)
+            .map_err(|e| ReportError::io(tmp, e))
     })?;
     Ok(comparison)
 }
@@ -441,22 +447,12 @@ fn refuse_overwriting_inputs(results: &[PathBuf], out: &Path) -> Result<(), Repo
     Ok(())
 }
 
-fn load_runs(results: &[PathBuf]) -> Result<Vec<LoadedRun>, ReportError> {
+fn load_runs(results: &[PathBuf], trust: Trust) -> Result<Vec<LoadedRun>, ReportError> {
     let mut loaded = Vec::new();
     for dir in results {
-        let folder = ResultFolder::open(dir)?;
-        if folder.is_stress_set() {
-            let scenarios: Vec<String> = folder
-                .get("scenarios")
-                .ok()
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
+        let folder = ResultFolder::open(dir, trust)?;
+        if let Contents::StressSet(set) = &folder.contents {
+            let scenarios = &set.scenarios;
             let example = match scenarios.as_slice() {
                 [first, second, ..] => format!(
                     "`{}` and `{}`",
@@ -487,10 +483,10 @@ fn load_runs(results: &[PathBuf]) -> Result<Vec<LoadedRun>, ReportError> {
             });
         }
         for stem in REQUIRED_TABLES {
-            if !folder.has(stem) {
+            if !folder.has(&format!("{stem}.parquet")) {
                 return Err(ReportError::Input {
                     message: format!(
-                        "result folder `{}` lacks `{stem}.csv`, which the comparison needs",
+                        "result folder `{}` lacks `{stem}.parquet`, which the comparison needs",
                         dir.display()
                     ),
                     hint: "run its scenario again (`arrears run SCENARIO --out DIR --force`) to write every table".into(),
@@ -521,65 +517,48 @@ fn load_runs(results: &[PathBuf]) -> Result<Vec<LoadedRun>, ReportError> {
     Ok(loaded)
 }
 
-fn field(folder: &ResultFolder, pointer: &str) -> FolderError {
-    FolderError::Field {
-        path: folder.dir.join("summary.json"),
-        field: pointer.replace('/', "."),
-    }
-}
-
 fn read_facts(folder: &ResultFolder) -> Result<RunFacts, FolderError> {
-    let uint = |p: &str| folder.get(p)?.as_u64().ok_or_else(|| field(folder, p));
-    let text = |p: &str| folder.str(p).map(str::to_string);
-    let paths = uint("manifest/paths")?;
+    let summary = folder.run()?;
+    let m = &summary.run;
     Ok(RunFacts {
-        scenario_name: text("manifest/scenario_name")?,
-        scenario_file: text("manifest/scenario_file").unwrap_or_default(),
-        scenario_sha256: text("manifest/scenario_sha256").unwrap_or_default(),
-        loan_tape_sha256: folder
-            .get("manifest/loan_tape_sha256")
-            .ok()
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        seed: uint("manifest/seed")?,
-        paths,
-        horizon_months: uint("manifest/horizon_months")?,
-        loans: uint("manifest/loans")?,
-        book_balance: folder.f64("book/balance").ok(),
-        uncertainty: text("manifest/uncertainty").ok(),
-        effective_sample_size: folder.f64("effective_sample_size").unwrap_or(paths as f64),
-        arrears_version: text("manifest/arrears_version").unwrap_or_default(),
-        mode: text("manifest/mode").unwrap_or_else(|_| "loan".into()),
+        scenario_name: m.scenario_name.clone(),
+        scenario_file: m.scenario_file.clone(),
+        scenario_sha256: m.scenario_sha256.clone(),
+        loan_tape_sha256: m.loan_tape_sha256.clone(),
+        seed: m.seed,
+        paths: m.paths,
+        horizon_months: u64::from(m.horizon_months),
+        loans: m.loans,
+        book_balance: Some(summary.book.balance),
+        uncertainty: Some(m.uncertainty.clone()),
+        effective_sample_size: summary.effective_sample_size,
+        arrears_version: m.arrears_version.clone(),
+        mode: m.mode.clone(),
     })
 }
 
-/// The weight of every path: from `factor.csv` under importance sampling, else all 1.
+/// The weight of every path: from `factor` under importance sampling, else all 1.
 fn read_weights(folder: &ResultFolder, facts: &RunFacts) -> Result<Vec<f64>, ReportError> {
     let n = facts.paths as usize;
     if !facts.weighted() {
         return Ok(vec![1.0; n]);
     }
-    if !folder.has("factor") {
-        return Err(ReportError::Input {
-            message: format!(
-                "result folder `{}` is importance-weighted but lacks `factor.csv`, which holds the weights",
-                folder.dir.display()
-            ),
-            hint: "run its scenario again to write every table".into(),
-        });
-    }
-    let table = folder.table("factor")?;
-    let path = table.f64s("path")?;
-    let weight = table.f64s("weight")?;
+    let rows = folder.optional_table::<FactorRow>()?.ok_or_else(|| ReportError::Input {
+        message: format!(
+            "result folder `{}` is importance-weighted but lacks `factor.parquet`, which holds the weights",
+            folder.dir.display()
+        ),
+        hint: "run its scenario again to write every table".into(),
+    })?;
     let mut weights = vec![f64::NAN; n];
-    for (p, w) in path.iter().zip(&weight) {
-        if p.is_finite() && *p >= 0.0 && (*p as usize) < n {
-            weights[*p as usize] = *w;
+    for r in &rows {
+        if let Some(w) = weights.get_mut(r.path as usize) {
+            *w = r.weight;
         }
     }
     if weights.iter().any(|w| !w.is_finite()) {
         return Err(ReportError::Folder(FolderError::Read {
-            path: table.path.clone(),
+            path: folder.dir.join("factor.parquet"),
             message: format!("it does not give a weight for each of the {n} paths"),
         }));
     }
@@ -636,23 +615,16 @@ struct SummaryFigure {
 }
 
 fn read_figures(folder: &ResultFolder) -> Result<Vec<SummaryFigure>, FolderError> {
-    let figures = folder
-        .get("figures")?
-        .as_object()
-        .ok_or_else(|| field(folder, "figures"))?;
-    let number = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
-    Ok(figures
-        .iter()
-        .map(|(key, v)| SummaryFigure {
-            key: key.clone(),
-            unit: Unit::from_summary(v.get("unit").and_then(Value::as_str).unwrap_or("")),
-            description: v
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-            mean: number(v, "mean"),
-            se: number(v, "se"),
+    Ok(folder
+        .run()?
+        .figures
+        .values()
+        .map(|f| SummaryFigure {
+            key: f.name.clone(),
+            unit: Unit::from_summary(&f.unit),
+            description: f.description.clone(),
+            mean: f.estimate.mean,
+            se: f.estimate.se,
         })
         .collect())
 }
@@ -705,7 +677,7 @@ fn compare(runs: &[LoadedRun], out: &Path) -> Result<Comparison, ReportError> {
         .map(|(k, r)| {
             let needed = k == 0 || sharings[k - 1].is_shared();
             if needed {
-                r.folder.table("paths").map(Some)
+                r.folder.table::<PathRow>().map(Some)
             } else {
                 Ok(None)
             }
@@ -716,7 +688,7 @@ fn compare(runs: &[LoadedRun], out: &Path) -> Result<Comparison, ReportError> {
             && t.len() != run.weights.len()
         {
             return Err(ReportError::Folder(FolderError::Read {
-                path: t.path.clone(),
+                path: run.folder.dir.join("paths.parquet"),
                 message: format!(
                     "it has {} rows but the manifest says {} paths",
                     t.len(),
@@ -740,11 +712,15 @@ fn compare(runs: &[LoadedRun], out: &Path) -> Result<Comparison, ReportError> {
         for k in 1..runs.len() {
             let value = estimates[k].0 - estimates[0].0;
             let independent = estimates[0].1.hypot(estimates[k].1);
+            let column = |t: &[PathRow]| t.iter().map(|r| r.get(&f.key)).collect::<Vec<f64>>();
+            let per_path = crate::metrics::figures::METRICS
+                .iter()
+                .any(|m| m.name == f.key);
             let paired = match (&path_tables[0], &path_tables[k]) {
-                (Some(a), Some(b)) if a.has(&f.key) && b.has(&f.key) => Some(paired_se(
-                    &a.f64s(&f.key)?,
+                (Some(a), Some(b)) if per_path => Some(paired_se(
+                    &column(a),
                     &runs[0].weights,
-                    &b.f64s(&f.key)?,
+                    &column(b),
                     &runs[k].weights,
                 )),
                 (Some(_), Some(_)) => {
@@ -916,47 +892,37 @@ impl TailComparison {
 fn compare_tails(
     runs: &[LoadedRun],
     sharings: &[Sharing],
-    path_tables: &[Option<super::folder::CsvTable>],
+    path_tables: &[Option<Vec<PathRow>>],
 ) -> Result<Vec<TailComparison>, ReportError> {
-    let tails: Vec<Vec<Value>> = runs
+    let tails: Vec<&[TailMeasure]> = runs
         .iter()
-        .map(|r| {
-            r.folder
-                .get("net_credit_loss_tail")
-                .ok()
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        })
-        .collect();
-    let number = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
+        .map(|r| r.folder.run().map(|s| s.net_credit_loss_tail.as_slice()))
+        .collect::<Result<_, _>>()?;
     let losses: Vec<Option<Vec<f64>>> = path_tables
         .iter()
-        .map(|t| match t {
-            Some(t) if t.has("net_credit_loss") => t.f64s("net_credit_loss").map(Some),
-            _ => Ok(None),
+        .map(|t| {
+            t.as_ref()
+                .map(|t| t.iter().map(|r| r.get("net_credit_loss")).collect())
         })
-        .collect::<Result<_, FolderError>>()?;
+        .collect();
     let mut out = Vec::new();
-    for entry in &tails[0] {
-        let level = number(entry, "level");
-        let at_level: Option<Vec<&Value>> = tails
+    for entry in tails[0] {
+        let level = entry.level;
+        let at_level: Option<Vec<&TailMeasure>> = tails
             .iter()
-            .map(|t| t.iter().find(|e| number(e, "level") == level))
+            .map(|t| t.iter().find(|e| e.level == level))
             .collect();
         let Some(at_level) = at_level else { continue };
-        for (kind, key) in [
-            (TailKind::Var, "var"),
-            (TailKind::ExpectedShortfall, "expected_shortfall"),
-        ] {
+        for kind in [TailKind::Var, TailKind::ExpectedShortfall] {
             let values: Vec<(f64, f64, f64)> = at_level
                 .iter()
-                .map(|e| {
-                    (
-                        number(e, key),
-                        number(e, &format!("{key}_ci_low")),
-                        number(e, &format!("{key}_ci_high")),
-                    )
+                .map(|e| match kind {
+                    TailKind::Var => (e.var, e.var_ci_low, e.var_ci_high),
+                    TailKind::ExpectedShortfall => (
+                        e.expected_shortfall,
+                        e.expected_shortfall_ci_low,
+                        e.expected_shortfall_ci_high,
+                    ),
                 })
                 .collect();
             let differences = (1..runs.len())
@@ -1259,7 +1225,12 @@ impl ChartData {
         let mut recovery = Vec::new();
         for run in runs {
             let name = run.info.name.clone();
-            let values = run.folder.table("paths")?.f64s("net_credit_loss")?;
+            let values: Vec<f64> = run
+                .folder
+                .table::<PathRow>()?
+                .iter()
+                .map(|r| r.get("net_credit_loss"))
+                .collect();
             let weights = if run.info.facts.weighted() {
                 run.weights.clone()
             } else {
@@ -1267,30 +1238,29 @@ impl ChartData {
             };
             losses.push((name.clone(), values, weights));
 
-            let t = run.folder.table("write_offs")?;
-            let segment = t.strs("segment")?;
-            let keep = |v: Vec<f64>| -> Vec<f64> {
-                v.into_iter()
-                    .zip(&segment)
-                    .filter(|(_, s)| s.as_str() == "all")
-                    .map(|(x, _)| x)
-                    .collect()
-            };
+            let rows: Vec<WriteOffRow> = run
+                .folder
+                .table::<WriteOffRow>()?
+                .into_iter()
+                .filter(|r| r.segment == "all")
+                .collect();
+            let col = |f: fn(&WriteOffRow) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
             write_offs.push((
                 name.clone(),
-                keep(t.f64s("month")?),
-                keep(t.f64s("cumulative_net_write_offs")?),
-                keep(t.f64s("cumulative_net_write_offs_p5")?),
-                keep(t.f64s("cumulative_net_write_offs_p95")?),
+                col(|r| f64::from(r.month)),
+                col(|r| r.cumulative_net.mean),
+                col(|r| r.cumulative_net.p5),
+                col(|r| r.cumulative_net.p95),
             ));
 
-            let t = run.folder.table("recovery_curve")?;
+            let rows = run.folder.table::<CurveRow>()?;
+            let col = |f: fn(&CurveRow) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
             recovery.push((
                 name,
-                t.f64s("months_since_default")?,
-                t.f64s("cumulative_recovery_rate")?,
-                t.f64s("cumulative_recovery_rate_p5")?,
-                t.f64s("cumulative_recovery_rate_p95")?,
+                col(|r| f64::from(r.months_since_default)),
+                col(|r| r.cumulative_recovery_rate.mean),
+                col(|r| r.cumulative_recovery_rate.p5),
+                col(|r| r.cumulative_recovery_rate.p95),
             ));
         }
         let (write_off_months, write_offs) = on_common_months(write_offs);

@@ -30,7 +30,7 @@ pub fn describe(
             )
         ),
     };
-    let by_segment = super::BookSummary::new(book, scenario).segments;
+    let by_segment = super::book_summary(book, scenario).segments;
     let segments: Vec<String> = model
         .segments
         .iter()

@@ -10,7 +10,7 @@ pub mod charts;
 pub mod compare;
 pub mod describe;
 pub mod document;
-pub mod folder;
+pub mod recompute;
 pub mod run_report;
 mod states;
 pub mod tables;
@@ -18,14 +18,18 @@ mod vintage;
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
+use crate::book::cells::BucketingRow;
 use crate::book::{Bucketing, LoanBook};
 use crate::engine::RunOutput;
+use crate::metrics::BookProfile;
 use crate::metrics::disposition::DispositionSummary;
-use crate::metrics::estimate::TailMeasure;
-use crate::metrics::figures::metric;
-use crate::metrics::summary::{Headline, RunSummary};
+use crate::metrics::figures::{METRICS, metric};
+use crate::metrics::summary::RunSummary;
+use crate::results::rows::{FactorRow, PathRow};
+use crate::results::summary::{
+    DispositionSection, Figure, RecoverySection, RunSummaryFile, StressSetSummaryFile, to_json,
+};
+use crate::results::{FolderKind, ResultFolder, Trust, outcomes};
 use crate::scenario::Scenario;
 
 /// Why results could not be written.
@@ -44,7 +48,9 @@ pub enum ReportError {
     #[error(transparent)]
     Chart(#[from] charts::ChartError),
     #[error(transparent)]
-    Folder(#[from] folder::FolderError),
+    Folder(#[from] crate::results::FolderError),
+    #[error(transparent)]
+    Schema(#[from] crate::results::table::TableError),
     /// Input the user can fix (a folder `arrears compare` cannot use), with what to do.
     #[error("{message}")]
     Input { message: String, hint: String },
@@ -65,101 +71,35 @@ impl ReportError {
     }
 }
 
-/// What produced a result: enough to reproduce it. The only place a timestamp appears.
-#[derive(Debug, Clone, Serialize)]
-pub struct Manifest {
-    pub arrears_version: &'static str,
-    pub scenario_name: String,
-    pub scenario_file: String,
-    pub scenario_sha256: String,
-    /// SHA-256 of the loan tape, when the book is one.
-    pub loan_tape_sha256: Option<String>,
-    pub format_version: i64,
-    pub seed: u64,
-    pub paths: u64,
-    pub horizon_months: u32,
-    pub loans: u64,
-    /// `"loan"` or `"count"` (`[simulation] mode`).
-    pub mode: &'static str,
-    /// Rows of the book as simulated: loans in loan mode (unless the tape gave cells), cells
-    /// in count mode.
-    pub cells: u64,
-    pub threads: usize,
-    pub rng: &'static str,
-    /// What the spread of results reflects: process noise only, or estimation uncertainty too.
-    pub uncertainty: &'static str,
-    pub run_seconds: f64,
-    pub created_utc: String,
-}
+pub use crate::results::summary::{BookSummary, RunFacts, SegmentSummary};
 
 /// The book as simulated, by segment.
-#[derive(Debug, Clone, Serialize)]
-pub struct BookSummary {
-    pub loans: u64,
-    pub balance: f64,
-    pub segments: Vec<SegmentSummary>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SegmentSummary {
-    pub segment: String,
-    pub loans: u64,
-    pub balance: f64,
-}
-
-impl BookSummary {
-    pub fn new(book: &LoanBook, scenario: &Scenario) -> BookSummary {
-        let segments = scenario
-            .model
-            .segments
-            .iter()
-            .enumerate()
-            .map(|(idx, seg)| {
-                let (loans, balance) = book
-                    .segment
-                    .iter()
-                    .zip(&book.balance)
-                    .zip(&book.count)
-                    .filter(|((s, _), _)| **s as usize == idx)
-                    .fold((0, 0.0), |(n, b), ((_, x), &c)| (n + c, b + x * c as f64));
-                SegmentSummary {
-                    segment: seg.name.clone(),
-                    loans,
-                    balance,
-                }
-            })
-            .collect();
-        BookSummary {
-            loans: book.loans(),
-            balance: book.total_balance(),
-            segments,
-        }
+pub fn book_summary(book: &LoanBook, scenario: &Scenario) -> BookSummary {
+    let segments = scenario
+        .model
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(idx, seg)| {
+            let (loans, balance) = book
+                .segment
+                .iter()
+                .zip(&book.balance)
+                .zip(&book.count)
+                .filter(|((s, _), _)| **s as usize == idx)
+                .fold((0, 0.0), |(n, b), ((_, x), &c)| (n + c, b + x * c as f64));
+            SegmentSummary {
+                segment: seg.name.clone(),
+                loans,
+                balance,
+            }
+        })
+        .collect();
+    BookSummary {
+        loans: book.loans(),
+        balance: book.total_balance(),
+        segments,
     }
-}
-
-#[derive(Serialize)]
-struct SummaryFile<'a> {
-    manifest: &'a Manifest,
-    /// The scenario in words ([`describe::describe`]).
-    scenario_description: &'a [String],
-    /// The stress scenario these results are for, inside a stress set's folder.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stress_scenario: Option<&'a str>,
-    book: &'a BookSummary,
-    /// Count mode: what bucketing the loans into cells changed; `null` otherwise.
-    bucketing: Option<&'a Bucketing>,
-    default_definition: &'a str,
-    figures: Figures<'a>,
-    net_credit_loss_tail: &'a [TailMeasure],
-    /// Effective sample size of the paths (the number of paths unless importance sampling).
-    effective_sample_size: f64,
-    /// Rows clipped by conditioning on the factor, over all paths and months.
-    clipped_rows: f64,
-    write_off_tails: serde_json::Map<String, serde_json::Value>,
-    recovery: RecoverySection<'a>,
-    disposition: Option<DispositionSection<'a>>,
-    conservation_max_residual: f64,
-    warnings: &'a [String],
 }
 
 /// Refuses an existing destination unless `force`; call before running so nobody waits for
@@ -187,18 +127,24 @@ pub fn write_results(
     bucketing: Option<&Bucketing>,
     output: &RunOutput,
     summary: &RunSummary,
-    manifest: &Manifest,
+    facts: &RunFacts,
 ) -> Result<(), ReportError> {
     write_atomically(dir, force, |tmp| {
-        if output.stress_runs.is_empty() {
+        let kind = if output.stress_runs.is_empty() {
+            let study = output.study_paths.as_deref();
+            let passes = outcome_passes(&output.paths, study);
             write_into(
-                tmp, None, scenario, book, bucketing, output, summary, manifest,
+                tmp, None, scenario, book, bucketing, &passes, summary, facts,
             )?;
+            FolderKind::Run
         } else {
-            write_stress_set(tmp, scenario, book, bucketing, output, summary, manifest)?;
-        }
-        // Last, from the files just written, exactly as `arrears report` rebuilds it.
-        run_report::write_reports(tmp).map(|_| ())
+            write_stress_set(tmp, scenario, book, bucketing, output, summary, facts)?;
+            FolderKind::StressSet
+        };
+        // Then the reports, from the files just written, exactly as `arrears report` rebuilds
+        // them; the manifest last, over everything.
+        run_report::write_reports(tmp, Trust::BeingWritten)?;
+        write_manifests(tmp, kind)
     })
 }
 
@@ -232,7 +178,9 @@ pub fn write_calibration(
             .map_err(|e| ReportError::table(&tmp.join(stem), e))?;
             tables::write_both(&mut frame, tmp, stem)?;
         }
-        calibration::write_calibration_report(calibration, tmp)
+        calibration::write_calibration_report(calibration, tmp)?;
+        crate::results::manifest::write(tmp, FolderKind::Calibration)
+            .map_err(|e| ReportError::io(tmp, e))
     })
 }
 
@@ -273,17 +221,39 @@ pub fn write_atomically(
     Ok(())
 }
 
-#[derive(Serialize)]
-struct StressSetFile<'a> {
-    manifest: &'a Manifest,
-    scenario_description: &'a [String],
-    book: &'a BookSummary,
-    bucketing: Option<&'a Bucketing>,
-    default_definition: &'a str,
-    /// Folder of each scenario's full results, in the set's order.
-    scenarios: Vec<&'a str>,
-    stress: &'a [crate::metrics::risk::StressRow],
-    warnings: &'a [String],
+/// The outcomes of a run's main pass, and of the disposition study's own pass when it has one.
+fn outcome_passes<'a>(
+    paths: &'a [crate::engine::PathOutcome],
+    study: Option<&'a [crate::engine::PathOutcome]>,
+) -> Vec<outcomes::Pass<'a>> {
+    let mut passes = vec![outcomes::Pass {
+        name: outcomes::PASS_MAIN,
+        first_path: 0,
+        paths,
+    }];
+    if let Some(study) = study {
+        passes.push(outcomes::Pass {
+            name: outcomes::PASS_STUDY,
+            first_path: 0,
+            paths: study,
+        });
+    }
+    passes
+}
+
+/// `manifest.json` in each scenario's subfolder of a stress set, then at the top.
+pub(crate) fn write_manifests(dir: &Path, kind: FolderKind) -> Result<(), ReportError> {
+    if kind == FolderKind::StressSet {
+        let folder = ResultFolder::open(dir, Trust::BeingWritten)?;
+        if let crate::results::folder::Contents::StressSet(set) = &folder.contents {
+            for name in &set.scenarios {
+                let sub = dir.join(name);
+                crate::results::manifest::write(&sub, FolderKind::Run)
+                    .map_err(|e| ReportError::io(&sub, e))?;
+            }
+        }
+    }
+    crate::results::manifest::write(dir, kind).map_err(|e| ReportError::io(dir, e))
 }
 
 /// A stress set: each scenario's full results in a folder of its own, and the comparison
@@ -295,21 +265,14 @@ fn write_stress_set(
     bucketing: Option<&Bucketing>,
     output: &RunOutput,
     summary: &RunSummary,
-    manifest: &Manifest,
+    facts: &RunFacts,
 ) -> Result<(), ReportError> {
     let mut loss_series = Vec::new();
     let mut write_off_series: Vec<charts::BandedLine> = Vec::new();
     let mut months = Vec::new();
-    // Each scenario was summarised once, by `summarise`; its paths are copied only to write them.
+    // Each scenario was summarised once, by `summarise`.
     assert_eq!(summary.stress_scenarios.len(), output.stress_runs.len());
     for (run, sub_summary) in output.stress_runs.iter().zip(&summary.stress_scenarios) {
-        let sub = RunOutput {
-            layout: output.layout,
-            paths: run.paths.clone(),
-            study_paths: None,
-            stress_runs: Vec::new(),
-            threads: output.threads,
-        };
         let sub_dir = dir.join(&run.stress.name);
         std::fs::create_dir(&sub_dir).map_err(|e| ReportError::io(&sub_dir, e))?;
         write_into(
@@ -318,9 +281,9 @@ fn write_stress_set(
             scenario,
             book,
             bucketing,
-            &sub,
+            &outcome_passes(&run.paths, None),
             sub_summary,
-            manifest,
+            facts,
         )?;
         let (losses, weights): (Vec<f64>, Vec<f64>) = run
             .paths
@@ -346,11 +309,7 @@ fn write_stress_set(
             all.iter().map(|r| r.cumulative_net.p95).collect(),
         ));
     }
-    table(
-        dir,
-        "stress_comparison",
-        tables::stress_frame(&summary.stress),
-    )?;
+    table(dir, &summary.stress)?;
     let meta = chart_meta(scenario);
     charts::scenario_loss_overlay(&dir.join("stress_loss_distributions"), &meta, &loss_series)?;
     charts::scenario_write_off_overlay(
@@ -360,23 +319,22 @@ fn write_stress_set(
         &write_off_series,
     )?;
     write_scenario_copy(dir, scenario)?;
-    let file = StressSetFile {
-        manifest,
-        scenario_description: &describe::describe(scenario, book, bucketing),
-        book: &BookSummary::new(book, scenario),
-        bucketing,
-        default_definition: &summary.default_definition,
+    let file = StressSetSummaryFile {
+        run: facts.clone(),
+        scenario_description: describe::describe(scenario, book, bucketing),
+        book: book_summary(book, scenario),
+        bucketing: bucketing.cloned(),
+        default_definition: summary.default_definition.clone(),
         scenarios: output
             .stress_runs
             .iter()
-            .map(|r| r.stress.name.as_str())
+            .map(|r| r.stress.name.clone())
             .collect(),
-        stress: &summary.stress,
-        warnings: &summary.warnings,
+        stress: summary.stress.clone(),
+        warnings: summary.warnings.clone(),
     };
     let path = dir.join("summary.json");
-    let json = serde_json::to_string_pretty(&file).expect("plain data serialises") + "\n";
-    std::fs::write(&path, json).map_err(|e| ReportError::io(&path, e))
+    std::fs::write(&path, to_json(&file)).map_err(|e| ReportError::io(&path, e))
 }
 
 /// The scenario file as run, `scenario.toml`, so the result folder records its input.
@@ -404,38 +362,53 @@ fn write_into(
     scenario: &Scenario,
     book: &LoanBook,
     bucketing: Option<&Bucketing>,
-    output: &RunOutput,
+    passes: &[outcomes::Pass<'_>],
     summary: &RunSummary,
-    manifest: &Manifest,
+    facts: &RunFacts,
 ) -> Result<(), ReportError> {
+    let paths = passes[0].paths;
     write_scenario_copy(dir, scenario)?;
     let summary_path = dir.join("summary.json");
-    let json = summary_json(
+    let file = summary_file(
         summary,
-        manifest,
-        &describe::describe(scenario, book, bucketing),
+        facts,
+        describe::describe(scenario, book, bucketing),
         label,
-        &BookSummary::new(book, scenario),
+        book_summary(book, scenario),
         bucketing,
+        BookProfile::new(book, scenario.model.segments.len()),
     );
-    std::fs::write(&summary_path, json).map_err(|e| ReportError::io(&summary_path, e))?;
+    std::fs::write(&summary_path, to_json(&file)).map_err(|e| ReportError::io(&summary_path, e))?;
     if let Some(bucketing) = bucketing {
-        table(dir, "bucketing", tables::bucketing_frame(bucketing))?;
+        let rows: Vec<BucketingRow> = bucketing
+            .segments
+            .iter()
+            .chain(std::iter::once(&bucketing.total))
+            .cloned()
+            .collect();
+        table(dir, &rows)?;
     }
-
-    let mut paths = tables::paths_frame(&output.paths)
-        .map_err(|e| ReportError::table(&dir.join("paths.csv"), e))?;
-    tables::write_both(&mut paths, dir, "paths")?;
-    let mut timeline = tables::timeline_frame(&summary.timeline)
-        .map_err(|e| ReportError::table(&dir.join("timeline.csv"), e))?;
-    tables::write_both(&mut timeline, dir, "timeline")?;
+    outcomes::write(dir, passes)?;
+    let path_rows: Vec<PathRow> = paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| PathRow {
+            path: passes[0].first_path + i as u64,
+            values: METRICS
+                .iter()
+                .map(|m| (m.value)(p).unwrap_or(f64::NAN))
+                .collect(),
+        })
+        .collect();
+    table(dir, &path_rows)?;
+    table(dir, &summary.timeline)?;
 
     let mut meta = chart_meta(scenario);
     if let Some(label) = label {
         meta.scenario_name = format!("{} ({label})", meta.scenario_name);
     }
     let space = &scenario.model.space;
-    let t = output.layout.timeline;
+    let t = summary.layout.timeline;
     let months: Vec<u32> = (0..=t.horizon_months as u32).collect();
     // Means from the timeline, which weights paths under importance sampling.
     let mean_balance = |state: &str, month: u32| {
@@ -466,8 +439,7 @@ fn write_into(
         })
         .collect();
     charts::balance_by_state(&dir.join("balance_by_state"), &meta, &months, &series)?;
-    let (losses, weights): (Vec<f64>, Vec<f64>) = output
-        .paths
+    let (losses, weights): (Vec<f64>, Vec<f64>) = paths
         .iter()
         .filter_map(|p| (metric("net_credit_loss").value)(p).map(|v| (v, p.weight)))
         .unzip();
@@ -503,7 +475,7 @@ fn write_into(
             log_scale,
         )?;
     }
-    write_risk_outputs(dir, &meta, summary, output)?;
+    write_risk_outputs(dir, &meta, summary, paths)?;
     write_recovery_outputs(dir, &meta, summary)?;
     vintage::write_vintage_outputs(dir, &meta, summary, book)?;
     states::write_state_outputs(dir, &meta, summary, scenario)?;
@@ -513,13 +485,13 @@ fn write_into(
     Ok(())
 }
 
-fn table(
+/// Writes a table's rows as `{STEM}.csv` and `{STEM}.parquet`.
+pub(crate) fn table<T: crate::results::table::Table>(
     dir: &Path,
-    stem: &str,
-    frame: polars::prelude::PolarsResult<polars::prelude::DataFrame>,
+    rows: &[T],
 ) -> Result<(), ReportError> {
-    let mut frame = frame.map_err(|e| ReportError::table(&dir.join(format!("{stem}.csv")), e))?;
-    tables::write_both(&mut frame, dir, stem)
+    crate::results::table::write(dir, rows)?;
+    Ok(())
 }
 
 /// Convergence of the tail measures and, with a systematic factor, the factor by path.
@@ -527,19 +499,15 @@ fn write_risk_outputs(
     dir: &Path,
     meta: &charts::ChartMeta,
     summary: &RunSummary,
-    output: &RunOutput,
+    paths: &[crate::engine::PathOutcome],
 ) -> Result<(), ReportError> {
-    table(
-        dir,
-        "convergence",
-        tables::convergence_frame(&summary.convergence),
-    )?;
+    table(dir, &summary.convergence)?;
     let measures = [
         ("expected_loss", "Expected loss"),
         ("var_99", "99% VaR"),
         ("es_99", "99% ES"),
     ];
-    let paths: Vec<u64> = summary
+    let counts: Vec<u64> = summary
         .convergence
         .iter()
         .filter(|r| r.measure == "expected_loss")
@@ -561,9 +529,24 @@ fn write_risk_outputs(
             )
         })
         .collect();
-    charts::convergence(&dir.join("convergence"), meta, &paths, &series)?;
-    if output.paths.iter().any(|p| !p.factor.is_empty()) {
-        table(dir, "factor", tables::factor_frame(&output.paths))?;
+    charts::convergence(&dir.join("convergence"), meta, &counts, &series)?;
+    if paths.iter().any(|p| !p.factor.is_empty()) {
+        let rows: Vec<FactorRow> = paths
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| {
+                p.factor
+                    .iter()
+                    .enumerate()
+                    .map(move |(m, &factor)| FactorRow {
+                        path: i as u64,
+                        month: m as u32 + 1,
+                        factor,
+                        weight: p.weight,
+                    })
+            })
+            .collect();
+        table(dir, &rows)?;
     }
     Ok(())
 }
@@ -574,26 +557,10 @@ fn write_recovery_outputs(
     meta: &charts::ChartMeta,
     summary: &RunSummary,
 ) -> Result<(), ReportError> {
-    table(
-        dir,
-        "recovery_by_group",
-        tables::recovery_groups_frame(&summary.recovery_groups),
-    )?;
-    table(
-        dir,
-        "recovery_rate_distribution",
-        tables::recovery_distribution_frame(&summary.recovery_distribution),
-    )?;
-    table(
-        dir,
-        "recovery_curve",
-        tables::recovery_curve_frame(&summary.recovery_curve),
-    )?;
-    table(
-        dir,
-        "write_offs",
-        tables::write_offs_frame(&summary.write_offs),
-    )?;
+    table(dir, &summary.recovery_groups)?;
+    table(dir, &summary.recovery_distribution)?;
+    table(dir, &summary.recovery_curve)?;
+    table(dir, &summary.write_offs)?;
     let curve = &summary.recovery_curve;
     let months: Vec<u32> = curve.iter().map(|r| r.months_since_default).collect();
     let pick = |f: fn(&crate::metrics::estimate::Estimate) -> f64| {
@@ -638,12 +605,8 @@ fn write_disposition_outputs(
     d: &DispositionSummary,
     scenario: &Scenario,
 ) -> Result<(), ReportError> {
-    table(dir, "disposition", tables::disposition_frame(&d.rows))?;
-    table(
-        dir,
-        "disposition_decision",
-        tables::decision_frame(&d.decisions),
-    )?;
+    table(dir, &d.rows)?;
+    table(dir, &d.decisions)?;
     let study = scenario
         .model
         .disposition
@@ -685,12 +648,8 @@ fn write_disposition_outputs(
         .collect();
     charts::disposition_values(&dir.join("disposition_values"), meta, &points, &series)?;
     if let Some(buyer) = &study.buyer {
-        table(dir, "buyer_pricing", tables::buyer_frame(&d.buyer))?;
-        table(
-            dir,
-            "buyer_price_curve",
-            tables::price_curve_frame(&d.price_curve),
-        )?;
+        table(dir, &d.buyer)?;
+        table(dir, &d.price_curve)?;
         let hurdles = crate::metrics::disposition::hurdle_grid();
         let curves: Vec<charts::PriceCurve> = points
             .iter()
@@ -717,84 +676,66 @@ fn write_disposition_outputs(
     Ok(())
 }
 
-#[derive(Serialize)]
-struct RecoverySection<'a> {
-    /// Recovery rates for all defaults, by segment, stage at default and vintage.
-    by_group: &'a [crate::metrics::recovery::GroupRow],
-    share_of_defaults_recovering_nothing: Option<crate::metrics::estimate::Estimate>,
-}
-
-#[derive(Serialize)]
-struct DispositionSection<'a> {
-    /// Best disposition at each sale point for the whole book (segments in the tables).
-    decisions: Vec<&'a crate::metrics::disposition::DecisionRow>,
-    buyer: &'a [crate::metrics::disposition::BuyerRow],
-}
-
-/// Headline figures as a JSON object keyed by name, in report order (a plain map would sort
-/// them alphabetically).
-struct Figures<'a>(&'a [Headline]);
-
-impl Serialize for Figures<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for h in self.0 {
-            map.serialize_entry(h.name, h)?;
-        }
-        map.end()
-    }
-}
-
-/// `summary.json`: the manifest, every headline figure, tail measures and warnings.
-pub fn summary_json(
+/// `summary.json` of one run: its facts, every figure, tails, highlights and warnings.
+pub fn summary_file(
     summary: &RunSummary,
-    manifest: &Manifest,
-    scenario_description: &[String],
+    facts: &RunFacts,
+    scenario_description: Vec<String>,
     stress_scenario: Option<&str>,
-    book: &BookSummary,
+    book: BookSummary,
     bucketing: Option<&Bucketing>,
-) -> String {
-    let figures = Figures(&summary.headlines);
-    let write_off_tails = summary
-        .write_off_tails
-        .iter()
-        .map(|(name, tail)| {
-            (
-                name.to_string(),
-                serde_json::to_value(tail).expect("plain data serialises"),
-            )
-        })
-        .collect();
-    let recovery = RecoverySection {
-        by_group: &summary.recovery_groups,
-        share_of_defaults_recovering_nothing: summary
-            .recovery_distribution
-            .first()
-            .map(|r| r.share),
-    };
-    let disposition = summary.disposition.as_ref().map(|d| DispositionSection {
-        decisions: d.decisions.iter().filter(|r| r.segment == "all").collect(),
-        buyer: &d.buyer,
-    });
-    let file = SummaryFile {
-        manifest,
+    book_profile: BookProfile,
+) -> RunSummaryFile {
+    RunSummaryFile {
+        run: facts.clone(),
         scenario_description,
-        stress_scenario,
+        stress_scenario: stress_scenario.map(str::to_string),
         book,
-        bucketing,
-        default_definition: &summary.default_definition,
+        bucketing: bucketing.cloned(),
+        default_definition: summary.default_definition.clone(),
+        figures: summary
+            .headlines
+            .iter()
+            .map(|h| {
+                let figure = Figure {
+                    name: h.name.into(),
+                    label: h.label.into(),
+                    unit: h.unit.into(),
+                    description: h.description.into(),
+                    estimate: h.estimate,
+                };
+                (h.name.to_string(), figure)
+            })
+            .collect(),
+        net_credit_loss_tail: summary.net_credit_loss_tail.clone(),
         effective_sample_size: summary.effective_sample_size,
         clipped_rows: summary.clipped_rows,
-        write_off_tails,
-        recovery,
-        disposition,
-        figures,
-        net_credit_loss_tail: &summary.net_credit_loss_tail,
+        write_off_tails: summary
+            .write_off_tails
+            .iter()
+            .map(|(name, tail)| (name.to_string(), tail.clone()))
+            .collect(),
+        recovery: RecoverySection {
+            by_group: summary.recovery_groups.clone(),
+            share_of_defaults_recovering_nothing: summary
+                .recovery_distribution
+                .first()
+                .map(|r| r.share),
+        },
+        disposition: summary.disposition.as_ref().map(|d| DispositionSection {
+            decisions: d
+                .decisions
+                .iter()
+                .filter(|r| r.segment == "all")
+                .cloned()
+                .collect(),
+            buyer: d.buyer.clone(),
+        }),
         conservation_max_residual: summary.conservation_max_residual,
-        warnings: &summary.warnings,
-    };
-    serde_json::to_string_pretty(&file).expect("plain data serialises") + "\n"
+        warnings: summary.warnings.clone(),
+        outcome_layout: summary.layout,
+        book_profile,
+    }
 }
 
 /// UTC time as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, Hinnant's algorithm).

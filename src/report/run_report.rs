@@ -13,30 +13,48 @@ use std::path::{Path, PathBuf};
 
 use super::ReportError;
 use super::document::{self, Block, ChartBlock, Document, FigureRow, Table, Unit, percent};
-use super::folder::{CsvTable, FolderError, ResultFolder};
+use crate::book::cells::BucketingRow;
+use crate::metrics::disposition::{BuyerRow, DecisionRow};
+use crate::metrics::estimate::TailMeasure;
+use crate::metrics::recovery::{CurveRow, GroupRow, WriteOffRow};
+use crate::metrics::risk::{ConvergenceRow, StressRow};
+use crate::metrics::summary::TimelineRow;
+use crate::metrics::vintage::VintageRow;
 use crate::model::group_thousands;
+use crate::results::folder::Contents;
+use crate::results::rows::{PathRow, TransitionRow};
+use crate::results::summary::{Figure, RunFacts, RunSummaryFile};
+use crate::results::{FolderError, ResultFolder, Trust};
 
-/// Writes `report.html` and `report.md` into a result folder just written (and into each
-/// scenario's subfolder of a stress set); returns the files written.
-pub fn write_reports(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    let folder = ResultFolder::open(dir)?;
+/// Writes `report.html` and `report.md` into a result folder (and into each scenario's
+/// subfolder of a stress set), reading it as `trust` says; returns the files written.
+pub fn write_reports(dir: &Path, trust: Trust) -> Result<Vec<PathBuf>, ReportError> {
+    let folder = ResultFolder::open(dir, trust)?;
     let mut written = Vec::new();
-    if folder.is_stress_set() {
-        for name in stress_scenarios(&folder)? {
-            written.extend(write_reports(&dir.join(name))?);
+    let doc = match &folder.contents {
+        Contents::StressSet(set) => {
+            for name in &set.scenarios {
+                written.extend(write_reports(&dir.join(name), trust)?);
+            }
+            stress_document(&folder)?
         }
-        let doc = stress_document(&folder)?;
-        written.extend(write_document(dir, &doc)?);
-    } else {
-        let doc = run_document(&folder)?;
-        written.extend(write_document(dir, &doc)?);
-    }
+        Contents::Run(_) => run_document(&folder)?,
+    };
+    written.extend(write_document(dir, &doc)?);
     Ok(written)
 }
 
-/// `arrears report DIR`: rebuilds the reports from the folder's files.
-pub fn rebuild(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    write_reports(dir)
+/// `arrears report DIR`: rebuilds the reports from the folder's verified files. A verified
+/// folder's manifest is brought up to date with the reports (the same bytes unless this build
+/// words or draws them differently); a folder read with `--trust-modified` keeps its manifest,
+/// so it stays marked as modified.
+pub fn rebuild(dir: &Path, trust: Trust) -> Result<Vec<PathBuf>, ReportError> {
+    let written = write_reports(dir, trust)?;
+    if trust == Trust::Verified {
+        let kind = ResultFolder::open(dir, Trust::BeingWritten)?.kind();
+        super::write_manifests(dir, kind)?;
+    }
+    Ok(written)
 }
 
 /// Writes `report.html` and `report.md` through temporary files renamed into place, so a
@@ -55,58 +73,24 @@ pub fn write_document(dir: &Path, doc: &Document) -> Result<Vec<PathBuf>, Report
     Ok(written)
 }
 
-fn stress_scenarios(folder: &ResultFolder) -> Result<Vec<String>, ReportError> {
-    Ok(folder
-        .get("scenarios")?
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Headline figures
 
-/// What an analyst calls each figure of `summary.json` (shared by `arrears compare`).
+/// What an analyst calls a figure: its registry label, or its key in words.
 pub fn figure_label(key: &str) -> String {
-    let label = match key {
-        "original_balance" => "Starting balance",
-        "repaid" => "Principal repaid",
-        "interest_collected" => "Interest collected",
-        "gross_write_offs" => "Gross write-offs",
-        "recoveries" => "Recoveries",
-        "sale_proceeds" => "Debt-sale proceeds",
-        "sold_face" => "Face value sold",
-        "net_write_offs" => "Net write-offs",
-        "net_credit_loss" => "Net credit loss",
-        "collection_costs" => "Collection costs",
-        "outstanding" => "Outstanding at the horizon",
-        "written_off_unrecovered" => "Written off, still uncollected",
-        "drawn" => "Drawn on revolving lines",
-        "accrued_charges" => "Interest and fees capitalised",
-        "defaults" => "Defaults (accounts)",
-        "charge_offs" => "Charge-offs (accounts)",
-        "sales" => "Sales (accounts)",
-        "pay_offs" => "Pay-offs (accounts)",
-        "exposure_at_default" => "Exposure at default",
-        "recovery_rate" => "Recovery rate (gross)",
-        "recovery_rate_net" => "Recovery rate (net of costs)",
-        "recovery_rate_discounted_gross" => "Recovery rate (discounted, gross)",
-        "recovery_rate_discounted" => "Recovery rate (discounted, net)",
-        "loss_given_default" => "Loss given default",
-        "net_credit_loss_rate" => "Net credit loss rate",
-        other => {
-            let mut s = other.replace('_', " ");
+    match crate::metrics::figures::METRICS
+        .iter()
+        .find(|m| m.name == key)
+    {
+        Some(m) => m.label.to_string(),
+        None => {
+            let mut s = key.replace('_', " ");
             if let Some(first) = s.get_mut(0..1) {
                 first.make_ascii_uppercase();
             }
-            return s;
+            s
         }
-    };
-    label.to_string()
+    }
 }
 
 /// The figures shown first, in the analyst's order; the rest follow under "All figures".
@@ -126,84 +110,71 @@ const KEY_FIGURES: [&str; 13] = [
     "loss_given_default",
 ];
 
-fn figure(folder: &ResultFolder, key: &str) -> Result<FigureRow, FolderError> {
-    let at = |field: &str| folder.f64(&format!("figures/{key}/{field}"));
-    Ok(FigureRow {
-        key: key.to_string(),
-        label: figure_label(key),
-        unit: Unit::from_summary(folder.str(&format!("figures/{key}/unit"))?),
-        mean: at("mean")?,
-        se: at("se")?,
-        p5: at("p5")?,
-        p50: at("p50")?,
-        p95: at("p95")?,
-        description: folder
-            .str(&format!("figures/{key}/description"))
-            .unwrap_or_default()
-            .to_string(),
-    })
+/// A figure of the summary as a row of the report.
+pub fn figure_row(f: &Figure) -> FigureRow {
+    FigureRow {
+        key: f.name.clone(),
+        label: f.label.clone(),
+        unit: Unit::from_summary(&f.unit),
+        mean: f.estimate.mean,
+        se: f.estimate.se,
+        p5: f.estimate.p5,
+        p50: f.estimate.p50,
+        p95: f.estimate.p95,
+        description: f.description.clone(),
+    }
 }
 
-fn all_figure_keys(folder: &ResultFolder) -> Result<Vec<String>, FolderError> {
-    Ok(folder
-        .get("figures")?
-        .as_object()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default())
+fn figure(summary: &RunSummaryFile, key: &str) -> Option<FigureRow> {
+    summary.figure(key).map(figure_row)
 }
 
 /// Key figures present in the run; sale figures only when something was sold.
-fn key_figures(folder: &ResultFolder) -> Result<Vec<FigureRow>, FolderError> {
-    let keys = all_figure_keys(folder)?;
-    let mut rows = Vec::new();
-    for key in KEY_FIGURES {
-        if !keys.iter().any(|k| k == key) {
-            continue;
-        }
-        let row = figure(folder, key)?;
-        if matches!(key, "sale_proceeds" | "sold_face") && row.mean == 0.0 {
-            continue;
-        }
-        rows.push(row);
-    }
-    Ok(rows)
+fn key_figures(summary: &RunSummaryFile) -> Vec<FigureRow> {
+    KEY_FIGURES
+        .iter()
+        .filter_map(|key| figure(summary, key))
+        .filter(|row| {
+            !(matches!(row.key.as_str(), "sale_proceeds" | "sold_face") && row.mean == 0.0)
+        })
+        .collect()
 }
 
 /// The opening paragraph: expected loss, its spread, recovery and LGD, sales.
-fn headline_paragraph(folder: &ResultFolder) -> Result<String, FolderError> {
-    let ncl = figure(folder, "net_credit_loss")?;
-    let start = folder.f64("figures/original_balance/mean")?;
-    let mut s = format!(
-        "Expected net credit loss is {} ± {} ({} of the starting balance of {}); 90% of paths lie between {} and {}.",
-        group_thousands(ncl.mean, 0),
-        group_thousands(ncl.se, 0),
-        percent(ncl.mean / start, 2),
-        group_thousands(start, 0),
-        group_thousands(ncl.p5, 0),
-        group_thousands(ncl.p95, 0),
-    );
-    if let (Ok(rr), Ok(net), Ok(lgd)) = (
-        figure(folder, "recovery_rate"),
-        figure(folder, "recovery_rate_net"),
-        figure(folder, "loss_given_default"),
+fn headline_paragraph(summary: &RunSummaryFile) -> String {
+    let mean = |key: &str| summary.figure(key).map_or(f64::NAN, |f| f.estimate.mean);
+    let start = mean("original_balance");
+    let mut s = String::new();
+    if let Some(ncl) = figure(summary, "net_credit_loss") {
+        let _ = write!(
+            s,
+            "Expected net credit loss is {} ± {} ({} of the starting balance of {}); 90% of paths lie between {} and {}.",
+            group_thousands(ncl.mean, 0),
+            group_thousands(ncl.se, 0),
+            percent(ncl.mean / start, 2),
+            group_thousands(start, 0),
+            group_thousands(ncl.p5, 0),
+            group_thousands(ncl.p95, 0),
+        );
+    }
+    if let (Some(rr), Some(net), Some(lgd)) = (
+        figure(summary, "recovery_rate"),
+        figure(summary, "recovery_rate_net"),
+        figure(summary, "loss_given_default"),
     ) && rr.mean.is_finite()
     {
-        let defaults = folder.f64("figures/defaults/mean").unwrap_or(f64::NAN);
         let _ = write!(
             s,
             " The {} defaults recover {} ± {} of exposure at default ({} net of collection costs); loss given default is {} (discounted).",
-            group_thousands(defaults, 0),
+            group_thousands(mean("defaults"), 0),
             percent(rr.mean, 2),
             percent(rr.se, 3),
             percent(net.mean, 2),
             percent(lgd.mean, 2),
         );
     }
-    if let (Ok(proceeds), Ok(face)) = (
-        folder.f64("figures/sale_proceeds/mean"),
-        folder.f64("figures/sold_face/mean"),
-    ) && face > 0.0
-    {
+    let (proceeds, face) = (mean("sale_proceeds"), mean("sold_face"));
+    if face > 0.0 {
         let _ = write!(
             s,
             " Debt sales bring {} for {} of face value ({:.1} cents per unit).",
@@ -212,47 +183,38 @@ fn headline_paragraph(folder: &ResultFolder) -> Result<String, FolderError> {
             100.0 * proceeds / face
         );
     }
-    Ok(s)
+    s
 }
 
 /// VaR and expected shortfall of net credit loss and of write-offs, with their intervals.
-fn tail_table(folder: &ResultFolder) -> Result<Table, FolderError> {
+fn tail_table(summary: &RunSummaryFile) -> Table {
     let mut rows = Vec::new();
-    let mut add = |what: &str, tails: &serde_json::Value| {
-        for t in tails.as_array().into_iter().flatten() {
-            let f = |k: &str| {
-                t.get(k)
-                    .and_then(serde_json::Value::as_f64)
-                    .unwrap_or(f64::NAN)
-            };
+    let mut add = |what: &str, tails: &[TailMeasure]| {
+        for t in tails {
             rows.push(vec![
                 what.to_string(),
-                format!("{}%", trim_level(100.0 * f("level"))),
-                group_thousands(f("var"), 0),
+                format!("{}%", trim_level(100.0 * t.level)),
+                group_thousands(t.var, 0),
                 format!(
                     "{} – {}",
-                    group_thousands(f("var_ci_low"), 0),
-                    group_thousands(f("var_ci_high"), 0)
+                    group_thousands(t.var_ci_low, 0),
+                    group_thousands(t.var_ci_high, 0)
                 ),
-                group_thousands(f("expected_shortfall"), 0),
+                group_thousands(t.expected_shortfall, 0),
                 format!(
                     "{} – {}",
-                    group_thousands(f("expected_shortfall_ci_low"), 0),
-                    group_thousands(f("expected_shortfall_ci_high"), 0)
+                    group_thousands(t.expected_shortfall_ci_low, 0),
+                    group_thousands(t.expected_shortfall_ci_high, 0)
                 ),
-                group_thousands(f("tail_paths"), 0),
+                group_thousands(t.tail_paths as f64, 0),
             ]);
         }
     };
-    add("Net credit loss", folder.get("net_credit_loss_tail")?);
-    if let Ok(tails) = folder.get("write_off_tails")
-        && let Some(map) = tails.as_object()
-    {
-        for (key, value) in map {
-            add(&figure_label(key), value);
-        }
+    add("Net credit loss", &summary.net_credit_loss_tail);
+    for (key, tails) in &summary.write_off_tails {
+        add(&figure_label(key), tails);
     }
-    Ok(Table {
+    Table {
         caption: "Tail risk: value at risk (VaR) and expected shortfall (ES), with 95% confidence intervals".into(),
         header: [
             "Measure",
@@ -268,7 +230,7 @@ fn tail_table(folder: &ResultFolder) -> Result<Table, FolderError> {
         rows,
         numeric: vec![false, true, true, true, true, true, true],
         files: vec!["paths.csv".into(), "convergence.csv".into()],
-    })
+    }
 }
 
 fn trim_level(x: f64) -> String {
@@ -287,132 +249,94 @@ fn heading(id: &str, text: &str) -> Block {
 }
 
 fn warnings(folder: &ResultFolder) -> Vec<String> {
-    let mut out: Vec<String> = folder
-        .get("warnings")
-        .ok()
-        .and_then(|w| w.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Ok(clipped) = folder.f64("clipped_rows")
-        && clipped > 0.0
-    {
+    let mut out = Vec::new();
+    if !folder.modified.is_empty() {
         out.push(format!(
-            "{} transition-matrix rows were clipped when conditioning on the systematic factor (probabilities pushed past 0 or 1 and cut back); extreme factor draws are understated there",
-            group_thousands(clipped, 0)
+            "this report was built with `--trust-modified` from files that differ from what the run wrote: {}; its figures are not the run's own",
+            folder
+                .modified
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
         ));
     }
-    if let (Ok(ess), Ok(paths)) = (
-        folder.f64("effective_sample_size"),
-        folder.f64("manifest/paths"),
-    ) && ess < 0.5 * paths
-    {
+    out.extend(folder.warnings().iter().cloned());
+    let Contents::Run(summary) = &folder.contents else {
+        return out;
+    };
+    if summary.clipped_rows > 0.0 {
+        out.push(format!(
+            "{} transition-matrix rows were clipped when conditioning on the systematic factor (probabilities pushed past 0 or 1 and cut back); extreme factor draws are understated there",
+            group_thousands(summary.clipped_rows, 0)
+        ));
+    }
+    let paths = summary.run.paths as f64;
+    if summary.effective_sample_size < 0.5 * paths {
         out.push(format!(
             "the effective sample size is {} of {} paths (importance sampling); standard errors already allow for it",
-            group_thousands(ess, 0),
+            group_thousands(summary.effective_sample_size, 0),
             group_thousands(paths, 0)
         ));
     }
     out
 }
 
-fn scenario_blocks(folder: &ResultFolder) -> Result<Vec<Block>, FolderError> {
+fn scenario_blocks(folder: &ResultFolder) -> Vec<Block> {
     let mut blocks = vec![heading("scenario", "The scenario")];
-    let description: Vec<String> = folder
-        .get("scenario_description")
-        .ok()
-        .and_then(|d| d.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let description = folder.description();
     if !description.is_empty() {
-        blocks.push(Block::Bullets(description));
+        blocks.push(Block::Bullets(description.to_vec()));
     }
-    let m = |k: &str| folder.get(&format!("manifest/{k}")).ok();
-    let text = |v: Option<&serde_json::Value>| match v {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Null) | None => "none".into(),
-        Some(other) => other.to_string(),
-    };
+    let m: &RunFacts = folder.facts();
     let mut pairs = vec![
-        (
-            "Scenario".to_string(),
-            format!("`{}`", text(m("scenario_name"))),
-        ),
-        (
-            "Scenario file".into(),
-            format!("`{}`", text(m("scenario_file"))),
-        ),
+        ("Scenario".to_string(), format!("`{}`", m.scenario_name)),
+        ("Scenario file".into(), format!("`{}`", m.scenario_file)),
         (
             "Scenario SHA-256".into(),
-            format!("`{}`", text(m("scenario_sha256"))),
+            format!("`{}`", m.scenario_sha256),
         ),
     ];
-    if let Some(v) = m("loan_tape_sha256")
-        && !v.is_null()
-    {
-        pairs.push(("Loan tape SHA-256".into(), format!("`{}`", text(Some(v)))));
+    if let Some(tape) = &m.loan_tape_sha256 {
+        pairs.push(("Loan tape SHA-256".into(), format!("`{tape}`")));
     }
     pairs.extend([
-        ("Seed".into(), text(m("seed"))),
-        (
-            "Paths".into(),
-            group_thousands(folder.f64("manifest/paths").unwrap_or(f64::NAN), 0),
-        ),
-        (
-            "Horizon".into(),
-            format!("{} months", text(m("horizon_months"))),
-        ),
-        (
-            "Loans".into(),
-            group_thousands(folder.f64("manifest/loans").unwrap_or(f64::NAN), 0),
-        ),
+        ("Seed".into(), m.seed.to_string()),
+        ("Paths".into(), group_thousands(m.paths as f64, 0)),
+        ("Horizon".into(), format!("{} months", m.horizon_months)),
+        ("Loans".into(), group_thousands(m.loans as f64, 0)),
     ]);
-    // Older folders have no mode: they ran loan by loan. Loan mode adds no lines, so loan-mode
-    // reports read as before.
-    if folder
-        .str("manifest/mode")
-        .is_ok_and(|mode| mode == "count")
-    {
+    // Loan mode adds no lines, so loan-mode reports read as before count mode.
+    if m.mode == "count" {
         pairs.extend([
             (
                 "Mode".to_string(),
                 "count (cells of identical loans, moved by counts)".to_string(),
             ),
-            (
-                "Cells".into(),
-                group_thousands(folder.f64("manifest/cells").unwrap_or(f64::NAN), 0),
-            ),
+            ("Cells".into(), group_thousands(m.cells as f64, 0)),
         ]);
     }
     pairs.extend([
-        ("Random numbers".into(), text(m("rng"))),
-        ("Spread reflects".into(), text(m("uncertainty"))),
+        ("Random numbers".into(), m.rng.clone()),
+        ("Spread reflects".into(), m.uncertainty.clone()),
         (
             "Default definition".into(),
-            text(folder.get("default_definition").ok()),
+            folder.default_definition().to_string(),
         ),
         (
             "arrears version".into(),
             format!(
-                "{} (file format {})",
-                text(m("arrears_version")),
-                text(m("format_version"))
+                "{} (scenario format {}, result format {})",
+                m.arrears_version,
+                m.scenario_version,
+                crate::results::FORMAT_VERSION
             ),
         ),
         (
             "Run".into(),
             format!(
                 "{} on {} threads, {:.1} s",
-                text(m("created_utc")),
-                text(m("threads")),
-                folder.f64("manifest/run_seconds").unwrap_or(f64::NAN)
+                m.created_utc, m.threads, m.run_seconds
             ),
         ),
     ]);
@@ -426,57 +350,46 @@ fn scenario_blocks(folder: &ResultFolder) -> Result<Vec<Block>, FolderError> {
             text,
         });
     }
-    Ok(blocks)
+    blocks
 }
 
-/// Count mode: what bucketing the loans into cells changed, read off `bucketing.csv` (absent
-/// in loan mode, for a cell tape and in folders older than count mode: no section then).
+/// Count mode: what bucketing the loans into cells changed, read off `bucketing` (absent in
+/// loan mode and for a cell tape: no section then).
 fn bucketing_blocks(folder: &ResultFolder) -> Result<Vec<Block>, FolderError> {
-    let Some(t) = folder.table_if_present("bucketing")? else {
+    let Some(rows) = folder.optional_table::<BucketingRow>()? else {
         return Ok(Vec::new());
     };
-    let segment = t.strs("segment")?;
-    let col = |name: &str| t.f64s(name);
-    let (loans, cells) = (col("loans")?, col("cells")?);
-    let (balance, interest, payment) = (
-        col("balance_change")?,
-        col("monthly_interest_change")?,
-        col("first_payment_change")?,
-    );
-    let (max_balance, mean_balance, max_apr) = (
-        col("max_balance_change")?,
-        col("mean_balance_change")?,
-        col("max_apr_change")?,
-    );
+    let relative = |before: f64, after: f64| {
+        if before == 0.0 {
+            if after == 0.0 { 0.0 } else { f64::NAN }
+        } else {
+            after / before - 1.0
+        }
+    };
+    let cells_of = |r: &BucketingRow| {
+        vec![
+            r.segment.clone(),
+            group_thousands(r.loans as f64, 0),
+            group_thousands(r.cells as f64, 0),
+            change(relative(r.balance_before, r.balance_after)),
+            change(relative(
+                r.monthly_interest_before,
+                r.monthly_interest_after,
+            )),
+            change(relative(r.first_payment_before, r.first_payment_after)),
+            percent(r.max_balance_change, 2),
+            percent(r.mean_balance_change, 3),
+            percentage_points(r.max_apr_change),
+        ]
+    };
     let mut blocks = vec![heading("cells", "The book as cells")];
-    if let Some(all) = segment.iter().position(|s| s == "all") {
+    if let Some(all) = rows.iter().find(|r| r.segment == "all") {
+        let c = cells_of(all);
         blocks.push(Block::Paragraph(format!(
             "{} loans became {} cells; balance {}; monthly interest {}; first scheduled payment {}; the largest change of a loan's balance {} (balance-weighted mean {}), of its APR {}.",
-            group_thousands(loans[all], 0),
-            group_thousands(cells[all], 0),
-            change(balance[all]),
-            change(interest[all]),
-            change(payment[all]),
-            percent(max_balance[all], 2),
-            percent(mean_balance[all], 3),
-            percentage_points(max_apr[all]),
+            c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8],
         )));
     }
-    let rows = (0..t.len())
-        .map(|i| {
-            vec![
-                segment[i].clone(),
-                group_thousands(loans[i], 0),
-                group_thousands(cells[i], 0),
-                change(balance[i]),
-                change(interest[i]),
-                change(payment[i]),
-                percent(max_balance[i], 2),
-                percent(mean_balance[i], 3),
-                percentage_points(max_apr[i]),
-            ]
-        })
-        .collect();
     blocks.push(Block::Table(Table {
         caption: "What bucketing changed: the book of cells against the book of loans".into(),
         header: [
@@ -492,7 +405,7 @@ fn bucketing_blocks(folder: &ResultFolder) -> Result<Vec<Block>, FolderError> {
         ]
         .map(String::from)
         .to_vec(),
-        rows,
+        rows: rows.iter().map(cells_of).collect(),
         numeric: vec![false, true, true, true, true, true, true, true, true],
         files: vec!["bucketing.csv".into()],
     }));
@@ -548,21 +461,22 @@ fn chart(
 
 /// The report of one run's folder.
 pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
-    let mut name = folder.str("manifest/scenario_name")?.to_string();
-    if let Ok(stress) = folder.str("stress_scenario") {
+    let summary = folder.run()?;
+    let mut name = summary.run.scenario_name.clone();
+    if let Some(stress) = &summary.stress_scenario {
         name = format!("{name} ({stress} scenario)");
     }
-    let paths = folder.f64("manifest/paths")?;
-    let horizon = folder.f64("manifest/horizon_months")?;
+    let paths = summary.run.paths as f64;
+    let horizon = f64::from(summary.run.horizon_months);
     let mut blocks = vec![
         Block::Warnings(warnings(folder)),
         heading("figures", "Headline figures"),
-        Block::Paragraph(headline_paragraph(folder)?),
-        Block::Figures(key_figures(folder)?),
-        Block::Table(tail_table(folder)?),
+        Block::Paragraph(headline_paragraph(summary)),
+        Block::Figures(key_figures(summary)),
+        Block::Table(tail_table(summary)),
     ];
 
-    blocks.extend(scenario_blocks(folder)?);
+    blocks.extend(scenario_blocks(folder));
     blocks.extend(bucketing_blocks(folder)?);
 
     let readings = Readings::load(folder)?;
@@ -607,7 +521,7 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
                 folder,
                 &stem,
                 &format!("Transition matrix of `{segment}`"),
-                readings.heatmap(&segment),
+                readings.heatmap(&segment)?,
                 &["transitions.csv"],
             ),
         );
@@ -630,7 +544,7 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
             folder,
             "loss_distribution_log",
             "The tail of net credit loss (log scale)",
-            readings.loss_tail(),
+            readings.loss_tail()?,
             &["paths.csv"],
         ),
     );
@@ -650,7 +564,7 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
             folder,
             "vintage_curves",
             "Vintage curves",
-            readings.vintages(),
+            readings.vintages()?,
             &["vintage_curves.csv"],
         ),
     );
@@ -660,7 +574,7 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
             folder,
             "convergence",
             "Convergence of the loss estimates",
-            readings.convergence(paths),
+            readings.convergence(paths)?,
             &["convergence.csv"],
         ),
     );
@@ -672,15 +586,15 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
             folder,
             "recovery_curve",
             "Recovery curve",
-            readings.recovery_curve(),
+            readings.recovery_curve()?,
             &["recovery_curve.csv"],
         ),
     );
-    if let Some(table) = readings.recovery_table() {
+    if let Some(table) = readings.recovery_table()? {
         blocks.push(Block::Table(table));
     }
 
-    if folder.has("disposition") {
+    if folder.has("disposition.parquet") {
         blocks.push(heading("disposition", "Disposition: hold, agency or sale"));
         push(
             &mut blocks,
@@ -688,7 +602,7 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
                 folder,
                 "disposition_values",
                 "Value of each disposition",
-                readings.disposition(),
+                readings.disposition()?,
                 &["disposition.csv", "disposition_decision.csv"],
             ),
         );
@@ -698,11 +612,11 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
                 folder,
                 "buyer_price_vs_hurdle",
                 "What a debt buyer can pay",
-                readings.buyer(),
+                readings.buyer()?,
                 &["buyer_price_curve.csv", "buyer_pricing.csv"],
             ),
         );
-        if let Some(table) = readings.decision_table() {
+        if let Some(table) = readings.decision_table()? {
             blocks.push(Block::Table(table));
         }
     }
@@ -743,38 +657,37 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
     }
 
     blocks.push(heading("all-figures", "All figures"));
-    let mut all = Vec::new();
-    for key in all_figure_keys(folder)? {
-        all.push(figure(folder, &key)?);
-    }
-    blocks.push(Block::Figures(all));
+    blocks.push(Block::Figures(
+        summary.figures.values().map(figure_row).collect(),
+    ));
     blocks.push(heading("files", "Files"));
     blocks.push(Block::Table(files_table(&folder.dir)?));
 
     Ok(Document {
         title: format!("{name}: run report"),
-        subtitle: subtitle(folder)?,
+        subtitle: subtitle(folder),
         blocks,
         footer: footer(folder),
     })
 }
 
-fn subtitle(folder: &ResultFolder) -> Result<String, FolderError> {
-    Ok(format!(
+fn subtitle(folder: &ResultFolder) -> String {
+    let (m, book) = (folder.facts(), folder.book());
+    format!(
         "{} loans, balance {}; {} paths over {} months, seed {}; run {}",
-        group_thousands(folder.f64("book/loans")?, 0),
-        group_thousands(folder.f64("book/balance")?, 0),
-        group_thousands(folder.f64("manifest/paths")?, 0),
-        folder.f64("manifest/horizon_months")?,
-        folder.get("manifest/seed")?,
-        folder.str("manifest/created_utc").unwrap_or("?"),
-    ))
+        group_thousands(book.loans as f64, 0),
+        group_thousands(book.balance, 0),
+        group_thousands(m.paths as f64, 0),
+        m.horizon_months,
+        m.seed,
+        m.created_utc,
+    )
 }
 
 fn footer(folder: &ResultFolder) -> String {
     format!(
         "Written by arrears {} from the files in this folder; rebuild with `arrears report <folder>`.",
-        folder.str("manifest/arrears_version").unwrap_or("?")
+        folder.facts().arrears_version
     )
 }
 
@@ -847,81 +760,33 @@ fn files_table(dir: &Path) -> Result<Table, ReportError> {
 
 struct Readings<'a> {
     folder: &'a ResultFolder,
-    timeline: Option<CsvTable>,
-    write_offs: Option<CsvTable>,
-}
-
-/// A timeline row: (month, category, item, stage, measure, mean, p5, p95).
-struct TimelineRow {
-    month: u32,
-    category: String,
-    item: String,
-    stage: String,
-    measure: String,
-    mean: f64,
-    p5: f64,
-    p95: f64,
+    summary: &'a RunSummaryFile,
+    timeline: Vec<TimelineRow>,
+    write_offs: Vec<WriteOffRow>,
 }
 
 impl<'a> Readings<'a> {
     fn load(folder: &'a ResultFolder) -> Result<Readings<'a>, FolderError> {
         Ok(Readings {
             folder,
-            timeline: folder.table_if_present("timeline")?,
-            write_offs: folder.table_if_present("write_offs")?,
+            summary: folder.run()?,
+            timeline: folder.table()?,
+            write_offs: folder.table()?,
         })
     }
 
-    fn timeline_rows(&self) -> Vec<TimelineRow> {
-        let Some(t) = &self.timeline else {
-            return Vec::new();
-        };
-        let (Ok(month), Ok(category), Ok(item), Ok(stage), Ok(measure), Ok(mean), Ok(p5), Ok(p95)) = (
-            t.f64s("month"),
-            t.strs("category"),
-            t.strs("item"),
-            t.strs("stage"),
-            t.strs("measure"),
-            t.f64s("mean"),
-            t.f64s("p5"),
-            t.f64s("p95"),
-        ) else {
-            return Vec::new();
-        };
-        (0..t.len())
-            .map(|i| TimelineRow {
-                month: month[i] as u32,
-                category: category[i].clone(),
-                item: item[i].clone(),
-                stage: stage[i].clone(),
-                measure: measure[i].clone(),
-                mean: mean[i],
-                p5: p5[i],
-                p95: p95[i],
-            })
-            .collect()
-    }
-
     fn segments(&self) -> Vec<String> {
-        self.folder
-            .get("book/segments")
-            .ok()
-            .and_then(|s| s.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| {
-                        s.get("segment")
-                            .and_then(|v| v.as_str())
-                            .map(str::to_string)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.summary
+            .book
+            .segments
+            .iter()
+            .map(|s| s.segment.clone())
+            .collect()
     }
 
     /// On-book share after 12 months (or the horizon) and the delinquent balance's peak.
     fn balance_by_state(&self) -> String {
-        let rows = self.timeline_rows();
+        let rows = &self.timeline;
         let balance = |pred: &dyn Fn(&TimelineRow) -> bool, month: u32| -> f64 {
             rows.iter()
                 .filter(|r| {
@@ -956,7 +821,7 @@ impl<'a> Readings<'a> {
 
     /// The delinquent state with the largest mean balance at its peak, with its band.
     fn balance_fan(&self) -> String {
-        let rows = self.timeline_rows();
+        let rows = &self.timeline;
         let best = rows
             .iter()
             .filter(|r| {
@@ -983,7 +848,7 @@ impl<'a> Readings<'a> {
 
     /// The stage with the most accounts at its peak, and the flows over the horizon.
     fn stage_flow(&self) -> String {
-        let rows = self.timeline_rows();
+        let rows = &self.timeline;
         let mut by_stage: Vec<(String, u32, f64)> = Vec::new();
         for r in rows
             .iter()
@@ -1027,40 +892,32 @@ impl<'a> Readings<'a> {
     }
 
     /// The monthly roll from current and the cure from the first bucket, for one segment.
-    fn heatmap(&self, segment: &str) -> String {
+    fn heatmap(&self, segment: &str) -> Result<String, FolderError> {
         let fallback = format!(
             "Monthly transition probabilities of `{segment}` as simulated; `transitions.csv` holds them."
         );
-        let Ok(Some(t)) = self.folder.table_if_present("transitions") else {
-            return fallback;
+        let Some(all) = self.folder.optional_table::<TransitionRow>()? else {
+            return Ok(fallback);
         };
-        let (Ok(seg), Ok(from), Ok(to), Ok(p)) = (
-            t.strs("segment"),
-            t.strs("from"),
-            t.strs("to"),
-            t.f64s("probability"),
-        ) else {
-            return fallback;
-        };
-        let rows: Vec<usize> = (0..t.len()).filter(|&i| seg[i] == segment).collect();
+        let rows: Vec<&TransitionRow> = all.iter().filter(|r| r.segment == segment).collect();
         let prob = |a: &str, b: &str| {
             rows.iter()
-                .find(|&&i| from[i] == a && to[i] == b)
-                .map(|&i| p[i])
+                .find(|r| r.from == a && r.to == b)
+                .map(|r| r.probability)
         };
         // The first bucket: where current loans roll most.
         let first = rows
             .iter()
-            .filter(|&&i| {
-                from[i] == "current"
+            .filter(|r| {
+                r.from == "current"
                     && !matches!(
-                        to[i].as_str(),
+                        r.to.as_str(),
                         "current" | "paid_off" | "charged_off" | "sold"
                     )
             })
-            .max_by(|&&a, &&b| p[a].total_cmp(&p[b]))
-            .map(|&i| to[i].clone());
-        match first {
+            .max_by(|a, b| a.probability.total_cmp(&b.probability))
+            .map(|r| r.to.clone());
+        Ok(match first {
             Some(bucket) => {
                 let roll = prob("current", &bucket).unwrap_or(f64::NAN);
                 let cure = prob(&bucket, "current").unwrap_or(f64::NAN);
@@ -1071,15 +928,12 @@ impl<'a> Readings<'a> {
                 )
             }
             None => fallback,
-        }
+        })
     }
 
     fn loss_distribution(&self) -> String {
-        let (Ok(ncl), Ok(var), Ok(es)) = (
-            figure(self.folder, "net_credit_loss"),
-            self.tail(0.99, "var"),
-            self.tail(0.99, "expected_shortfall"),
-        ) else {
+        let (Some(ncl), Some(t99)) = (figure(self.summary, "net_credit_loss"), self.tail(0.99))
+        else {
             return "Net credit loss on each path; `paths.csv` holds them.".into();
         };
         format!(
@@ -1087,115 +941,84 @@ impl<'a> Readings<'a> {
             group_thousands(ncl.mean, 0),
             group_thousands(ncl.p5, 0),
             group_thousands(ncl.p95, 0),
-            group_thousands(var, 0),
-            group_thousands(es, 0)
+            group_thousands(t99.var, 0),
+            group_thousands(t99.expected_shortfall, 0)
         )
     }
 
-    fn tail(&self, level: f64, field: &str) -> Result<f64, FolderError> {
-        let tails = self.folder.get("net_credit_loss_tail")?;
-        tails
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|t| t.get("level").and_then(|v| v.as_f64()) == Some(level))
-            .and_then(|t| t.get(field))
-            .and_then(|v| v.as_f64())
-            .ok_or_else(|| FolderError::Field {
-                path: self.folder.dir.join("summary.json"),
-                field: format!("net_credit_loss_tail.{field}"),
-            })
+    fn tail(&self, level: f64) -> Option<&TailMeasure> {
+        self.summary
+            .net_credit_loss_tail
+            .iter()
+            .find(|t| t.level == level)
     }
 
-    fn loss_tail(&self) -> String {
+    fn loss_tail(&self) -> Result<String, FolderError> {
         let worst = self
             .folder
-            .table_if_present("paths")
-            .ok()
-            .flatten()
-            .and_then(|t| t.f64s("net_credit_loss").ok())
-            .and_then(|v| {
-                v.into_iter()
-                    .filter(|x| x.is_finite())
-                    .max_by(f64::total_cmp)
-            });
-        match (
-            worst,
-            figure(self.folder, "net_credit_loss"),
-            self.tail(0.999, "var"),
-        ) {
-            (Some(worst), Ok(ncl), Ok(var)) => format!(
-                "The worst path loses {}, {} above the mean; the 99.9% VaR is {}.",
-                group_thousands(worst, 0),
-                percent(worst / ncl.mean - 1.0, 1),
-                group_thousands(var, 0)
-            ),
-            _ => "The same distribution with a logarithmic count axis, so single tail paths show."
-                .into(),
-        }
+            .table::<PathRow>()?
+            .iter()
+            .map(|r| r.get("net_credit_loss"))
+            .filter(|x| x.is_finite())
+            .max_by(f64::total_cmp);
+        Ok(
+            match (worst, figure(self.summary, "net_credit_loss"), self.tail(0.999)) {
+                (Some(worst), Some(ncl), Some(t)) => format!(
+                    "The worst path loses {}, {} above the mean; the 99.9% VaR is {}.",
+                    group_thousands(worst, 0),
+                    percent(worst / ncl.mean - 1.0, 1),
+                    group_thousands(t.var, 0)
+                ),
+                _ => "The same distribution with a logarithmic count axis, so single tail paths show."
+                    .into(),
+            },
+        )
     }
 
     fn write_offs(&self, horizon: f64) -> String {
-        let fallback =
-            "Gross and net write-offs by month; `write_offs.csv` holds them.".to_string();
-        let Some(t) = &self.write_offs else {
-            return fallback;
+        let all: Vec<&WriteOffRow> = self
+            .write_offs
+            .iter()
+            .filter(|r| r.segment == "all")
+            .collect();
+        let Some(peak) = all.iter().max_by(|a, b| a.net.mean.total_cmp(&b.net.mean)) else {
+            return "Gross and net write-offs by month; `write_offs.csv` holds them.".into();
         };
-        let (Ok(month), Ok(segment), Ok(net), Ok(p5), Ok(p95), Ok(cum)) = (
-            t.f64s("month"),
-            t.strs("segment"),
-            t.f64s("net_write_offs"),
-            t.f64s("net_write_offs_p5"),
-            t.f64s("net_write_offs_p95"),
-            t.f64s("cumulative_net_write_offs"),
-        ) else {
-            return fallback;
-        };
-        let all: Vec<usize> = (0..t.len()).filter(|&i| segment[i] == "all").collect();
-        let Some(&peak) = all.iter().max_by(|&&a, &&b| net[a].total_cmp(&net[b])) else {
-            return fallback;
-        };
-        if net[peak] <= 0.0 {
+        if peak.net.mean <= 0.0 {
             return "Nothing is written off within the horizon.".into();
         }
-        let last = all.last().map_or(f64::NAN, |&i| cum[i]);
+        let last = all.last().map_or(f64::NAN, |r| r.cumulative_net.mean);
         format!(
             "Net write-offs peak in month {} at {} (90% of paths between {} and {}); cumulative net write-offs reach {} by month {}.",
-            month[peak],
-            group_thousands(net[peak], 0),
-            group_thousands(p5[peak], 0),
-            group_thousands(p95[peak], 0),
+            peak.month,
+            group_thousands(peak.net.mean, 0),
+            group_thousands(peak.net.p5, 0),
+            group_thousands(peak.net.p95, 0),
             group_thousands(last, 0),
             horizon
         )
     }
 
-    fn vintages(&self) -> String {
+    fn vintages(&self) -> Result<String, FolderError> {
         let fallback = "Cumulative write-offs of each vintage by months on book; `vintage_curves.csv` holds them.".to_string();
-        let Ok(Some(t)) = self.folder.table_if_present("vintage_curves") else {
-            return fallback;
-        };
-        let (Ok(vintage), Ok(mob), Ok(rate)) = (
-            t.strs("vintage"),
-            t.f64s("months_on_book"),
-            t.f64s("cumulative_gross_write_off_rate"),
-        ) else {
-            return fallback;
-        };
+        let rows = self.folder.table::<VintageRow>()?;
         // The last row of each vintage is its furthest point.
-        let mut last: Vec<(String, f64, f64)> = Vec::new();
-        for i in 0..t.len() {
-            match last.iter_mut().find(|(v, _, _)| *v == vintage[i]) {
-                Some(entry) if mob[i] >= entry.1 => *entry = (vintage[i].clone(), mob[i], rate[i]),
+        let mut last: Vec<(String, u32, f64)> = Vec::new();
+        for r in &rows {
+            let rate = r.cumulative_gross_rate.mean;
+            match last.iter_mut().find(|(v, _, _)| *v == r.vintage) {
+                Some(entry) if r.months_on_book >= entry.1 => {
+                    *entry = (r.vintage.clone(), r.months_on_book, rate)
+                }
                 Some(_) => {}
-                None => last.push((vintage[i].clone(), mob[i], rate[i])),
+                None => last.push((r.vintage.clone(), r.months_on_book, rate)),
             }
         }
         let worst = last
             .iter()
             .filter(|x| x.2.is_finite())
             .max_by(|a, b| a.2.total_cmp(&b.2));
-        match worst {
+        Ok(match worst {
             Some((v, m, r)) => format!(
                 "Of {} vintages, `{v}` writes off the most: {} of its starting balance by {} months on book.",
                 last.len(),
@@ -1203,63 +1026,54 @@ impl<'a> Readings<'a> {
                 m
             ),
             None => fallback,
-        }
+        })
     }
 
-    fn convergence(&self, paths: f64) -> String {
-        let fallback = "Estimates as paths accumulate; `convergence.csv` holds them.".to_string();
-        let Ok(Some(t)) = self.folder.table_if_present("convergence") else {
-            return fallback;
-        };
-        let (Ok(n), Ok(measure), Ok(est), Ok(lo), Ok(hi)) = (
-            t.f64s("paths"),
-            t.strs("measure"),
-            t.f64s("estimate"),
-            t.f64s("ci_low"),
-            t.f64s("ci_high"),
-        ) else {
-            return fallback;
-        };
+    fn convergence(&self, paths: f64) -> Result<String, FolderError> {
+        let rows = self.folder.table::<ConvergenceRow>()?;
         let last = |m: &str| {
-            (0..t.len())
-                .filter(|&i| measure[i] == m)
-                .max_by(|&a, &b| n[a].total_cmp(&n[b]))
+            rows.iter()
+                .filter(|r| r.measure == m)
+                .max_by_key(|r| r.paths)
         };
-        match (last("expected_loss"), last("var_99")) {
+        Ok(match (last("expected_loss"), last("var_99")) {
             (Some(e), Some(v)) => format!(
                 "After all {} paths the expected loss is {} (95% interval {} – {}) and the 99% VaR {} ({} – {}); the VaR's interval is {} times as wide relative to its level.",
                 group_thousands(paths, 0),
-                group_thousands(est[e], 0),
-                group_thousands(lo[e], 0),
-                group_thousands(hi[e], 0),
-                group_thousands(est[v], 0),
-                group_thousands(lo[v], 0),
-                group_thousands(hi[v], 0),
-                ratio((hi[v] - lo[v]) / est[v], (hi[e] - lo[e]) / est[e]),
+                group_thousands(e.estimate, 0),
+                group_thousands(e.ci_low, 0),
+                group_thousands(e.ci_high, 0),
+                group_thousands(v.estimate, 0),
+                group_thousands(v.ci_low, 0),
+                group_thousands(v.ci_high, 0),
+                ratio(
+                    (v.ci_high - v.ci_low) / v.estimate,
+                    (e.ci_high - e.ci_low) / e.estimate
+                ),
             ),
-            _ => fallback,
-        }
+            _ => "Estimates as paths accumulate; `convergence.csv` holds them.".into(),
+        })
     }
 
-    fn recovery_curve(&self) -> String {
-        let fallback =
-            "Cumulative recovery rate by months since default; `recovery_curve.csv` holds it."
-                .to_string();
-        let Ok(Some(t)) = self.folder.table_if_present("recovery_curve") else {
-            return fallback;
+    fn recovery_curve(&self) -> Result<String, FolderError> {
+        let rows = self.folder.table::<CurveRow>()?;
+        let at = |m: u32| {
+            rows.iter()
+                .find(|r| r.months_since_default == m)
+                .map(|r| r.cumulative_recovery_rate.mean)
         };
-        let (Ok(months), Ok(rate)) = (
-            t.f64s("months_since_default"),
-            t.f64s("cumulative_recovery_rate"),
-        ) else {
-            return fallback;
+        let Some(last) = rows.last() else {
+            return Ok(
+                "Cumulative recovery rate by months since default; `recovery_curve.csv` holds it."
+                    .into(),
+            );
         };
-        let at = |m: f64| months.iter().position(|&x| x == m).map(|i| rate[i]);
-        let (Some(&last_month), Some(&last_rate)) = (months.last(), rate.last()) else {
-            return fallback;
-        };
-        match at(12.0) {
-            Some(r12) if last_month > 12.0 => format!(
+        let (last_month, last_rate) = (
+            last.months_since_default,
+            last.cumulative_recovery_rate.mean,
+        );
+        Ok(match at(12) {
+            Some(r12) if last_month > 12 => format!(
                 "Defaults recover {} of exposure at default within 12 months and {} within {} months (gross, undiscounted).",
                 percent(r12, 1),
                 percent(last_rate, 1),
@@ -1270,35 +1084,35 @@ impl<'a> Readings<'a> {
                 percent(last_rate, 1),
                 last_month
             ),
-        }
+        })
     }
 
-    fn recovery_table(&self) -> Option<Table> {
-        let t = self.folder.table_if_present("recovery_by_group").ok()??;
-        let (dim, group, defaults, ead, rr, rr_se, lgd, lgd_se) = (
-            t.strs("dimension").ok()?,
-            t.strs("group").ok()?,
-            t.f64s("defaults").ok()?,
-            t.f64s("exposure_at_default").ok()?,
-            t.f64s("recovery_rate").ok()?,
-            t.f64s("recovery_rate_se").ok()?,
-            t.f64s("loss_given_default").ok()?,
-            t.f64s("loss_given_default_se").ok()?,
-        );
-        let rows = (0..t.len())
-            .filter(|&i| dim[i] != "vintage")
-            .map(|i| {
+    fn recovery_table(&self) -> Result<Option<Table>, FolderError> {
+        let rows: Vec<Vec<String>> = self
+            .folder
+            .table::<GroupRow>()?
+            .iter()
+            .filter(|r| r.dimension != "vintage")
+            .map(|r| {
                 vec![
-                    dim[i].replace('_', " "),
-                    group[i].clone(),
-                    group_thousands(defaults[i], 0),
-                    group_thousands(ead[i], 0),
-                    format!("{} ± {}", percent(rr[i], 2), percent(rr_se[i], 3)),
-                    format!("{} ± {}", percent(lgd[i], 2), percent(lgd_se[i], 3)),
+                    r.dimension.replace('_', " "),
+                    r.group.clone(),
+                    group_thousands(r.defaults.mean, 0),
+                    group_thousands(r.exposure_at_default.mean, 0),
+                    format!(
+                        "{} ± {}",
+                        percent(r.recovery_rate.mean, 2),
+                        percent(r.recovery_rate.se, 3)
+                    ),
+                    format!(
+                        "{} ± {}",
+                        percent(r.loss_given_default.mean, 2),
+                        percent(r.loss_given_default.se, 3)
+                    ),
                 ]
             })
             .collect();
-        Some(Table {
+        Ok(Some(Table {
             caption:
                 "Recovery by segment and stage at default (means per path; vintages in the file)"
                     .into(),
@@ -1315,70 +1129,48 @@ impl<'a> Readings<'a> {
             rows,
             numeric: vec![false, false, true, true, true, true],
             files: vec!["recovery_by_group.csv".into()],
-        })
+        }))
     }
 
-    fn disposition(&self) -> String {
-        let fallback = "Value per unit of face of each disposition at each sale point; `disposition.csv` holds them.".to_string();
-        let Some(t) = self.decisions() else {
-            return fallback;
-        };
-        let parts: Vec<String> = t
+    fn disposition(&self) -> Result<String, FolderError> {
+        let parts: Vec<String> = self
+            .decisions()?
             .iter()
             .map(|d| {
                 format!(
                     "at {} {} is best ({:.1} cents per unit of face, {:.1} ± {:.1} ahead of {})",
                     d.point,
                     d.best.replace('_', " "),
-                    100.0 * d.value,
-                    100.0 * d.lead,
-                    100.0 * d.lead_se,
+                    100.0 * d.best_value_per_face,
+                    100.0 * d.lead_per_face.mean,
+                    100.0 * d.lead_per_face.se,
                     d.runner_up.replace('_', " ")
                 )
             })
             .collect();
         if parts.is_empty() {
-            return fallback;
+            return Ok("Value per unit of face of each disposition at each sale point; `disposition.csv` holds them.".into());
         }
         let mut s = parts.join("; ");
         if let Some(first) = s.get_mut(0..1) {
             first.make_ascii_uppercase();
         }
         s.push('.');
-        s
+        Ok(s)
     }
 
     /// The whole book's decision at each sale point.
-    fn decisions(&self) -> Option<Vec<Decision>> {
-        let t = self
+    fn decisions(&self) -> Result<Vec<DecisionRow>, FolderError> {
+        Ok(self
             .folder
-            .table_if_present("disposition_decision")
-            .ok()??;
-        let (point, segment, best, value, runner, lead, lead_se) = (
-            t.strs("sale_point").ok()?,
-            t.strs("segment").ok()?,
-            t.strs("best").ok()?,
-            t.f64s("best_value_per_face").ok()?,
-            t.strs("runner_up").ok()?,
-            t.f64s("lead_per_face").ok()?,
-            t.f64s("lead_per_face_se").ok()?,
-        );
-        Some(
-            (0..t.len())
-                .filter(|&i| segment[i] == "all")
-                .map(|i| Decision {
-                    point: point[i].clone(),
-                    best: best[i].clone(),
-                    value: value[i],
-                    runner_up: runner[i].clone(),
-                    lead: lead[i],
-                    lead_se: lead_se[i],
-                })
-                .collect(),
-        )
+            .optional_table::<DecisionRow>()?
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.segment == "all")
+            .collect())
     }
 
-    fn decision_table(&self) -> Option<Table> {
+    fn decision_table(&self) -> Result<Option<Table>, FolderError> {
         let rows: Vec<Vec<String>> = self
             .decisions()?
             .into_iter()
@@ -1386,13 +1178,17 @@ impl<'a> Readings<'a> {
                 vec![
                     d.point,
                     d.best.replace('_', " "),
-                    format!("{:.2}", 100.0 * d.value),
+                    format!("{:.2}", 100.0 * d.best_value_per_face),
                     d.runner_up.replace('_', " "),
-                    format!("{:.2} ± {:.2}", 100.0 * d.lead, 100.0 * d.lead_se),
+                    format!(
+                        "{:.2} ± {:.2}",
+                        100.0 * d.lead_per_face.mean,
+                        100.0 * d.lead_per_face.se
+                    ),
                 ]
             })
             .collect();
-        (!rows.is_empty()).then(|| Table {
+        Ok((!rows.is_empty()).then(|| Table {
             caption:
                 "Best disposition at each sale point, whole book (cents per unit of face value)"
                     .into(),
@@ -1402,53 +1198,36 @@ impl<'a> Readings<'a> {
             rows,
             numeric: vec![false, false, true, false, true],
             files: vec!["disposition_decision.csv".into(), "disposition.csv".into()],
-        })
+        }))
     }
 
-    fn buyer(&self) -> String {
+    fn buyer(&self) -> Result<String, FolderError> {
         let fallback =
-            "The price a debt buyer can pay against its hurdle rate; `buyer_pricing.csv` holds it."
-                .to_string();
-        let Ok(Some(t)) = self.folder.table_if_present("buyer_pricing") else {
-            return fallback;
+            "The price a debt buyer can pay against its hurdle rate; `buyer_pricing.csv` holds it.";
+        let rows = self
+            .folder
+            .optional_table::<BuyerRow>()?
+            .unwrap_or_default();
+        let Some(first) = rows.first() else {
+            return Ok(fallback.into());
         };
-        let (Ok(point), Ok(fair), Ok(bid), Ok(quoted)) = (
-            t.strs("sale_point"),
-            t.f64s("fair_price"),
-            t.f64s("bid"),
-            t.f64s("quoted_price"),
-        ) else {
-            return fallback;
-        };
-        if t.is_empty() {
-            return fallback;
-        }
-        let parts: Vec<String> = (0..t.len())
-            .map(|i| {
+        let parts: Vec<String> = rows
+            .iter()
+            .map(|r| {
                 format!(
                     "{} {:.1} (bid {:.1})",
-                    point[i],
-                    100.0 * fair[i],
-                    100.0 * bid[i]
+                    r.point,
+                    100.0 * r.fair_price.mean,
+                    100.0 * r.bid
                 )
             })
             .collect();
-        format!(
+        Ok(format!(
             "At its hurdle rate the buyer can pay, in cents per unit of face: {}; the quoted price is {:.1}.",
             parts.join(", "),
-            100.0 * quoted[0]
-        )
+            100.0 * first.quoted_price
+        ))
     }
-}
-
-/// The best disposition at a sale point (values per unit of face).
-struct Decision {
-    point: String,
-    best: String,
-    value: f64,
-    runner_up: String,
-    lead: f64,
-    lead_se: f64,
 }
 
 /// `a / b` as `2.5`, or `n/a`.
@@ -1465,50 +1244,43 @@ fn ratio(a: f64, b: f64) -> String {
 
 /// The report of a stress set: the comparison, its charts, and links to each scenario.
 pub fn stress_document(folder: &ResultFolder) -> Result<Document, ReportError> {
-    let name = folder.str("manifest/scenario_name")?.to_string();
+    let Contents::StressSet(set) = &folder.contents else {
+        return run_document(folder);
+    };
+    let name = set.run.scenario_name.clone();
     let mut blocks = vec![Block::Warnings(warnings(folder))];
     blocks.push(heading("comparison", "Stress scenarios compared"));
-    let t = folder.table("stress_comparison")?;
-    let scenario = t.strs("scenario")?;
-    let weight = t.strs("weight")?;
-    let el = t.f64s("expected_loss")?;
-    let el_se = t.f64s("expected_loss_se")?;
-    let var = t.f64s("var_99")?;
-    let es = t.f64s("es_99")?;
-    let rr = t.f64s("recovery_rate")?;
-    let rows: Vec<Vec<String>> = (0..t.len())
-        .map(|i| {
+    let t = folder.table::<StressRow>()?;
+    let rows: Vec<Vec<String>> = t
+        .iter()
+        .map(|r| {
+            let t99 = r.net_credit_loss_tail.iter().find(|x| x.level == 0.99);
             vec![
-                format!("`{}`", scenario[i]),
-                if weight[i].is_empty() {
-                    "–".into()
-                } else {
-                    weight[i].clone()
-                },
+                format!("`{}`", r.scenario),
+                r.weight.map_or("–".into(), |w| w.to_string()),
                 format!(
                     "{} ± {}",
-                    group_thousands(el[i], 0),
-                    group_thousands(el_se[i], 0)
+                    group_thousands(r.net_credit_loss.mean, 0),
+                    group_thousands(r.net_credit_loss.se, 0)
                 ),
-                group_thousands(var[i], 0),
-                group_thousands(es[i], 0),
-                percent(rr[i], 2),
+                group_thousands(t99.map_or(f64::NAN, |x| x.var), 0),
+                group_thousands(t99.map_or(f64::NAN, |x| x.expected_shortfall), 0),
+                percent(r.recovery_rate.mean, 2),
             ]
         })
         .collect();
-    let named: Vec<usize> = (0..t.len())
-        .filter(|&i| scenario[i] != "weighted")
-        .collect();
-    if let Some(&worst) = named.iter().max_by(|&&a, &&b| el[a].total_cmp(&el[b]))
-        && let Some(&base) = named.iter().min_by(|&&a, &&b| el[a].total_cmp(&el[b]))
+    let named: Vec<&StressRow> = t.iter().filter(|r| r.scenario != "weighted").collect();
+    let el = |r: &&StressRow| r.net_credit_loss.mean;
+    if let Some(worst) = named.iter().max_by(|a, b| el(a).total_cmp(&el(b)))
+        && let Some(base) = named.iter().min_by(|a, b| el(a).total_cmp(&el(b)))
     {
         blocks.push(Block::Paragraph(format!(
             "Expected net credit loss ranges from {} under `{}` to {} under `{}` ({} times as much). All scenarios share random numbers path by path, so their differences are not Monte Carlo noise.",
-            group_thousands(el[base], 0),
-            scenario[base],
-            group_thousands(el[worst], 0),
-            scenario[worst],
-            ratio(el[worst], el[base]),
+            group_thousands(el(base), 0),
+            base.scenario,
+            group_thousands(el(worst), 0),
+            worst.scenario,
+            ratio(el(worst), el(base)),
         )));
     }
     blocks.push(Block::Table(Table {
@@ -1529,7 +1301,14 @@ pub fn stress_document(folder: &ResultFolder) -> Result<Document, ReportError> {
     }));
     let var_reading = named
         .iter()
-        .map(|&i| format!("{} under `{}`", group_thousands(var[i], 0), scenario[i]))
+        .map(|r| {
+            let var = r.net_credit_loss_tail.iter().find(|x| x.level == 0.99);
+            format!(
+                "{} under `{}`",
+                group_thousands(var.map_or(f64::NAN, |x| x.var), 0),
+                r.scenario
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
     blocks.extend(chart(
@@ -1540,13 +1319,15 @@ pub fn stress_document(folder: &ResultFolder) -> Result<Document, ReportError> {
         &["stress_comparison.csv"],
     ));
     let mut ends = Vec::new();
-    for name in stress_scenarios(folder)? {
-        let sub = ResultFolder::open(&folder.dir.join(&name))?;
-        if let Some(w) = sub.table_if_present("write_offs")? {
-            let (segment, cum) = (w.strs("segment")?, w.f64s("cumulative_net_write_offs")?);
-            if let Some(i) = (0..w.len()).rev().find(|&i| segment[i] == "all") {
-                ends.push(format!("{} under `{name}`", group_thousands(cum[i], 0)));
-            }
+    for name in &set.scenarios {
+        // Each scenario's folder was verified with the set (the top manifest covers it).
+        let sub = ResultFolder::open(&folder.dir.join(name), Trust::BeingWritten)?;
+        let write_offs = sub.table::<WriteOffRow>()?;
+        if let Some(r) = write_offs.iter().rev().find(|r| r.segment == "all") {
+            ends.push(format!(
+                "{} under `{name}`",
+                group_thousands(r.cumulative_net.mean, 0)
+            ));
         }
     }
     blocks.extend(chart(
@@ -1561,17 +1342,17 @@ pub fn stress_document(folder: &ResultFolder) -> Result<Document, ReportError> {
     ));
     blocks.push(heading("scenarios", "Each scenario's report"));
     blocks.push(Block::Links(
-        stress_scenarios(folder)?
-            .into_iter()
+        set.scenarios
+            .iter()
             .map(|s| (format!("`{s}`"), format!("{s}/report.html")))
             .collect(),
     ));
-    blocks.extend(scenario_blocks(folder)?);
+    blocks.extend(scenario_blocks(folder));
     blocks.push(heading("files", "Files"));
     blocks.push(Block::Table(files_table(&folder.dir)?));
     Ok(Document {
         title: format!("{name}: stress set report"),
-        subtitle: subtitle(folder)?,
+        subtitle: subtitle(folder),
         blocks,
         footer: footer(folder),
     })

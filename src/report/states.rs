@@ -15,16 +15,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use polars::prelude::{Column, DataFrame, PolarsResult};
-
 use super::ReportError;
 use super::charts::ChartMeta;
 use super::charts::fan::{self, FanSeries};
 use super::charts::heatmap::{self, Header, Heatmap, HeatmapCell, HeatmapRow};
 use super::charts::stage_flow::{self, FlowLine, StageArea};
-use super::tables::{self, f64s, strs, u32s};
 use crate::metrics::summary::{RunSummary, TimelineRow};
 use crate::model::{DebtSale, Model, StateId, StateKind, TransitionMatrix};
+use crate::results::rows::{StageFlowRow, TransitionRow};
 use crate::scenario::Scenario;
 
 /// Writes `transition_heatmap_<segment>`, `stage_flow` and `balance_fan` (tables and charts).
@@ -36,9 +34,7 @@ pub(crate) fn write_state_outputs(
 ) -> Result<(), ReportError> {
     let model = &scenario.model;
     let matrices = effective_matrices(model);
-    let mut frame = transitions_frame(model, &matrices)
-        .map_err(|e| ReportError::table(&dir.join("transitions.csv"), e))?;
-    tables::write_both(&mut frame, dir, "transitions")?;
+    super::table(dir, &transition_rows(model, &matrices))?;
     for (seg_idx, seg) in model.segments.iter().enumerate() {
         let chart = segment_heatmap(model, seg_idx, &matrices[seg_idx][0], meta);
         heatmap::transition_heatmap(
@@ -49,10 +45,7 @@ pub(crate) fn write_state_outputs(
 
     let index = TimelineIndex::new(&summary.timeline);
     let flow = StageFlow::new(&index, model);
-    let mut frame = flow
-        .frame()
-        .map_err(|e| ReportError::table(&dir.join("stage_flow.csv"), e))?;
-    tables::write_both(&mut frame, dir, "stage_flow")?;
+    super::table(dir, &flow.rows())?;
     let stages: Vec<StageArea> = flow
         .stages
         .iter()
@@ -141,38 +134,27 @@ fn months_on_book_label(model: &Model, seg_idx: usize, matrix_idx: usize) -> Str
 /// else `other` (the base matrix) and `first-last` for each month-on-book override. Rows are
 /// the states a loan can be in, columns the states it can reach; each row's probabilities sum
 /// to one.
-fn transitions_frame(model: &Model, matrices: &[Vec<TransitionMatrix>]) -> PolarsResult<DataFrame> {
+fn transition_rows(model: &Model, matrices: &[Vec<TransitionMatrix>]) -> Vec<TransitionRow> {
     let space = &model.space;
     let (rows, cols) = (from_states(model), to_states(model));
-    let mut segment = Vec::new();
-    let mut months = Vec::new();
-    let mut from = Vec::new();
-    let mut to = Vec::new();
-    let mut probability = Vec::new();
+    let mut out = Vec::new();
     for (seg_idx, seg) in model.segments.iter().enumerate() {
         for (matrix_idx, matrix) in matrices[seg_idx].iter().enumerate() {
             let label = months_on_book_label(model, seg_idx, matrix_idx);
             for &i in &rows {
                 for &j in &cols {
-                    segment.push(seg.name.clone());
-                    months.push(label.clone());
-                    from.push(space.name(i).to_string());
-                    to.push(space.name(j).to_string());
-                    probability.push(matrix.get(i, j));
+                    out.push(TransitionRow {
+                        segment: seg.name.clone(),
+                        months_on_book: label.clone(),
+                        from: space.name(i).to_string(),
+                        to: space.name(j).to_string(),
+                        probability: matrix.get(i, j),
+                    });
                 }
             }
         }
     }
-    DataFrame::new(
-        segment.len(),
-        vec![
-            strs("segment", segment.into_iter()),
-            strs("months_on_book", months.into_iter()),
-            strs("from", from.into_iter()),
-            strs("to", to.into_iter()),
-            f64s("probability", probability.into_iter()),
-        ],
-    )
+    out
 }
 
 /// A probability for a cell: one decimal, `<0.1%` for a tiny positive one, blank for an
@@ -325,7 +307,17 @@ impl<'a> TimelineIndex<'a> {
     fn new(timeline: &'a [TimelineRow]) -> TimelineIndex<'a> {
         let rows: BTreeMap<_, _> = timeline
             .iter()
-            .map(|r| ((r.category, r.item.as_str(), r.measure, r.month), r))
+            .map(|r| {
+                (
+                    (
+                        r.category.as_str(),
+                        r.item.as_str(),
+                        r.measure.as_str(),
+                        r.month,
+                    ),
+                    r,
+                )
+            })
             .collect();
         let months = match timeline.iter().map(|r| r.month).max() {
             Some(last) => (0..=last).collect(),
@@ -489,41 +481,32 @@ impl StageFlow {
     /// of `new_delinquencies`, `cures`, `charge_offs` and, when there are any, `sales`; `loans`
     /// is the mean count and `balance` is empty). Month 0 is the book at the start and has no
     /// flows.
-    fn frame(&self) -> PolarsResult<DataFrame> {
-        let mut month = Vec::new();
-        let mut kind = Vec::new();
-        let mut name = Vec::new();
-        let mut loans = Vec::new();
-        let mut balance: Vec<Option<f64>> = Vec::new();
-        for (k, &m) in self.months.iter().enumerate() {
+    fn rows(&self) -> Vec<StageFlowRow> {
+        let mut rows = Vec::new();
+        for (k, &month) in self.months.iter().enumerate() {
             for s in &self.stages {
-                month.push(m);
-                kind.push("stage".to_string());
-                name.push(s.name.clone());
-                loans.push(s.loans[k]);
-                balance.push(Some(s.balance[k]));
+                rows.push(StageFlowRow {
+                    month,
+                    kind: "stage".into(),
+                    name: s.name.clone(),
+                    loans: s.loans[k],
+                    balance: s.balance[k],
+                });
             }
             for f in &self.flows {
-                if m == 0 || !f.loans[k].is_finite() {
+                if month == 0 || !f.loans[k].is_finite() {
                     continue;
                 }
-                month.push(m);
-                kind.push("flow".to_string());
-                name.push(f.name.to_string());
-                loans.push(f.loans[k]);
-                balance.push(None);
+                rows.push(StageFlowRow {
+                    month,
+                    kind: "flow".into(),
+                    name: f.name.to_string(),
+                    loans: f.loans[k],
+                    balance: f64::NAN,
+                });
             }
         }
-        DataFrame::new(
-            month.len(),
-            vec![
-                u32s("month", month.into_iter()),
-                strs("kind", kind.into_iter()),
-                strs("name", name.into_iter()),
-                f64s("loans", loans.into_iter()),
-                Column::new("balance".into(), balance),
-            ],
-        )
+        rows
     }
 }
 
@@ -590,7 +573,8 @@ mod tests {
             &|_| {},
         )
         .expect("the run succeeds");
-        let summary = crate::metrics::summary::summarise(&output, &scenario.model, &book);
+        let profile = crate::metrics::BookProfile::new(&book, scenario.model.segments.len());
+        let summary = crate::metrics::summary::summarise(&output, &scenario.model, &profile);
         (scenario, summary)
     }
 
@@ -681,8 +665,7 @@ dpd_31_60 = {{ current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.
         let scenario = load("baseline.toml");
         let model = &scenario.model;
         let matrices = effective_matrices(model);
-        let frame = transitions_frame(model, &matrices).unwrap();
-        assert!(frame.height() > 0);
+        assert!(!transition_rows(model, &matrices).is_empty());
         for (seg_idx, seg) in model.segments.iter().enumerate() {
             let effective = model.effective_matrix(seg_idx, &seg.transitions).unwrap();
             let chart = segment_heatmap(model, seg_idx, &matrices[seg_idx][0], &meta());
@@ -776,8 +759,7 @@ dpd_31_60 = {{ current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.
         // No debt sale: no sales line.
         let flows: Vec<&str> = flow.flows.iter().map(|f| f.name).collect();
         assert_eq!(flows, ["new_delinquencies", "cures", "charge_offs"]);
-        let frame = flow.frame().unwrap();
-        assert_eq!(frame.height(), 7 * 3 + 6 * 3);
+        assert_eq!(flow.rows().len(), 7 * 3 + 6 * 3);
 
         let dir = tempfile::tempdir().unwrap();
         write_state_outputs(dir.path(), &meta(), &summary, &scenario).unwrap();

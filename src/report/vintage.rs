@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::charts::ChartMeta;
 use super::charts::vintage::{VintageSeries, vintage_curves};
-use super::{ReportError, table, tables};
+use super::{ReportError, table};
 use crate::book::LoanBook;
 use crate::metrics::summary::RunSummary;
 
@@ -20,7 +20,7 @@ pub(crate) fn write_vintage_outputs(
     _book: &LoanBook,
 ) -> Result<(), ReportError> {
     let rows = &summary.vintage_curves;
-    table(dir, "vintage_curves", tables::vintage_frame(rows))?;
+    table(dir, rows)?;
     // Rows come vintage by vintage (oldest first), months in order.
     let mut series: Vec<VintageSeries> = Vec::new();
     for row in rows {

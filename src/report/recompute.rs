@@ -1,0 +1,122 @@
+//! Every statistic of a result folder recomputed from the folder's own files: the scenario as
+//! run (`scenario.toml`), the per-path outcomes (`outcomes.parquet`) and the book's profile
+//! (`summary.json`). A verified folder recomputes to the summary it holds, to the bit; merging
+//! shards and summarising sweep points build on the same path.
+
+use std::path::Path;
+
+use super::{ReportError, summary_file};
+use crate::engine::{RunOutput, StressRun};
+use crate::metrics::summary::{RunSummary, summarise};
+use crate::results::folder::Contents;
+use crate::results::outcomes::{PASS_MAIN, PASS_STUDY};
+use crate::results::summary::{RunSummaryFile, StressSetSummaryFile, to_json};
+use crate::results::{FolderError, ResultFolder, Trust};
+use crate::scenario::Scenario;
+
+/// The scenario a folder was run with, parsed from its copy of `scenario.toml`.
+fn scenario_of(dir: &Path) -> Result<Scenario, ReportError> {
+    let path = dir.join("scenario.toml");
+    let text = std::fs::read_to_string(&path).map_err(|e| ReportError::io(&path, e))?;
+    crate::scenario::parse(&text, &path).map_err(|e| ReportError::Input {
+        message: e.to_string(),
+        hint: "the folder's `scenario.toml` is what the run used; rerun the scenario".into(),
+    })
+}
+
+/// The outcomes of a run's folder as the engine returned them.
+fn output_of(folder: &ResultFolder) -> Result<RunOutput, ReportError> {
+    let summary = folder.run()?;
+    let mut paths = None;
+    let mut study_paths = None;
+    for (pass, _, outcomes) in folder.outcomes()? {
+        match pass.as_str() {
+            PASS_MAIN => paths = Some(outcomes),
+            PASS_STUDY => study_paths = Some(outcomes),
+            other => {
+                return Err(FolderError::Read {
+                    path: folder.dir.join("outcomes.parquet"),
+                    message: format!("unknown pass `{other}`"),
+                }
+                .into());
+            }
+        }
+    }
+    Ok(RunOutput {
+        layout: summary.outcome_layout,
+        paths: paths.ok_or_else(|| FolderError::Read {
+            path: folder.dir.join("outcomes.parquet"),
+            message: format!("no `{PASS_MAIN}` pass"),
+        })?,
+        study_paths,
+        stress_runs: Vec::new(),
+        threads: summary.run.threads,
+    })
+}
+
+/// A run's summary recomputed, with the run's own facts (not statistics) taken from its file.
+fn recomputed_file(file: &RunSummaryFile, summary: &RunSummary) -> RunSummaryFile {
+    summary_file(
+        summary,
+        &file.run,
+        file.scenario_description.clone(),
+        file.stress_scenario.as_deref(),
+        file.book.clone(),
+        file.bucketing.as_ref(),
+        file.book_profile.clone(),
+    )
+}
+
+/// Each `summary.json` of the folder (the top one first, then a stress set's scenarios) as
+/// recomputed from the outcomes, in the text arrears writes: `(relative path, text)`.
+pub fn recompute(dir: &Path, trust: Trust) -> Result<Vec<(String, String)>, ReportError> {
+    let folder = ResultFolder::open(dir, trust)?;
+    let scenario = scenario_of(dir)?;
+    match &folder.contents {
+        Contents::Run(file) => {
+            let output = output_of(&folder)?;
+            let summary = summarise(&output, &scenario.model, &file.book_profile);
+            Ok(vec![(
+                "summary.json".into(),
+                to_json(&recomputed_file(file, &summary)),
+            )])
+        }
+        Contents::StressSet(set) => {
+            let mut subs = Vec::new();
+            let mut stress_runs = Vec::new();
+            for (name, stress) in set.scenarios.iter().zip(&scenario.model.stress) {
+                let sub = ResultFolder::open(&dir.join(name), Trust::BeingWritten)?;
+                let output = output_of(&sub)?;
+                stress_runs.push(StressRun {
+                    stress: stress.clone(),
+                    paths: output.paths.clone(),
+                });
+                subs.push((name.clone(), sub, output));
+            }
+            let (_, first, first_output) = subs.first().ok_or_else(|| FolderError::Read {
+                path: dir.join("summary.json"),
+                message: "a stress set without scenarios".into(),
+            })?;
+            let output = RunOutput {
+                stress_runs,
+                ..first_output.clone()
+            };
+            let profile = &first.run()?.book_profile;
+            let summary = summarise(&output, &scenario.model, profile);
+            let top = StressSetSummaryFile {
+                stress: summary.stress.clone(),
+                warnings: summary.warnings.clone(),
+                default_definition: summary.default_definition.clone(),
+                ..(**set).clone()
+            };
+            let mut out = vec![("summary.json".to_string(), to_json(&top))];
+            for ((name, sub, _), summary) in subs.iter().zip(&summary.stress_scenarios) {
+                out.push((
+                    format!("{name}/summary.json"),
+                    to_json(&recomputed_file(sub.run()?, summary)),
+                ));
+            }
+            Ok(out)
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! The result folder's format: what `arrears run` (and `compare`, `calibrate`) write, and how
+//! every reader reads it back, through the same types.
+//!
+//! - [`manifest`]: `manifest.json`, the folder's index: format and version, and the SHA-256,
+//!   size and rows of every file; [`manifest::verify`] compares a folder with it.
+//! - [`summary`]: `summary.json` as serde types (the run's facts, every figure, tails,
+//!   warnings, the outcome layout and the book's profile).
+//! - [`table`] and [`rows`]: one row type per table, written to CSV and Parquet and read back
+//!   from Parquet through one list of fields, with types and values checked.
+//! - [`outcomes`]: `outcomes.parquet`, every path's outcome, from which every statistic of the
+//!   folder can be recomputed to the bit.
+//! - [`folder`]: [`ResultFolder`], a folder opened and verified.
+//!
+//! What it does not do: compute statistics (`metrics`) or lay out reports and charts
+//! (`report`). docs/RESULTS.md documents the files for analysts.
+
+pub mod folder;
+pub mod manifest;
+pub mod outcomes;
+pub mod rows;
+pub mod summary;
+pub mod table;
+
+pub use folder::{FolderError, ResultFolder, Trust};
+pub use manifest::{FORMAT_VERSION, FolderKind, is_result_folder};

@@ -1,0 +1,386 @@
+//! One row type per table, written to CSV and Parquet and read back through the same list of
+//! fields, so a column's name, type and allowed values are stated once.
+//!
+//! A [`Table`] names its file stem and its [`Field`]s: each field reads a value out of a row
+//! (for writing) and puts one into a row (for reading), with the [`Check`] that value must pass
+//! on the way in. An [`Estimate`] expands into its columns (`name` for the mean, `name_sd`,
+//! `name_se`, `name_p5` ... `name_p99_9`, `name_n`). Undefined numbers (NaN: a recovery rate on
+//! a path without defaults) are written as nulls and read back as NaN; a field that may not be
+//! undefined refuses a null.
+//!
+//! Tables are read from their Parquet file (exact, typed); the CSV beside it is the same rows
+//! for spreadsheets, and its hash is checked like every other file's.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::metrics::estimate::Estimate;
+
+/// What a value must satisfy when read back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Check {
+    /// Any number, NaN (null) included.
+    Any,
+    /// A finite number; null is refused.
+    Finite,
+    /// A finite number of at least zero; null is refused.
+    NonNegative,
+    /// A probability or share, in [0, 1]; null allowed (undefined).
+    Probability,
+}
+
+impl Check {
+    fn accepts(self, value: f64) -> bool {
+        match self {
+            Check::Any => true,
+            Check::Finite => value.is_finite(),
+            Check::NonNegative => value.is_finite() && value >= 0.0,
+            Check::Probability => value.is_nan() || (-1e-12..=1.0 + 1e-12).contains(&value),
+        }
+    }
+    fn describe(self) -> &'static str {
+        match self {
+            Check::Any => "a number",
+            Check::Finite => "a finite number",
+            Check::NonNegative => "a finite number of at least zero",
+            Check::Probability => "a probability in [0, 1]",
+        }
+    }
+}
+
+type Get<R, T> = Box<dyn Fn(&R) -> T>;
+type Set<R, T> = Box<dyn Fn(&mut R, T)>;
+
+enum Access<R> {
+    F64(Get<R, f64>, Set<R, f64>, Check),
+    U32(Get<R, u32>, Set<R, u32>),
+    U64(Get<R, u64>, Set<R, u64>),
+    Bool(Get<R, bool>, Set<R, bool>),
+    Text(Get<R, String>, Set<R, String>),
+    /// Text that must be one of a fixed list (a closed vocabulary: measures, strategies).
+    Choice(Get<R, String>, Set<R, String>, &'static [&'static str]),
+}
+
+/// One column of a table.
+pub struct Field<R> {
+    name: String,
+    access: Access<R>,
+}
+
+impl<R: 'static> Field<R> {
+    pub fn f64(
+        name: &str,
+        check: Check,
+        get: impl Fn(&R) -> f64 + 'static,
+        set: impl Fn(&mut R, f64) + 'static,
+    ) -> Field<R> {
+        Field {
+            name: name.into(),
+            access: Access::F64(Box::new(get), Box::new(set), check),
+        }
+    }
+    pub fn u32(
+        name: &str,
+        get: impl Fn(&R) -> u32 + 'static,
+        set: impl Fn(&mut R, u32) + 'static,
+    ) -> Field<R> {
+        Field {
+            name: name.into(),
+            access: Access::U32(Box::new(get), Box::new(set)),
+        }
+    }
+    pub fn u64(
+        name: &str,
+        get: impl Fn(&R) -> u64 + 'static,
+        set: impl Fn(&mut R, u64) + 'static,
+    ) -> Field<R> {
+        Field {
+            name: name.into(),
+            access: Access::U64(Box::new(get), Box::new(set)),
+        }
+    }
+    pub fn bool(
+        name: &str,
+        get: impl Fn(&R) -> bool + 'static,
+        set: impl Fn(&mut R, bool) + 'static,
+    ) -> Field<R> {
+        Field {
+            name: name.into(),
+            access: Access::Bool(Box::new(get), Box::new(set)),
+        }
+    }
+    pub fn text(
+        name: &str,
+        get: impl Fn(&R) -> String + 'static,
+        set: impl Fn(&mut R, String) + 'static,
+    ) -> Field<R> {
+        Field {
+            name: name.into(),
+            access: Access::Text(Box::new(get), Box::new(set)),
+        }
+    }
+    pub fn choice(
+        name: &str,
+        choices: &'static [&'static str],
+        get: impl Fn(&R) -> String + 'static,
+        set: impl Fn(&mut R, String) + 'static,
+    ) -> Field<R> {
+        Field {
+            name: name.into(),
+            access: Access::Choice(Box::new(get), Box::new(set), choices),
+        }
+    }
+
+    /// The columns of an [`Estimate`]: `name` (mean), `name_sd`, `name_se`, `name_p5`,
+    /// `name_p50`, `name_p95`, `name_p99`, `name_p99_9`, `name_n`; `check` applies to the mean
+    /// and the percentiles.
+    pub fn estimate(
+        name: &str,
+        check: Check,
+        get: impl Fn(&R) -> &Estimate + Clone + 'static,
+        get_mut: impl Fn(&mut R) -> &mut Estimate + Clone + 'static,
+    ) -> Vec<Field<R>> {
+        type Part = (&'static str, fn(&Estimate) -> f64, fn(&mut Estimate, f64));
+        const PARTS: [Part; 8] = [
+            ("", |e| e.mean, |e, v| e.mean = v),
+            ("_sd", |e| e.sd, |e, v| e.sd = v),
+            ("_se", |e| e.se, |e, v| e.se = v),
+            ("_p5", |e| e.p5, |e, v| e.p5 = v),
+            ("_p50", |e| e.p50, |e, v| e.p50 = v),
+            ("_p95", |e| e.p95, |e, v| e.p95 = v),
+            ("_p99", |e| e.p99, |e, v| e.p99 = v),
+            ("_p99_9", |e| e.p99_9, |e, v| e.p99_9 = v),
+        ];
+        let mut fields: Vec<Field<R>> = PARTS
+            .iter()
+            .map(|&(suffix, read, write)| {
+                let (get, get_mut) = (get.clone(), get_mut.clone());
+                // Spreads are at least zero or undefined whatever the figure's own check.
+                let check = match (suffix, check) {
+                    ("_sd" | "_se", _) => Check::Any,
+                    (_, c) => c,
+                };
+                Field::f64(
+                    &format!("{name}{suffix}"),
+                    check,
+                    move |r| read(get(r)),
+                    move |r, v| write(get_mut(r), v),
+                )
+            })
+            .collect();
+        fields.push(Field::u64(
+            &format!("{name}_n"),
+            move |r| get(r).n as u64,
+            move |r, v| get_mut(r).n = v as usize,
+        ));
+        fields
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A table of the result folder: its file stem and its columns, in order.
+pub trait Table: Default + Sized + 'static {
+    /// The files are `{STEM}.csv` and `{STEM}.parquet`.
+    const STEM: &'static str;
+    /// One line on what a row is, for `docs/RESULTS.md` and error messages.
+    const ROW: &'static str;
+    fn fields() -> Vec<Field<Self>>;
+}
+
+/// Why a table could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error("cannot write `{}`: {message}", path.display())]
+    Write { path: PathBuf, message: String },
+    #[error("cannot read `{}`: {message}", path.display())]
+    Read { path: PathBuf, message: String },
+    #[error("`{}` has no column `{column}`", path.display())]
+    MissingColumn { path: PathBuf, column: String },
+    #[error("`{}` column `{column}` holds {found}, expected {expected}", path.display())]
+    Type {
+        path: PathBuf,
+        column: String,
+        found: String,
+        expected: &'static str,
+    },
+    #[error("`{}` row {row} column `{column}`: {problem}", path.display())]
+    Value {
+        path: PathBuf,
+        row: usize,
+        column: String,
+        problem: String,
+    },
+}
+
+/// The rows as a polars frame, columns in field order.
+pub fn frame<T: Table>(rows: &[T]) -> PolarsResult<DataFrame> {
+    let columns = T::fields()
+        .into_iter()
+        .map(|f| {
+            let name: PlSmallStr = f.name.as_str().into();
+            match &f.access {
+                Access::F64(get, _, _) => Column::new(
+                    name,
+                    rows.iter()
+                        .map(|r| Some(get(r)).filter(|v| !v.is_nan()))
+                        .collect::<Vec<Option<f64>>>(),
+                ),
+                Access::U32(get, _) => {
+                    Column::new(name, rows.iter().map(get).collect::<Vec<u32>>())
+                }
+                Access::U64(get, _) => {
+                    Column::new(name, rows.iter().map(get).collect::<Vec<u64>>())
+                }
+                Access::Bool(get, _) => {
+                    Column::new(name, rows.iter().map(get).collect::<Vec<bool>>())
+                }
+                Access::Text(get, _) => {
+                    Column::new(name, rows.iter().map(get).collect::<Vec<String>>())
+                }
+                Access::Choice(get, _, _) => {
+                    Column::new(name, rows.iter().map(get).collect::<Vec<String>>())
+                }
+            }
+        })
+        .collect();
+    DataFrame::new(rows.len(), columns)
+}
+
+/// Writes `{STEM}.csv` and `{STEM}.parquet` into `dir`; returns their paths.
+pub fn write<T: Table>(dir: &Path, rows: &[T]) -> Result<[PathBuf; 2], TableError> {
+    let csv_path = dir.join(format!("{}.csv", T::STEM));
+    let parquet_path = dir.join(format!("{}.parquet", T::STEM));
+    let mut frame = frame(rows).map_err(|e| TableError::Write {
+        path: csv_path.clone(),
+        message: e.to_string(),
+    })?;
+    write_frame(&mut frame, &csv_path, &parquet_path)?;
+    Ok([csv_path, parquet_path])
+}
+
+/// Writes a frame as CSV and Parquet.
+pub fn write_frame(
+    frame: &mut DataFrame,
+    csv_path: &Path,
+    parquet_path: &Path,
+) -> Result<(), TableError> {
+    let fail = |path: &Path, e: &dyn std::fmt::Display| TableError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let file = File::create(csv_path).map_err(|e| fail(csv_path, &e))?;
+    CsvWriter::new(file)
+        .include_header(true)
+        .finish(frame)
+        .map_err(|e| fail(csv_path, &e))?;
+    let file = File::create(parquet_path).map_err(|e| fail(parquet_path, &e))?;
+    ParquetWriter::new(file)
+        .finish(frame)
+        .map_err(|e| fail(parquet_path, &e))?;
+    Ok(())
+}
+
+/// Reads a Parquet file into a frame; a file polars cannot decode is an error, not a panic.
+pub fn read_parquet(path: &Path) -> Result<DataFrame, TableError> {
+    let fail = |message: String| TableError::Read {
+        path: path.to_path_buf(),
+        message,
+    };
+    let file = File::open(path).map_err(|e| fail(e.to_string()))?;
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ParquetReader::new(file).finish()
+    })) {
+        Ok(Ok(frame)) => Ok(frame),
+        Ok(Err(e)) => Err(fail(format!("not a readable Parquet file ({e})"))),
+        Err(_) => Err(fail("not a readable Parquet file (decoding failed)".into())),
+    }
+}
+
+/// Reads the rows of `{STEM}.parquet` in `dir`, checking every column's type and every value.
+pub fn read<T: Table>(dir: &Path) -> Result<Vec<T>, TableError> {
+    let path = dir.join(format!("{}.parquet", T::STEM));
+    let frame = read_parquet(&path)?;
+    rows_of::<T>(&frame, &path)
+}
+
+/// The rows of a frame (named `path` in messages).
+pub fn rows_of<T: Table>(frame: &DataFrame, path: &Path) -> Result<Vec<T>, TableError> {
+    let mut rows: Vec<T> = (0..frame.height()).map(|_| T::default()).collect();
+    for field in T::fields() {
+        let column = frame
+            .column(&field.name)
+            .map_err(|_| TableError::MissingColumn {
+                path: path.to_path_buf(),
+                column: field.name.clone(),
+            })?
+            .as_materialized_series();
+        let wrong = |expected: &'static str| TableError::Type {
+            path: path.to_path_buf(),
+            column: field.name.clone(),
+            found: column.dtype().to_string(),
+            expected,
+        };
+        let bad = |row: usize, problem: String| TableError::Value {
+            path: path.to_path_buf(),
+            row: row + 1,
+            column: field.name.clone(),
+            problem,
+        };
+        let null = |row: usize| bad(row, "empty (null), expected a value".into());
+        match &field.access {
+            Access::F64(_, set, check) => {
+                let values = column.f64().map_err(|_| wrong("Float64"))?;
+                for (row, (r, v)) in rows.iter_mut().zip(values.iter()).enumerate() {
+                    let v = v.unwrap_or(f64::NAN);
+                    if !check.accepts(v) {
+                        return Err(bad(row, format!("`{v}` is not {}", check.describe())));
+                    }
+                    set(r, v);
+                }
+            }
+            Access::U32(_, set) => {
+                let values = column.u32().map_err(|_| wrong("UInt32"))?;
+                for (row, (r, v)) in rows.iter_mut().zip(values.iter()).enumerate() {
+                    set(r, v.ok_or_else(|| null(row))?);
+                }
+            }
+            Access::U64(_, set) => {
+                let values = column.u64().map_err(|_| wrong("UInt64"))?;
+                for (row, (r, v)) in rows.iter_mut().zip(values.iter()).enumerate() {
+                    set(r, v.ok_or_else(|| null(row))?);
+                }
+            }
+            Access::Bool(_, set) => {
+                let values = column.bool().map_err(|_| wrong("Boolean"))?;
+                for (row, (r, v)) in rows.iter_mut().zip(values.iter()).enumerate() {
+                    set(r, v.ok_or_else(|| null(row))?);
+                }
+            }
+            Access::Text(_, set) => {
+                let values = column.str().map_err(|_| wrong("String"))?;
+                for (row, (r, v)) in rows.iter_mut().zip(values.iter()).enumerate() {
+                    set(r, v.ok_or_else(|| null(row))?.to_string());
+                }
+            }
+            Access::Choice(_, set, choices) => {
+                let values = column.str().map_err(|_| wrong("String"))?;
+                for (row, (r, v)) in rows.iter_mut().zip(values.iter()).enumerate() {
+                    let v = v.ok_or_else(|| null(row))?;
+                    if !choices.contains(&v) {
+                        return Err(bad(
+                            row,
+                            format!("`{v}` is not one of {}", choices.join(", ")),
+                        ));
+                    }
+                    set(r, v.to_string());
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
