@@ -26,7 +26,10 @@ use super::charts::heatmap::{self, Heatmap, HeatmapCell, HeatmapRow};
 use super::charts::line::{Axis, Bars, Fit, Line, LineChart, Markers, Scale};
 use super::charts::theme::{self, Marker, Stroke};
 use super::document::{Block, ChartBlock, Document, Table};
-use super::format::count_of;
+use super::format::{
+    count_of, format_count as count, format_p, matrix_cell, percent_level, share as percent,
+    thousands,
+};
 use super::tables::{self, f64s, strs, u32s};
 use crate::calibrate::Calibration;
 use crate::calibrate::estimate::{
@@ -35,6 +38,7 @@ use crate::calibrate::estimate::{
 };
 use crate::calibrate::mapping::{Fallback, Method};
 use crate::model::{StateId, StateKind, StateSpace};
+use crate::scenario::prettify_state;
 
 /// Below this p-value a homogeneity test reads as "the rates differ": the conventional 5%
 /// level. The report prints the p-value, so a reader who wants another level can apply it.
@@ -535,10 +539,6 @@ fn state_share(states: &[(StateId, f64)], id: StateId) -> f64 {
 // ---------------------------------------------------------------------------------------------
 // Number formatting and readings
 
-fn thousands(x: f64, decimals: usize) -> String {
-    crate::model::group_thousands(x, decimals)
-}
-
 /// A month label as prose: `2023-06` as is, an index month as `month 7`.
 fn month_name(label: &str) -> String {
     if label.parse::<i64>().is_ok() {
@@ -554,63 +554,6 @@ fn period(first: &str, last: &str) -> String {
         format!("months {first} to {last}")
     } else {
         format!("{first} to {last}")
-    }
-}
-
-fn count(n: u64) -> String {
-    thousands(n as f64, 0)
-}
-
-/// A fraction as percent with one decimal, `<0.1%` for tiny positive values.
-fn percent(x: f64) -> String {
-    if !x.is_finite() {
-        return "n/a".to_string();
-    }
-    if x > 0.0 && x < 0.0005 {
-        return "<0.1%".to_string();
-    }
-    format!("{}%", thousands(x * 100.0, 1))
-}
-
-/// A fraction as a bare percent number for a matrix cell: one decimal, two under 1%, so small
-/// roll rates keep a significant digit (`0.04`), and `0` for exact zeros.
-fn percent_number(x: f64) -> String {
-    if !x.is_finite() {
-        return "n/a".to_string();
-    }
-    if x == 0.0 {
-        return "0".to_string();
-    }
-    let pct = x * 100.0;
-    if pct < 0.005 {
-        return "<0.01".to_string();
-    }
-    thousands(pct, if pct < 1.0 { 2 } else { 1 })
-}
-
-/// A matrix cell: `12.3% [11.8–12.9]`; `0` for a move that is impossible and never seen.
-fn matrix_cell(p: f64, lower: f64, upper: f64) -> String {
-    if p == 0.0 && upper == 0.0 {
-        return "0".to_string();
-    }
-    format!(
-        "{}% [{}–{}]",
-        percent_number(p),
-        percent_number(lower),
-        percent_number(upper)
-    )
-}
-
-/// `p < 0.001`, `p = 0.004`, `p = 0.012`, `p = 0.31`.
-fn format_p(p: f64) -> String {
-    if !p.is_finite() {
-        "p = n/a".to_string()
-    } else if p < 0.001 {
-        "p < 0.001".to_string()
-    } else if p < 0.1 {
-        format!("p = {p:.3}")
-    } else {
-        format!("p = {p:.2}")
     }
 }
 
@@ -898,7 +841,7 @@ fn heatmap_chart(cal: &Calibration, seg: &SegmentEstimate, footnote: &str) -> He
                 RowSource::NoData => "no data: rolls on".to_string(),
             };
             HeatmapRow {
-                name: space.name(r.from).to_string(),
+                name: prettify_state(space.name(r.from)),
                 detail,
             }
         })
@@ -940,7 +883,10 @@ fn heatmap_chart(cal: &Calibration, seg: &SegmentEstimate, footnote: &str) -> He
             footnote: footnote.to_string(),
         },
         rows,
-        columns: columns.iter().map(|&j| space.name(j).to_string()).collect(),
+        columns: columns
+            .iter()
+            .map(|&j| prettify_state(space.name(j)))
+            .collect(),
         cells,
         notes: [
             "Square-root scale, so",
@@ -986,7 +932,7 @@ fn shares_chart(cal: &Calibration, segment: &str, footnote: &str) -> LineChart {
                 .map(|(o, se)| (o + k * GAP_STANDARD_ERRORS * se).clamp(0.0, 1.0))
                 .collect()
         };
-        let name = crate::scenario::prettify_state(s.name);
+        let name = prettify_state(s.name);
         lines.push(
             Line::new(&name, colour, &xs, &s.observed)
                 .band(&xs, &edge(-1.0), &edge(1.0))
@@ -1045,7 +991,7 @@ fn shares_chart(cal: &Calibration, segment: &str, footnote: &str) -> LineChart {
         ..LineChart::new(
             header,
             x,
-            Axis::values("Share of the first month's loans", Scale::Percent, 0.05),
+            Axis::values("Share of the first month's loans", Scale::Percent, 0.02),
             lines,
         )
     }
@@ -1385,12 +1331,6 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
             env!("CARGO_PKG_VERSION")
         ),
     }
-}
-
-/// `90%`, `95%`, `99.5%`.
-fn percent_level(confidence: f64) -> String {
-    let text = thousands(confidence * 100.0, 1);
-    format!("{}%", text.trim_end_matches(".0"))
 }
 
 fn method_paragraph(cal: &Calibration) -> String {

@@ -13,6 +13,7 @@ use std::path::Path;
 use base64::Engine as _;
 
 use super::ReportError;
+pub use super::format::percent;
 use crate::model::group_thousands;
 
 /// A whole report.
@@ -114,15 +115,6 @@ impl Unit {
             Unit::Currency | Unit::Count => group_thousands(x, 0),
             Unit::Fraction => percent(x, 3),
         }
-    }
-}
-
-/// `0.1139` -> `11.39%`.
-pub fn percent(x: f64, decimals: usize) -> String {
-    if x.is_finite() {
-        format!("{:.*}%", decimals, 100.0 * x)
-    } else {
-        "n/a".into()
     }
 }
 

@@ -227,6 +227,79 @@ pub(crate) fn format_log_count(t: &f64) -> String {
 pub(crate) fn format_month(month: &f64) -> String {
     format!("{}", month.round() as i64)
 }
+/// `1234567.8` with `decimals`: `1,234,567.80`.
+pub(crate) fn thousands(x: f64, decimals: usize) -> String {
+    group_thousands(x, decimals)
+}
+
+/// A fraction as percent with one decimal, `<0.1%` for tiny positive values.
+pub(crate) fn share(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".to_string();
+    }
+    if x > 0.0 && x < 0.0005 {
+        return "<0.1%".to_string();
+    }
+    format!("{}%", thousands(x * 100.0, 1))
+}
+
+/// A fraction as a bare percent number for a matrix cell: one decimal, two under 1%, so small
+/// roll rates keep a significant digit (`0.04`), and `0` for exact zeros.
+pub(crate) fn percent_number(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".to_string();
+    }
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    let pct = x * 100.0;
+    if pct < 0.005 {
+        return "<0.01".to_string();
+    }
+    thousands(pct, if pct < 1.0 { 2 } else { 1 })
+}
+
+/// A matrix cell: `12.3% [11.8–12.9]`; `0` for a move that is impossible and never seen.
+pub(crate) fn matrix_cell(p: f64, lower: f64, upper: f64) -> String {
+    if p == 0.0 && upper == 0.0 {
+        return "0".to_string();
+    }
+    format!(
+        "{}% [{}–{}]",
+        percent_number(p),
+        percent_number(lower),
+        percent_number(upper)
+    )
+}
+
+/// `p < 0.001`, `p = 0.004`, `p = 0.012`, `p = 0.31`.
+pub(crate) fn format_p(p: f64) -> String {
+    if !p.is_finite() {
+        "p = n/a".to_string()
+    } else if p < 0.001 {
+        "p < 0.001".to_string()
+    } else if p < 0.1 {
+        format!("p = {p:.3}")
+    } else {
+        format!("p = {p:.2}")
+    }
+}
+
+/// `90%`, `95%`, `99.5%`.
+pub(crate) fn percent_level(confidence: f64) -> String {
+    let text = thousands(confidence * 100.0, 1);
+    format!("{}%", text.trim_end_matches(".0"))
+}
+
+/// `0.1139` -> `11.39%` with `decimals`; `n/a` when not finite.
+pub fn percent(x: f64, decimals: usize) -> String {
+    if x.is_finite() {
+        format!("{:.*}%", decimals, 100.0 * x)
+    } else {
+        "n/a".into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

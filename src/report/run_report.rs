@@ -548,7 +548,11 @@ fn chart(
 
 /// The report of one run's folder.
 pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
-    let mut name = folder.str("manifest/scenario_name")?.to_string();
+    // The display title (`[simulation] title`), else the name (folders older than it).
+    let title = folder.str("display/title");
+    let mut name = title
+        .or_else(|_| folder.str("manifest/scenario_name"))?
+        .to_string();
     if let Ok(stress) = folder.str("stress_scenario") {
         name = format!("{name} ({stress} scenario)");
     }
@@ -1465,7 +1469,10 @@ fn ratio(a: f64, b: f64) -> String {
 
 /// The report of a stress set: the comparison, its charts, and links to each scenario.
 pub fn stress_document(folder: &ResultFolder) -> Result<Document, ReportError> {
-    let name = folder.str("manifest/scenario_name")?.to_string();
+    let title = folder.str("display/title");
+    let name = title
+        .or_else(|_| folder.str("manifest/scenario_name"))?
+        .to_string();
     let mut blocks = vec![Block::Warnings(warnings(folder))];
     blocks.push(heading("comparison", "Stress scenarios compared"));
     let t = folder.table("stress_comparison")?;

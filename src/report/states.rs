@@ -241,20 +241,6 @@ fn transitions_frame(model: &Model, matrices: &[Vec<TransitionMatrix>]) -> Polar
     )
 }
 
-/// A probability for a cell: one decimal, `<0.1%` for a tiny positive one, blank for an
-/// impossible move.
-fn cell_text(p: f64) -> String {
-    if !p.is_finite() {
-        "n/a".to_string()
-    } else if p == 0.0 {
-        String::new()
-    } else if p < 0.0005 {
-        "<0.1%".to_string()
-    } else {
-        format!("{:.1}%", 100.0 * p)
-    }
-}
-
 /// `early stage · 2 actions`, `no stage`, or nothing for `current`.
 fn row_detail(model: &Model, seg_idx: usize, state: StateId) -> String {
     let space = &model.space;
@@ -371,7 +357,11 @@ fn segment_heatmap(
                         let p = matrix.get(i, j);
                         HeatmapCell {
                             probability: p,
-                            text: cell_text(p),
+                            text: if p == 0.0 {
+                                String::new()
+                            } else {
+                                super::format::share(p)
+                            },
                             detail: String::new(),
                         }
                     })
@@ -797,14 +787,6 @@ dpd_31_60 = {{ current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.
         let subtitle = &chart.header.subtitle;
         assert!(subtitle.starts_with("Base matrix"), "{subtitle}");
         assert!(chart.notes.iter().any(|n| n.contains("Months on book 0-1")));
-    }
-
-    #[test]
-    fn cells_read_as_percent_and_impossible_moves_stay_blank() {
-        assert_eq!(cell_text(0.0), "");
-        assert_eq!(cell_text(0.0001), "<0.1%");
-        assert_eq!(cell_text(0.025), "2.5%");
-        assert_eq!(cell_text(1.0), "100.0%");
     }
 
     #[test]

@@ -298,3 +298,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = sha2::Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn state_keys_read_as_words_and_ranges() {
+        let check = |key: &str, expected: &str| assert_eq!(super::prettify_state(key), expected);
+        check("dpd_1_30", "dpd 1-30");
+        check("dpd_181_plus", "dpd 181+");
+        check("charged_off", "charged off");
+        check("current", "current");
+        check("stage_2_a", "stage 2 a");
+    }
+}
