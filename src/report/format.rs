@@ -300,6 +300,23 @@ pub fn percent(x: f64, decimals: usize) -> String {
     }
 }
 
+/// `0.25` -> `25%`, `0.125` -> `12.5%`.
+pub(crate) fn trimmed_percent(x: f64) -> String {
+    format!("{}%", trimmed(100.0 * x))
+}
+
+/// A price per unit of face in cents, trimmed: `0.08` -> `8`.
+pub(crate) fn trimmed_cents(price: f64) -> String {
+    trimmed(100.0 * price)
+}
+
+/// A number with at most four decimals and no trailing zeros.
+pub(crate) fn trimmed(x: f64) -> String {
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,5 +360,8 @@ mod tests {
         assert_eq!(format_log_count(&(20_000f64).log10()), "20K");
         assert_eq!(format_log_count(&(2.5e6f64).log10()), "2.5M");
         assert_eq!(count_of(1, "path"), "1 path");
+        assert_eq!((trimmed(1.5), trimmed(2.0)), ("1.5".into(), "2".into()));
+        assert_eq!(trimmed_percent(0.125), "12.5%");
+        assert_eq!(trimmed_cents(0.08), "8");
     }
 }
