@@ -889,12 +889,9 @@ fn heatmap_chart(cal: &Calibration, seg: &SegmentEstimate, footnote: &str) -> He
             .collect(),
         cells,
         notes: [
-            "Square-root scale, so",
-            "small roll rates show",
+            "Square-root scale, so small roll rates show",
             "",
-            "Cell: probability of the",
-            "move; below it, the moves",
-            "observed",
+            "Cell: probability of the move; below it, the moves observed",
             "",
             "Each row sums to 100%",
         ]
@@ -1005,11 +1002,11 @@ fn recovery_chart(r: &RecoveryEstimate, footnote: &str) -> LineChart {
     let line: Vec<f64> = std::iter::once(0.0)
         .chain(cumulative.iter().copied())
         .collect();
-    let mut notes = vec![
-        format!("Payers: {}", percent(r.payment_probability)),
-        format!("of {}", count_of(r.accounts_full, "account")),
-        "followed over the curve".to_string(),
-    ];
+    let mut notes = vec![format!(
+        "Payers: {} of {} followed over the curve",
+        percent(r.payment_probability),
+        count_of(r.accounts_full, "account")
+    )];
     if let Some(c) = cumulative.get(RECOVERY_SUMMARY_MONTHS - 1) {
         notes.push(format!("{RECOVERY_SUMMARY_MONTHS} months: {}", percent(*c)));
     }

@@ -81,14 +81,10 @@ pub(crate) fn write_state_outputs(
             .map(|(k, f)| flow_line(f, k))
             .collect(),
         legends: ("Accounts in stage".into(), "Accounts per month".into()),
-        notes: [
-            "Stages in stacking order,",
-            "top band first; flows are",
-            "accounts moving in the",
-            "month",
-        ]
-        .map(String::from)
-        .to_vec(),
+        notes: vec![
+            "Stages in stacking order, top band first; flows are accounts moving in the month"
+                .into(),
+        ],
         empty: "No delinquent accounts".into(),
     }
     .write(&dir.join("stage_flow"))?;
@@ -115,7 +111,7 @@ pub(crate) fn write_state_outputs(
         lines: Vec::new(),
         legends: ("State".into(), String::new()),
         notes: if series.len() > 1 {
-            vec!["Listed in stacking order,".into(), "top band first".into()]
+            vec!["Listed in stacking order, top band first".into()]
         } else {
             Vec::new()
         },

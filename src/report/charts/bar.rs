@@ -199,8 +199,7 @@ impl Chart for BarChart {
         if show_labels {
             notes.push("Labels: mean, in cents".to_string());
         }
-        notes.push("Error bars: ±2 standard".to_string());
-        notes.push("errors of the mean".to_string());
+        notes.push("Error bars: ±2 standard errors of the mean".to_string());
         draw_legend(&legend, &self.legend, &entries, &notes)
     }
 }

@@ -259,18 +259,62 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     }
 
     y += 10;
-    let note_style = anchored(
+    draw_notes(area, notes, (X, y))
+}
+
+/// Grey notes from `(x, y)` down, each wrapped at spaces to the area's width (a word wider
+/// than that is cut short); an empty note leaves a blank line.
+pub(crate) fn draw_notes<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    notes: &[String],
+    (x, mut y): (i32, i32),
+) -> DrawResult {
+    let style = anchored(
         font(NOTE_SIZE).color(&SUBTLE_TEXT),
         HPos::Left,
         VPos::Center,
     );
+    let max_w = area.dim_in_pixel().0 as i32 - x - 16;
+    let width = |s: &str| {
+        area.estimate_text_size(s, &style)
+            .map_or(0, |(w, _)| w as i32)
+    };
     for note in notes {
-        let note = fit_text(area, note, &note_style, area_w as i32 - X - 16);
-        area.draw_text(&note, &note_style, (X, y))
-            .map_err(ctx("drawing the legend"))?;
-        y += 30;
+        for line in wrap_at_spaces(note, max_w, &width) {
+            let line = fit_text(area, &line, &style, max_w);
+            area.draw_text(&line, &style, (x, y))
+                .map_err(ctx("drawing the legend"))?;
+            y += 28;
+        }
     }
     Ok(())
+}
+
+/// `text` broken at spaces into lines no wider than `max_width` (greedy); a word wider than
+/// that stays whole on its own line.
+pub(crate) fn wrap_at_spaces(
+    text: &str,
+    max_width: i32,
+    width: &dyn Fn(&str) -> i32,
+) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let candidate = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        if line.is_empty() || width(&candidate) <= max_width {
+            line = candidate;
+        } else {
+            lines.push(std::mem::replace(&mut line, word.to_string()));
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// `text`, shortened with an ellipsis if it is wider than `max_width` pixels.

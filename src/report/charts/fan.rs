@@ -372,15 +372,12 @@ impl Chart for FanChart {
                 "5th-95th percentile".to_string(),
             ),
         ];
-        let notes = vec![
-            "Shown in the first state's".to_string(),
-            "colour; each state has its own.".to_string(),
-            "Each panel has its own".to_string(),
-            "y axis.".to_string(),
-            String::new(),
-            "Where no median shows, it".to_string(),
-            "lies under the mean.".to_string(),
-        ];
+        let notes = [
+            "Shown in the first state's colour; each state has its own. Each panel has its own y axis.",
+            "",
+            "Where no median shows, it lies under the mean.",
+        ]
+        .map(String::from);
         draw_legend(&legend, "Across paths", &entries, &notes)
     }
 }

@@ -17,8 +17,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::canvas::{
-    Chart, ChartError, DrawResult, Frame, Header, centred_note, ctx, file_with_ext, fit_text,
-    frame, write_both,
+    Chart, ChartError, DrawResult, Frame, Header, centred_note, ctx, draw_notes, file_with_ext,
+    fit_text, frame, write_both,
 };
 use super::theme::{
     AXIS, AXIS_TITLE_SIZE, GRID, LEGEND_SIZE, NOTE_SIZE, SUBTLE_TEXT, TEXT, TICK_SIZE, anchored,
@@ -153,29 +153,6 @@ pub(crate) fn wrap_words(
         }
     }
     best.map(|(_, _, lines)| lines)
-}
-
-/// `text` broken at spaces into lines no wider than `max_width` (greedy); a word wider than
-/// that stays whole on its own line.
-fn wrap_at_spaces(text: &str, max_width: i32, width: &dyn Fn(&str) -> i32) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let candidate = if line.is_empty() {
-            word.to_string()
-        } else {
-            format!("{line} {word}")
-        };
-        if line.is_empty() || width(&candidate) <= max_width {
-            line = candidate;
-        } else {
-            lines.push(std::mem::replace(&mut line, word.to_string()));
-        }
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 /// Font size and lines of every column label: the largest size at which every label fits on
@@ -442,31 +419,12 @@ fn draw_colour_bar<DB: DrawingBackend>(
         .and_then(|_| area.draw_text(&label, &tick_style, (X + BAR_W + 12, y)))
         .map_err(ctx("drawing the colour bar"))?;
     }
-    let note_style = anchored(
-        font(NOTE_SIZE).color(&SUBTLE_TEXT),
-        HPos::Left,
-        VPos::Center,
-    );
-    let (w, _) = area.dim_in_pixel();
-    let max_w = w as i32 - X - 16;
-    let width = |s: &str| {
-        area.estimate_text_size(s, &note_style)
-            .map_or(0, |(w, _)| w as i32)
-    };
-    let mut y = bottom + 40;
-    for note in notes {
-        for line in wrap_at_spaces(note, max_w, &width) {
-            let line = fit_text(area, &line, &note_style, max_w);
-            area.draw_text(&line, &note_style, (X, y))
-                .map_err(ctx("drawing the legend"))?;
-            y += 28;
-        }
-    }
-    Ok(())
+    draw_notes(area, notes, (X, bottom + 40))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::canvas::wrap_at_spaces;
     use super::*;
 
     #[test]

@@ -414,11 +414,8 @@ impl Chart for Histogram {
             notes.push(count_of(only.len() as u64, "path"));
             if weighted {
                 let (_, effective) = weight_totals(only);
-                notes.push("Importance-weighted:".to_string());
-                notes.push(format!(
-                    "effective size {}",
-                    count_of(effective.round() as u64, "path")
-                ));
+                let effective = count_of(effective.round() as u64, "path");
+                notes.push(format!("Importance-weighted: effective size {effective}"));
             }
         }
         notes.push(format!(

@@ -495,7 +495,7 @@ mod tests {
             };
             chart.write(&dir.path().join(name)).unwrap();
         }
-        assert!(svg(dir.path(), "log").contains("effective size 500 paths"));
+        assert!(svg(dir.path(), "log").contains("Importance-weighted"));
         assert!(svg(dir.path(), "none").contains("No paths to show"));
 
         let bars = BarChart {

@@ -71,14 +71,15 @@ pub(crate) fn vintage_curves(
         .collect();
     let mut notes = Vec::new();
     if !drawn.is_empty() && drawn.iter().all(|v| v.label.parse::<i64>().is_ok()) {
-        notes.extend(["Label: origination month,", "relative to the start", ""].map(String::from));
+        notes.extend(["Label: origination month, relative to the start", ""].map(String::from));
     }
     if groups.iter().any(|r| r.len() > 1) {
         let vintages = count_of(drawn.len() as u64, "vintage");
-        notes.push(format!("{vintages} in {} lines:", lines.len()));
-        notes.extend(
-            ["adjacent vintages pooled", "(write-offs over balances)", ""].map(String::from),
-        );
+        let lines = lines.len();
+        notes.push(format!(
+            "{vintages} in {lines} lines: adjacent vintages pooled (write-offs over balances)"
+        ));
+        notes.push(String::new());
     }
     // The oldest and newest lines' rates at the last month: the spread the chart shows.
     let months = pooled.iter().map(|p| p.2.len()).max().unwrap_or(0);
