@@ -1,4 +1,5 @@
-//! The run report as a user sees it: `report.html` of an example run opened in headless
+//! The reports as a user sees them: `report.html` of an example run (and of the example
+//! calibration) opened in headless
 //! Chromium (Debian's `chromium`; `.ci/test` installs it when missing). Checks that every
 //! image loaded, no script error occurred, the page needs no network, the headline figures on
 //! the page equal those in `summary.json`, and that the page renders to a screenshot and
@@ -80,7 +81,7 @@ window.addEventListener('load', function () {
   out.textContent = JSON.stringify({
     images: imgs.length, widths: imgs.map(function (i) { return i.naturalWidth; }),
     broken: broken, errors: window.__errors, figures: figures,
-    title: document.title
+    title: document.title, text: document.body.innerText
   });
   document.body.appendChild(out);
 });
@@ -122,18 +123,112 @@ fn pdf_pages(bytes: &[u8]) -> usize {
         .sum()
 }
 
-#[test]
-fn report_html_renders_in_chromium_with_every_image_and_the_summary_figures() {
+/// The browser, or `None` when the test may be skipped (`ARREARS_SKIP_BROWSER`).
+fn browser_or_skip() -> Option<PathBuf> {
     let Some(browser) = chromium() else {
         if std::env::var_os("ARREARS_SKIP_BROWSER").is_some() {
             eprintln!("skipped: no Chromium and ARREARS_SKIP_BROWSER is set");
-            return;
+            return None;
         }
         panic!(
             "this test needs headless Chromium: run `.ci/test` (it installs Debian's `chromium` when missing), \
              or `apt-get install chromium`, or set ARREARS_CHROMIUM=/path/to/chrome; \
              ARREARS_SKIP_BROWSER=1 skips it"
         );
+    };
+    Some(browser)
+}
+
+/// Opens `page` (a report) with the harness in headless Chromium and returns what it found:
+/// images, script errors, figures, the page's text.
+fn open_in_browser(browser: &Path, tmp: &Path, page: &str) -> serde_json::Value {
+    let harnessed = tmp.join("harnessed.html");
+    std::fs::write(
+        &harnessed,
+        page.replacen("<head>", &format!("<head>\n{HARNESS}"), 1),
+    )
+    .unwrap();
+    let dom = headless(
+        browser,
+        &tmp.join("profile"),
+        &[
+            "--virtual-time-budget=15000".into(),
+            "--dump-dom".into(),
+            format!("file://{}", harnessed.display()),
+        ],
+    );
+    let json = dom
+        .split("<pre id=\"harness-result\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .unwrap_or_else(|| {
+            panic!(
+                "the page did not finish loading:\n{}",
+                &dom[..dom.len().min(2000)]
+            )
+        });
+    serde_json::from_str(&unescape(json)).unwrap()
+}
+
+#[test]
+fn calibration_report_html_renders_in_chromium_with_its_charts_and_figures() {
+    let Some(browser) = browser_or_skip() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let result = tmp.path().join("calibration");
+    let out = arrears(&[
+        "calibrate",
+        "scenarios/calibration/calibrate.toml",
+        "--out",
+        result.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let page = std::fs::read_to_string(result.join("report.html")).unwrap();
+    assert!(!page.contains("<script"), "the report must have no scripts");
+    let found = open_in_browser(&browser, tmp.path(), &page);
+    assert_eq!(found["errors"], serde_json::json!([]), "script errors");
+    assert_eq!(
+        found["broken"],
+        serde_json::json!([]),
+        "images that did not load"
+    );
+    let segments = std::fs::read_dir(&result)
+        .unwrap()
+        .filter(|e| {
+            let name = e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            name.starts_with("transition_heatmap_") && name.ends_with(".png")
+        })
+        .count();
+    // A heatmap per segment, the observed-against-fitted shares and the recovery curve.
+    assert_eq!(found["images"].as_u64().unwrap() as usize, segments + 2);
+    // Key figures as calibration.json has them: the loans and the rows read.
+    let facts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(result.join("calibration.json")).unwrap())
+            .unwrap();
+    let text = found["text"].as_str().unwrap();
+    let loans = thousands(facts["data"]["loans"].as_f64().unwrap());
+    let rows = thousands(facts["data"]["rows_read"].as_f64().unwrap());
+    assert!(
+        text.contains(&format!("Loans\t{loans}")) || text.contains(&format!("Loans\n{loans}")),
+        "no loans {loans}"
+    );
+    assert!(
+        text.contains(&format!("{rows} read")),
+        "no rows read {rows}"
+    );
+    assert!(text.contains("Is one matrix enough?"));
+}
+
+#[test]
+fn report_html_renders_in_chromium_with_every_image_and_the_summary_figures() {
+    let Some(browser) = browser_or_skip() else {
+        return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let result = tmp.path().join("disposition");

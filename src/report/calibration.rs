@@ -15,20 +15,20 @@
 //! and the numbers cannot drift apart.
 
 use std::fmt::Write as _;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use plotters::coord::Shift;
-use plotters::prelude::*;
 use polars::prelude::{Column, DataFrame, PolarsResult};
 use serde::Serialize;
 
 use super::ReportError;
-use super::charts::heatmap::{self, Header, Heatmap, HeatmapCell, HeatmapRow};
-use super::charts::{
-    self, AXIS, BAND_OPACITY, Chart, DrawResult, Frame, Marker, OI_BLUE, OI_GREEN, OI_SKY_BLUE,
-    OI_VERMILLION, ScaledFormat, Swatch, TickedAxis, ctx, draw_band, draw_legend, draw_line,
-    redraw_axes, tint,
+use super::charts::Header;
+use super::charts::heatmap::{self, Heatmap, HeatmapCell, HeatmapRow};
+use super::charts::line::{Axis, Bars, Fit, Line, LineChart, Markers, Scale};
+use super::charts::theme::{self, Marker, Stroke};
+use super::document::{Block, ChartBlock, Document, Table};
+use super::format::{
+    count_of, format_count as count, format_p, matrix_cell, percent_level, share as percent,
+    thousands,
 };
 use super::tables::{self, f64s, strs, u32s};
 use crate::calibrate::Calibration;
@@ -38,6 +38,7 @@ use crate::calibrate::estimate::{
 };
 use crate::calibrate::mapping::{Fallback, Method};
 use crate::model::{StateId, StateKind, StateSpace};
+use crate::scenario::prettify_state;
 
 /// Below this p-value a homogeneity test reads as "the rates differ": the conventional 5%
 /// level. The report prints the p-value, so a reader who wants another level can apply it.
@@ -70,9 +71,8 @@ pub fn write_calibration_report(cal: &Calibration, dir: &Path) -> Result<(), Rep
         .map_err(|e| ReportError::io(&json_path, e))?;
     let mut written = write_charts(cal, dir)?;
     written.tables = tables;
-    let md_path = dir.join("report.md");
-    std::fs::write(&md_path, markdown(cal, &final_dir(dir), &written))
-        .map_err(|e| ReportError::io(&md_path, e))
+    let doc = document(cal, &final_dir(dir), &written);
+    super::run_report::write_document(dir, &doc).map(|_| ())
 }
 
 /// The folder `dir` becomes once renamed: `.NAME.tmp-PID` -> `NAME`, anything else as is.
@@ -539,10 +539,6 @@ fn state_share(states: &[(StateId, f64)], id: StateId) -> f64 {
 // ---------------------------------------------------------------------------------------------
 // Number formatting and readings
 
-fn thousands(x: f64, decimals: usize) -> String {
-    crate::model::group_thousands(x, decimals)
-}
-
 /// A month label as prose: `2023-06` as is, an index month as `month 7`.
 fn month_name(label: &str) -> String {
     if label.parse::<i64>().is_ok() {
@@ -558,63 +554,6 @@ fn period(first: &str, last: &str) -> String {
         format!("months {first} to {last}")
     } else {
         format!("{first} to {last}")
-    }
-}
-
-fn count(n: u64) -> String {
-    thousands(n as f64, 0)
-}
-
-/// A fraction as percent with one decimal, `<0.1%` for tiny positive values.
-fn percent(x: f64) -> String {
-    if !x.is_finite() {
-        return "n/a".to_string();
-    }
-    if x > 0.0 && x < 0.0005 {
-        return "<0.1%".to_string();
-    }
-    format!("{}%", thousands(x * 100.0, 1))
-}
-
-/// A fraction as a bare percent number for a matrix cell: one decimal, two under 1%, so small
-/// roll rates keep a significant digit (`0.04`), and `0` for exact zeros.
-fn percent_number(x: f64) -> String {
-    if !x.is_finite() {
-        return "n/a".to_string();
-    }
-    if x == 0.0 {
-        return "0".to_string();
-    }
-    let pct = x * 100.0;
-    if pct < 0.005 {
-        return "<0.01".to_string();
-    }
-    thousands(pct, if pct < 1.0 { 2 } else { 1 })
-}
-
-/// A matrix cell: `12.3% [11.8–12.9]`; `0` for a move that is impossible and never seen.
-fn matrix_cell(p: f64, lower: f64, upper: f64) -> String {
-    if p == 0.0 && upper == 0.0 {
-        return "0".to_string();
-    }
-    format!(
-        "{}% [{}–{}]",
-        percent_number(p),
-        percent_number(lower),
-        percent_number(upper)
-    )
-}
-
-/// `p < 0.001`, `p = 0.004`, `p = 0.012`, `p = 0.31`.
-fn format_p(p: f64) -> String {
-    if !p.is_finite() {
-        "p = n/a".to_string()
-    } else if p < 0.001 {
-        "p < 0.001".to_string()
-    } else if p < 0.1 {
-        format!("p = {p:.3}")
-    } else {
-        format!("p = {p:.2}")
     }
 }
 
@@ -835,15 +774,13 @@ fn write_charts(cal: &Calibration, dir: &Path) -> Result<Written, ReportError> {
         written.heatmaps.push((seg.name.clone(), stem));
     }
     if let Some(segment) = shares_segment(&cal.shares) {
-        let chart = SharesChart::new(cal, segment, &footnote);
-        charts::write_both(&dir.join("state_shares"), &chart).map_err(ReportError::Chart)?;
+        shares_chart(cal, segment, &footnote).write(&dir.join("state_shares"))?;
         written.shares = true;
     }
     if let Some(r) = &cal.recovery
         && !r.curve.is_empty()
     {
-        let chart = CurveChart::new(r, &footnote);
-        charts::write_both(&dir.join("recovery_curve"), &chart).map_err(ReportError::Chart)?;
+        recovery_chart(r, &footnote).write(&dir.join("recovery_curve"))?;
         written.recovery = true;
     }
     Ok(written)
@@ -858,7 +795,7 @@ fn footnote(cal: &Calibration) -> String {
     let hash: String = cal.data.sha256.chars().take(12).collect();
     format!(
         "{file} · SHA-256 {hash} · {} · arrears calibrate",
-        charts::count_of(cal.data.loans, "loan")
+        count_of(cal.data.loans, "loan")
     )
 }
 
@@ -904,7 +841,7 @@ fn heatmap_chart(cal: &Calibration, seg: &SegmentEstimate, footnote: &str) -> He
                 RowSource::NoData => "no data: rolls on".to_string(),
             };
             HeatmapRow {
-                name: space.name(r.from).to_string(),
+                name: prettify_state(space.name(r.from)),
                 detail,
             }
         })
@@ -934,25 +871,27 @@ fn heatmap_chart(cal: &Calibration, seg: &SegmentEstimate, footnote: &str) -> He
         " · months on book outside the bands".to_string()
     };
     Heatmap {
-        header: Header::Footnote(footnote.to_string()),
-        title: format!("Monthly transition matrix: {}", seg.name),
-        subtitle: format!(
-            "{} {}, {} ({} method){months}",
-            thousands(total, 0),
-            at_risk_unit(cal),
-            period(&cal.data.first_month, &cal.data.last_month),
-            method_name(cal.mapping.estimate.method),
-        ),
+        header: Header {
+            title: format!("Monthly transition matrix: {}", seg.name),
+            subtitle: format!(
+                "{} {}, {} ({} method){months}",
+                thousands(total, 0),
+                at_risk_unit(cal),
+                period(&cal.data.first_month, &cal.data.last_month),
+                method_name(cal.mapping.estimate.method),
+            ),
+            footnote: footnote.to_string(),
+        },
         rows,
-        columns: columns.iter().map(|&j| space.name(j).to_string()).collect(),
+        columns: columns
+            .iter()
+            .map(|&j| prettify_state(space.name(j)))
+            .collect(),
         cells,
         notes: [
-            "Square-root scale, so",
-            "small roll rates show",
+            "Square-root scale, so small roll rates show",
             "",
-            "Cell: probability of the",
-            "move; below it, the moves",
-            "observed",
+            "Cell: probability of the move; below it, the moves observed",
             "",
             "Each row sums to 100%",
         ]
@@ -963,303 +902,155 @@ fn heatmap_chart(cal: &Calibration, seg: &SegmentEstimate, footnote: &str) -> He
 
 /// Line colours of the grouped states: the theme's state colours, with `charged_off` a darker
 /// grey than its area fill so a 3-pixel line stays visible on white.
-fn share_colour(name: &str) -> RGBColor {
+fn share_colour(name: &str) -> theme::RGBColor {
     match name {
-        "current" => OI_BLUE,
-        "delinquent" => OI_VERMILLION,
-        "paid_off" => OI_GREEN,
-        _ => RGBColor(0x70, 0x70, 0x70),
+        "current" => theme::OI_BLUE,
+        "delinquent" => theme::OI_VERMILLION,
+        "paid_off" => theme::OI_GREEN,
+        _ => theme::SOLD_GREY,
     }
 }
 
-struct SharesChart {
-    title: String,
-    subtitle: String,
-    footnote: String,
-    labels: Vec<String>,
-    series: Vec<ShareSeries>,
-    x_range: Range<f64>,
-    x_ticks: Vec<f64>,
-    y_range: Range<f64>,
-    y_ticks: Vec<f64>,
-    gap: Option<Gap>,
-}
-
-impl SharesChart {
-    fn new(cal: &Calibration, segment: &str, footnote: &str) -> SharesChart {
-        let (labels, series) = grouped_shares(&cal.shares, segment, &cal.mapping.space);
-        let months = labels.len();
-        let x_end = (months.max(2) - 1) as f64;
-        let x_range = 0.0..x_end;
-        let x_ticks = charts::month_ticks(&x_range);
-        // The top of the ±2 SE bands and of the fitted lines.
-        let tops: Vec<f64> = series
-            .iter()
-            .flat_map(|s| {
-                let bands = s
-                    .observed
-                    .iter()
-                    .zip(&s.se)
-                    .map(|(o, se)| o + GAP_STANDARD_ERRORS * se);
-                bands.chain(s.fitted.iter().copied())
-            })
-            .collect();
-        let (_, hi) = charts::finite_bounds(&tops);
-        let (mut y_range, mut y_ticks) = charts::value_axis(0.0, hi.min(1.0), 0.05, 6, 1.0);
-        if y_range.end > 1.0 {
-            y_range = 0.0..1.0;
-            y_ticks = (0..=5).map(|k| f64::from(k) * 0.2).collect();
-        }
-        let cohort = cal
-            .shares
-            .iter()
-            .find(|r| r.segment == segment && r.month == 0)
-            .map_or(0, |r| r.loans_known);
-        let who = if segment == "all" {
-            String::new()
+/// Observed shares (with ±2 SE bands and markers) against fitted ones (dashed), by month.
+fn shares_chart(cal: &Calibration, segment: &str, footnote: &str) -> LineChart {
+    let (labels, series) = grouped_shares(&cal.shares, segment, &cal.mapping.space);
+    let xs: Vec<f64> = (0..labels.len()).map(|t| t as f64).collect();
+    let every = if xs.len() <= 60 {
+        Markers::Every(Marker::Circle)
+    } else {
+        Markers::None
+    };
+    let mut lines = Vec::new();
+    for s in &series {
+        let colour = share_colour(s.name);
+        let edge = |k: f64| -> Vec<f64> {
+            let bands = s.observed.iter().zip(&s.se);
+            bands
+                .map(|(o, se)| (o + k * GAP_STANDARD_ERRORS * se).clamp(0.0, 1.0))
+                .collect()
+        };
+        let name = prettify_state(s.name);
+        lines.push(
+            Line::new(&name, colour, &xs, &s.observed)
+                .band(&xs, &edge(-1.0), &edge(1.0))
+                .markers(every),
+        );
+        lines.push(Line::new("", colour, &xs, &s.fitted).stroke(Stroke::Dashed));
+    }
+    let mut notes = vec![
+        "Dots: observed, band ±2 SE".to_string(),
+        "Dashed: fitted".to_string(),
+    ];
+    if let Some(g) = largest_gap(&labels, &series) {
+        let within = if gap_within(&g) {
+            "within 2 SE"
         } else {
-            format!(" in segment `{segment}`")
+            "beyond 2 SE"
         };
-        SharesChart {
-            title: "Observed against fitted state shares".to_string(),
-            subtitle: format!(
-                "The {} loans on book{who} in {}: observed share in each state (±2 SE), and as the fitted matrices project",
-                count(cohort),
-                month_name(&cal.data.first_month)
-            ),
-            footnote: footnote.to_string(),
-            gap: largest_gap(&labels, &series),
-            labels,
-            series,
-            x_range,
-            x_ticks,
-            y_range,
-            y_ticks,
-        }
+        let pp = thousands((g.observed - g.fitted).abs() * 100.0, 1);
+        notes.extend([
+            String::new(),
+            format!("Largest gap: {pp} pp"),
+            format!("{}, {}", g.state, month_name(&g.month_label)),
+            within.to_string(),
+        ]);
+    }
+    let cohort = cal
+        .shares
+        .iter()
+        .find(|r| r.segment == segment && r.month == 0)
+        .map_or(0, |r| r.loans_known);
+    let who = if segment == "all" {
+        String::new()
+    } else {
+        format!(" in segment `{segment}`")
+    };
+    let header = Header {
+        title: "Observed against fitted state shares".to_string(),
+        subtitle: format!(
+            "The {} loans on book{who} in {}: observed share in each state (±2 SE), and as the fitted matrices project",
+            count(cohort),
+            month_name(&cal.data.first_month)
+        ),
+        footnote: footnote.to_string(),
+    };
+    let x = Axis::new(
+        "Month",
+        Scale::Labels(labels),
+        Fit::Steps {
+            start: Some(0.0),
+            pad: 0.0,
+        },
+    );
+    LineChart {
+        legend: "State".into(),
+        notes,
+        ..LineChart::new(
+            header,
+            x,
+            Axis::values("Share of the first month's loans", Scale::Percent, 0.02),
+            lines,
+        )
     }
 }
 
-impl Chart for SharesChart {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let Frame { plot, legend } =
-            charts::frame_with_footnote(root, &self.title, &self.subtitle, &self.footnote)?;
-        let y_format = ScaledFormat::percent(&self.y_ticks);
-        let labels = &self.labels;
-        let x_label = |v: &f64| {
-            let i = v.round();
-            if (v - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
-        let mut chart = charts::plot_axes(
-            &plot,
-            TickedAxis::new(&self.x_range, &self.x_ticks),
-            TickedAxis::new(&self.y_range, &self.y_ticks),
-            ("Month", "Share of the first month's loans"),
-            &x_label,
-            &|v| y_format.format(*v),
-        )?;
-        for s in &self.series {
-            let colour = share_colour(s.name);
-            let band: Vec<(f64, f64, f64)> = s
-                .observed
-                .iter()
-                .zip(&s.se)
-                .enumerate()
-                .map(|(t, (&o, &se))| {
-                    (
-                        t as f64,
-                        (o - GAP_STANDARD_ERRORS * se).max(0.0),
-                        (o + GAP_STANDARD_ERRORS * se).min(1.0),
-                    )
-                })
-                .collect();
-            draw_band(&mut chart, &band, colour)?;
-        }
-        for s in &self.series {
-            let colour = share_colour(s.name);
-            let observed: Vec<(f64, f64)> = s
-                .observed
-                .iter()
-                .enumerate()
-                .map(|(t, &o)| (t as f64, o))
-                .collect();
-            let marker = (observed.len() <= 60).then_some(Marker::Circle);
-            draw_line(root, &mut chart, &observed, colour, marker)?;
-        }
-        for s in &self.series {
-            let colour = share_colour(s.name);
-            let fitted: Vec<(f64, f64)> = s
-                .fitted
-                .iter()
-                .enumerate()
-                .map(|(t, &f)| (t as f64, f))
-                .collect();
-            for run in fitted
-                .split(|(_, f)| !f.is_finite())
-                .filter(|r| r.len() > 1)
-            {
-                chart
-                    .draw_series(DashedLineSeries::new(
-                        run.to_vec(),
-                        12,
-                        7,
-                        colour.stroke_width(3),
-                    ))
-                    .map_err(ctx("drawing a fitted line"))?;
-            }
-        }
-        redraw_axes(&chart, &self.x_range, &self.y_range)?;
-
-        let mut entries: Vec<(Swatch, String)> = self
-            .series
-            .iter()
-            .map(|s| (Swatch::Box(share_colour(s.name)), s.name.to_string()))
-            .collect();
-        entries.push((
-            Swatch::LineMarker(AXIS, Marker::Circle),
-            "Observed".to_string(),
-        ));
-        entries.push((
-            Swatch::Box(tint(AXIS, BAND_OPACITY)),
-            "Observed ±2 SE".to_string(),
-        ));
-        entries.push((Swatch::DashedLine(AXIS), "Fitted".to_string()));
-        let notes = match &self.gap {
-            Some(g) => vec![
-                format!(
-                    "Largest gap: {} pp",
-                    thousands((g.observed - g.fitted).abs() * 100.0, 1)
-                ),
-                format!("{}, {}", g.state, month_name(&g.month_label)),
-                if gap_within(g) {
-                    "within 2 SE".to_string()
-                } else {
-                    "beyond 2 SE".to_string()
-                },
-            ],
-            None => Vec::new(),
-        };
-        draw_legend(&legend, "State", &entries, &notes)
+/// The cumulative share of the charged-off balance recovered (a line from month 0), over the
+/// share recovered in each month (bars).
+fn recovery_chart(r: &RecoveryEstimate, footnote: &str) -> LineChart {
+    let cumulative = cumulative(&r.curve);
+    let months: Vec<f64> = (0..=r.curve.len()).map(|m| m as f64).collect();
+    let line: Vec<f64> = std::iter::once(0.0)
+        .chain(cumulative.iter().copied())
+        .collect();
+    let mut notes = vec![format!(
+        "Payers: {} of {} followed over the curve",
+        percent(r.payment_probability),
+        count_of(r.accounts_full, "account")
+    )];
+    if let Some(c) = cumulative.get(RECOVERY_SUMMARY_MONTHS - 1) {
+        notes.push(format!("{RECOVERY_SUMMARY_MONTHS} months: {}", percent(*c)));
     }
-}
-
-struct CurveChart {
-    footnote: String,
-    subtitle: String,
-    months: Vec<f64>,
-    monthly: Vec<f64>,
-    cumulative: Vec<f64>,
-    notes: Vec<String>,
-}
-
-impl CurveChart {
-    fn new(r: &RecoveryEstimate, footnote: &str) -> CurveChart {
-        let cumulative = cumulative(&r.curve);
-        let mut notes = vec![
-            format!("Payers: {}", percent(r.payment_probability)),
-            format!("of {}", charts::count_of(r.accounts_full, "account")),
-            "followed over the curve".to_string(),
-        ];
-        if let Some(c) = cumulative.get(RECOVERY_SUMMARY_MONTHS - 1) {
-            notes.push(format!("{RECOVERY_SUMMARY_MONTHS} months: {}", percent(*c)));
-        }
-        if let Some(c) = cumulative.last() {
-            notes.push(format!("{} months: {}", cumulative.len(), percent(*c)));
-        }
-        CurveChart {
-            footnote: footnote.to_string(),
-            subtitle: format!(
-                "Share of the charged-off balance recovered, by month after charge-off ({}, balance {})",
-                charts::count_of(r.charged_off_accounts, "account"),
-                thousands(r.charged_off_balance, 0)
-            ),
-            months: (1..=r.curve.len()).map(|m| m as f64).collect(),
-            monthly: r.curve.clone(),
-            cumulative,
-            notes,
-        }
+    if let Some(c) = cumulative.last() {
+        notes.push(format!("{} months: {}", cumulative.len(), percent(*c)));
     }
-}
-
-impl Chart for CurveChart {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let Frame { plot, legend } = charts::frame_with_footnote(
-            root,
-            "Recovery after charge-off",
-            &self.subtitle,
-            &self.footnote,
-        )?;
-        let (_, h) = plot.dim_in_pixel();
-        let (top, bottom) = plot.split_vertically((h as f64 * 0.58) as u32);
-        let last = self.months.last().copied().unwrap_or(1.0);
-        let x_range = 0.0..last + 0.5;
-        let x_ticks = charts::month_ticks(&(0.0..last));
-
-        let (lo, hi) = charts::finite_bounds(&self.cumulative);
-        let (y_range, y_ticks) = charts::value_axis(lo, hi, 0.08, 5, 0.1);
-        let y_format = ScaledFormat::percent(&y_ticks);
-        let mut chart = charts::plot_axes(
-            &top,
-            TickedAxis::new(&x_range, &x_ticks),
-            TickedAxis::new(&y_range, &y_ticks),
-            ("", "Cumulative share"),
-            &charts::format_month,
-            &|v| y_format.format(*v),
-        )?;
-        let line: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
-            .chain(
-                self.months
-                    .iter()
-                    .copied()
-                    .zip(self.cumulative.iter().copied()),
-            )
-            .collect();
-        draw_line(root, &mut chart, &line, OI_BLUE, None)?;
-        redraw_axes(&chart, &x_range, &y_range)?;
-
-        // Reversals can make a month negative; the axis then goes below zero.
-        let (lo, hi) = charts::finite_bounds(&self.monthly);
-        let (y_range, y_ticks) = charts::value_axis(lo, hi, 0.1, 3, 0.01);
-        let y_format = ScaledFormat::percent(&y_ticks);
-        let mut chart = charts::plot_axes(
-            &bottom,
-            TickedAxis::new(&x_range, &x_ticks),
-            TickedAxis::new(&y_range, &y_ticks),
-            ("Months after charge-off", "Share in the month"),
-            &charts::format_month,
-            &|v| y_format.format(*v),
-        )?;
-        chart
-            .draw_series(
-                self.months
-                    .iter()
-                    .zip(&self.monthly)
-                    .filter(|(_, y)| y.is_finite() && **y != 0.0)
-                    .map(|(&x, &y)| {
-                        Rectangle::new([(x - 0.36, 0.0), (x + 0.36, y)], OI_SKY_BLUE.filled())
-                    }),
-            )
-            .map_err(ctx("drawing the bars"))?;
-        redraw_axes(&chart, &x_range, &y_range)?;
-
-        let entries = vec![
-            (Swatch::Line(OI_BLUE), "Cumulative share".to_string()),
-            (Swatch::Box(OI_SKY_BLUE), "Share in the month".to_string()),
-        ];
-        draw_legend(&legend, "Of charged-off balance", &entries, &self.notes)
+    let header = Header {
+        title: "Recovery after charge-off".to_string(),
+        subtitle: format!(
+            "Share of the charged-off balance recovered, by month after charge-off ({}, balance {})",
+            count_of(r.charged_off_accounts, "account"),
+            thousands(r.charged_off_balance, 0)
+        ),
+        footnote: footnote.to_string(),
+    };
+    LineChart {
+        bars: vec![Bars {
+            label: "Share in the month".into(),
+            colour: theme::OI_SKY_BLUE,
+            width: 0.72,
+            points: months[1..]
+                .iter()
+                .copied()
+                .zip(r.curve.iter().copied())
+                .collect(),
+        }],
+        legend: "Of charged-off balance".into(),
+        notes,
+        ..LineChart::new(
+            header,
+            Axis::months("Months after charge-off", Some(0.0), 0.5),
+            Axis::values("Share of charged-off balance", Scale::Percent, 0.08),
+            vec![Line::new(
+                "Cumulative share",
+                theme::OI_BLUE,
+                &months,
+                &line,
+            )],
+        )
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// report.md
-
-/// A Markdown table cell: pipes escaped, line breaks flattened.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
+// The report, as a `Document`: `report.html` and `report.md`
 
 /// A path for a shell command, quoted when it holds spaces.
 fn shell_path(path: &Path) -> String {
@@ -1271,265 +1062,272 @@ fn shell_path(path: &Path) -> String {
     }
 }
 
-fn markdown(cal: &Calibration, dir: &Path, written: &Written) -> String {
-    let mut md = String::new();
-    let space = &cal.mapping.space;
+fn heading(id: &str, text: &str) -> Block {
+    Block::Heading {
+        id: id.into(),
+        text: text.into(),
+    }
+}
+
+fn chart(stem: &str, title: &str, reading: String, files: &[&str]) -> Block {
+    Block::Chart(ChartBlock {
+        stem: stem.into(),
+        title: title.into(),
+        reading,
+        files: files.iter().map(|f| f.to_string()).collect(),
+    })
+}
+
+/// The calibration report: data, method, quality, matrices with their charts, tests, fit,
+/// recovery, timing, starting book and how to run the scenario. `dir` is the final folder.
+fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
     let options = &cal.mapping.estimate;
     let d = &cal.data;
-    let _ = writeln!(
-        md,
-        "# Calibration report: `{}`\n",
-        cal.mapping.scenario.name
-    );
-    let _ = writeln!(
-        md,
-        "Transition matrices, recovery curve and starting book estimated by `arrears calibrate` {} from a loan performance history. The scenario is `scenario.toml` in this folder.\n",
+    let mut b = vec![Block::Paragraph(format!(
+        "Transition matrices, recovery curve and starting book estimated by `arrears calibrate` {} from a loan performance history. The scenario is `scenario.toml` in this folder.",
         env!("CARGO_PKG_VERSION")
-    );
+    ))];
 
-    let _ = writeln!(md, "## Data\n");
-    let _ = writeln!(md, "| | |\n|---|---|");
-    let _ = writeln!(
-        md,
-        "| Performance history | `{}` |",
-        cell(&d.path.display().to_string())
-    );
-    let _ = writeln!(md, "| SHA-256 | `{}` |", d.sha256);
-    let _ = writeln!(
-        md,
-        "| Rows | {} read, {} used |",
-        count(d.rows_read),
-        count(d.rows_used)
-    );
-    let _ = writeln!(md, "| Loans | {} |", count(d.loans));
-    let _ = writeln!(
-        md,
-        "| Period | {} ({}) |",
-        period(&d.first_month, &d.last_month),
-        charts::count_of(u64::from(d.months), "month")
-    );
-    let _ = writeln!(
-        md,
-        "| Starting book taken from | {} |",
-        month_name(&d.start_month)
-    );
-    let _ = writeln!(
-        md,
-        "| Calibration file | `{}` (SHA-256 `{}`) |\n",
-        cell(&cal.mapping.file.display().to_string()),
-        cal.mapping.sha256
-    );
+    b.push(heading("data", "Data"));
+    b.push(Block::KeyValues(vec![
+        (
+            "Performance history".into(),
+            format!("`{}`", d.path.display()),
+        ),
+        ("SHA-256".into(), format!("`{}`", d.sha256)),
+        (
+            "Rows".into(),
+            format!("{} read, {} used", count(d.rows_read), count(d.rows_used)),
+        ),
+        ("Loans".into(), count(d.loans)),
+        (
+            "Period".into(),
+            format!(
+                "{} ({})",
+                period(&d.first_month, &d.last_month),
+                count_of(u64::from(d.months), "month")
+            ),
+        ),
+        (
+            "Starting book taken from".into(),
+            month_name(&d.start_month),
+        ),
+        (
+            "Calibration file".into(),
+            format!(
+                "`{}` (SHA-256 `{}`)",
+                cal.mapping.file.display(),
+                cal.mapping.sha256
+            ),
+        ),
+    ]));
 
-    let _ = writeln!(md, "## Method\n");
-    let _ = writeln!(md, "{}\n", method_paragraph(cal));
+    b.push(heading("method", "Method"));
+    b.push(Block::Paragraph(method_paragraph(cal)));
 
-    let _ = writeln!(md, "## Data quality\n");
+    b.push(heading("quality", "Data quality"));
     if cal.quality.is_empty() {
-        let _ = writeln!(md, "No problems found in the history.\n");
+        b.push(Block::Paragraph("No problems found in the history.".into()));
     } else {
-        let _ = writeln!(
-            md,
-            "| Issue | Count | Example | Handling |\n|---|---:|---|---|"
-        );
-        for q in &cal.quality {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} |",
-                cell(q.what),
-                count(q.count),
-                q.example.as_deref().map_or(String::new(), cell),
-                cell(q.handling)
-            );
-        }
-        md.push('\n');
+        b.push(Block::Table(Table {
+            header: ["Issue", "Count", "Example", "Handling"]
+                .map(String::from)
+                .to_vec(),
+            rows: cal
+                .quality
+                .iter()
+                .map(|q| {
+                    let example = q.example.clone().unwrap_or_default();
+                    vec![q.what.into(), count(q.count), example, q.handling.into()]
+                })
+                .collect(),
+            numeric: vec![false, true, false, false],
+            files: vec!["data_quality.csv".into()],
+            ..Table::default()
+        }));
     }
 
-    let _ = writeln!(md, "## Warnings\n");
+    b.push(heading("warnings", "Warnings"));
     if cal.warnings.is_empty() {
-        let _ = writeln!(md, "None.\n");
+        b.push(Block::Paragraph("None.".into()));
     } else {
-        for w in &cal.warnings {
-            let _ = writeln!(md, "- {}", w.replace('\n', " "));
-        }
-        md.push('\n');
+        b.push(Block::Bullets(
+            cal.warnings.iter().map(|w| w.replace('\n', " ")).collect(),
+        ));
     }
 
-    let _ = writeln!(md, "## Transition matrices\n");
-    let _ = writeln!(
-        md,
-        "Each cell is the monthly probability of moving from the row's state to the column's, with its {} interval in brackets; `0` marks a move never seen (taken as impossible). *At risk* is the {} behind the row.\n",
+    b.push(heading("matrices", "Transition matrices"));
+    b.push(Block::Paragraph(format!(
+        "Each cell is the monthly probability of moving from the row's state to the column's, with its {} interval in brackets; `0` marks a move never seen (taken as impossible). At risk is the {} behind the row.",
         percent_level(options.confidence),
         at_risk_unit(cal)
-    );
+    )));
     let columns = destination_states(cal);
     for seg in &cal.segments {
-        let _ = writeln!(md, "### Segment `{}`\n", seg.name);
+        b.push(Block::Subheading(format!("Segment `{}`", seg.name)));
         for (m, matrix) in seg.matrices.iter().enumerate() {
             if m > 0 {
                 let (lo, hi) = matrix.months_on_book.unwrap_or((0, 0));
-                let _ = writeln!(md, "#### Months on book {lo}–{hi}\n");
+                b.push(Block::Subheading(format!("Months on book {lo}–{hi}")));
                 if shown_rows(matrix).next().is_none() {
-                    let _ = writeln!(
-                        md,
-                        "No loan at risk in this band: the base matrix applies.\n"
-                    );
+                    let none = "No loan at risk in this band: the base matrix applies.";
+                    b.push(Block::Paragraph(none.into()));
                     continue;
                 }
             } else if seg.matrices.len() > 1 {
-                let _ = writeln!(md, "Base matrix (months on book outside the bands):\n");
+                let base = "Base matrix (months on book outside the bands):";
+                b.push(Block::Paragraph(base.into()));
             }
-            md.push_str(&matrix_table(cal, matrix, &columns));
-            md.push('\n');
+            let (table, notes) = matrix_table(cal, matrix, &columns);
+            b.push(Block::Table(table));
+            b.extend(notes.into_iter().map(Block::Paragraph));
             if m == 0
                 && let Some((_, stem)) = written.heatmaps.iter().find(|(s, _)| *s == seg.name)
             {
-                let _ = writeln!(
-                    md,
-                    "![Monthly transition matrix: {}]({stem}.png)\n",
-                    seg.name
-                );
+                b.push(chart(
+                    stem,
+                    &format!("Monthly transition matrix: {}", seg.name),
+                    "Each cell holds the probability of the move and, below it, the moves observed; the table above gives the intervals.".into(),
+                    &["transitions.csv"],
+                ));
             }
         }
     }
 
-    let _ = writeln!(md, "## Is one matrix enough?\n");
+    b.push(heading("tests", "Is one matrix enough?"));
     if cal.tests.is_empty() {
-        let _ = writeln!(
-            md,
-            "No test was run: {}.\n",
+        b.push(Block::Paragraph(format!(
+            "No test was run: {}.",
             match options.method {
                 Method::Duration => "the duration method has no homogeneity test",
                 Method::Cohort =>
                     "the history fits in one calendar block and there are no month-on-book bands",
             }
-        );
+        )));
     } else {
-        let _ = writeln!(
-            md,
-            "Likelihood-ratio (G) tests of one matrix against one per group (Anderson and Goodman, 1957): a small p-value says the groups' transition rates differ by more than chance.\n"
-        );
-        let _ = writeln!(
-            md,
-            "| Segment | Groups | G | df | p-value | Reading |\n|---|---|---:|---:|---:|---|"
-        );
-        for t in &cal.tests {
-            let _ = writeln!(
-                md,
-                "| `{}` | {} {} | {} | {} | {} | {} |",
-                t.segment,
-                t.groups,
-                cell(&t.grouping),
-                thousands(t.statistic, 1),
-                thousands(t.df, 0),
-                format_p(t.p_value)
-                    .trim_start_matches("p ")
-                    .trim_start_matches("= "),
-                cell(&homogeneity_reading(t))
-            );
-        }
-        md.push('\n');
+        b.push(Block::Paragraph("Likelihood-ratio (G) tests of one matrix against one per group (Anderson and Goodman, 1957): a small p-value says the groups' transition rates differ by more than chance.".into()));
+        b.push(Block::Table(Table {
+            header: ["Segment", "Groups", "G", "df", "p-value", "Reading"]
+                .map(String::from)
+                .to_vec(),
+            rows: cal
+                .tests
+                .iter()
+                .map(|t| {
+                    let p = format_p(t.p_value);
+                    vec![
+                        format!("`{}`", t.segment),
+                        format!("{} {}", t.groups, t.grouping),
+                        thousands(t.statistic, 1),
+                        thousands(t.df, 0),
+                        p.trim_start_matches("p ")
+                            .trim_start_matches("= ")
+                            .to_string(),
+                        homogeneity_reading(t),
+                    ]
+                })
+                .collect(),
+            numeric: vec![false, false, true, true, true, false],
+            files: vec!["homogeneity_tests.csv".into()],
+            ..Table::default()
+        }));
     }
 
-    let _ = writeln!(md, "## Observed against fitted\n");
+    b.push(heading("fit", "Observed against fitted"));
     match shares_segment(&cal.shares) {
         Some(segment) => {
-            let (labels, series) = grouped_shares(&cal.shares, segment, space);
+            let (labels, series) = grouped_shares(&cal.shares, segment, &cal.mapping.space);
             let whose = if segment == "all" {
                 "all segments".to_string()
             } else {
                 format!("segment `{segment}`")
             };
-            let _ = writeln!(
-                md,
-                "The loans on book in {} ({whose}), followed through the history, against the fitted matrices applied to the same loans. Delinquency buckets are summed as *delinquent*; `state_shares.csv` has every state and segment.\n",
+            b.push(Block::Paragraph(format!(
+                "The loans on book in {} ({whose}), followed through the history, against the fitted matrices applied to the same loans. Delinquency buckets are summed as delinquent; `state_shares.csv` has every state and segment.",
                 month_name(&d.first_month)
-            );
+            )));
+            let reading = gap_reading(largest_gap(&labels, &series).as_ref());
             if written.shares {
-                let _ = writeln!(
-                    md,
-                    "![Observed against fitted state shares](state_shares.png)\n"
-                );
+                let title = "Observed against fitted state shares";
+                b.push(chart("state_shares", title, reading, &["state_shares.csv"]));
+            } else {
+                b.push(Block::Paragraph(reading));
             }
-            let _ = writeln!(
-                md,
-                "{}\n",
-                gap_reading(largest_gap(&labels, &series).as_ref())
-            );
         }
-        None => {
-            let _ = writeln!(
-                md,
-                "No loan is on book in the first month, so there is nothing to compare.\n"
-            );
-        }
+        None => b.push(Block::Paragraph(
+            "No loan is on book in the first month, so there is nothing to compare.".into(),
+        )),
     }
 
-    let _ = writeln!(md, "## Recovery after charge-off\n");
+    b.push(heading("recovery", "Recovery after charge-off"));
     match &cal.recovery {
-        Some(r) => {
-            md.push_str(&recovery_paragraph(r));
-            if written.recovery {
-                let _ = writeln!(md, "![Recovery after charge-off](recovery_curve.png)\n");
-            }
-        }
-        None => {
-            let _ = writeln!(
-                md,
-                "No recovery curve: the history has no recovery amounts, or no account is followed after charge-off (see the warnings). The scenario has no `[recovery]`.\n"
-            );
-        }
+        Some(r) if written.recovery => b.push(chart(
+            "recovery_curve",
+            "Recovery after charge-off",
+            recovery_paragraph(r),
+            &["recovery_curve.csv"],
+        )),
+        Some(r) => b.push(Block::Paragraph(recovery_paragraph(r))),
+        None => b.push(Block::Paragraph("No recovery curve: the history has no recovery amounts, or no account is followed after charge-off (see the warnings). The scenario has no `[recovery]`.".into())),
     }
 
-    let _ = writeln!(md, "## Charge-off timing\n");
+    b.push(heading("timing", "Charge-off timing"));
     match &cal.charge_off_timing {
         Some(t) => {
             let accounts: u64 = t.histogram.iter().sum();
-            let _ = writeln!(
-                md,
-                "Months from the first missed payment to charge-off (the first delinquent month counts as month 1), over the {} whose whole episode is in the history: mean {}, median {}. What the fitted base matrices imply (expected months from entering the first bucket to charge-off, given charge-off without a cure in between, on the same convention):\n",
-                charts::count_of(accounts, "account"),
+            b.push(Block::Paragraph(format!(
+                "Months from the first missed payment to charge-off (the first delinquent month counts as month 1), over the {} whose whole episode is in the history: mean {}, median {}. What the fitted base matrices imply (expected months from entering the first bucket to charge-off, given charge-off without a cure in between, on the same convention):",
+                count_of(accounts, "account"),
                 thousands(t.mean, 1),
                 thousands(t.median, 0)
-            );
-            for (segment, implied) in &t.implied_mean {
-                let _ = writeln!(md, "- `{segment}`: {}", timing_reading(t.mean, *implied));
-            }
-            md.push('\n');
+            )));
+            b.push(Block::Bullets(
+                t.implied_mean
+                    .iter()
+                    .map(|(segment, implied)| {
+                        format!("`{segment}`: {}", timing_reading(t.mean, *implied))
+                    })
+                    .collect(),
+            ));
         }
-        None => {
-            let _ = writeln!(
-                md,
-                "No account goes from current to charged off within the history.\n"
-            );
-        }
+        None => b.push(Block::Paragraph(
+            "No account goes from current to charged off within the history.".into(),
+        )),
     }
 
-    let _ = writeln!(md, "## Starting book\n");
-    md.push_str(&book_table(cal));
+    b.push(heading("book", "Starting book"));
+    b.push(Block::Paragraph(format!(
+        "The loans on book in {}, which the scenario's synthetic book reproduces segment by segment.",
+        month_name(&cal.data.start_month)
+    )));
+    b.push(Block::Table(book_table(cal)));
 
-    let _ = writeln!(md, "## How to run\n");
+    b.push(heading("run", "How to run"));
     let scenario = shell_path(&dir.join("scenario.toml"));
-    let _ = writeln!(
-        md,
-        "```sh\narrears run {scenario}\narrears run {scenario} --posterior\n```\n"
-    );
-    let _ = writeln!(
-        md,
-        "The first runs the point estimates. With `--posterior` each path draws its transition matrices from the estimation posterior, so the spread of the results includes the uncertainty of the estimates, not only the randomness of the loans.\n"
-    );
+    b.push(Block::Code {
+        language: "sh".into(),
+        text: format!("arrears run {scenario}\narrears run {scenario} --posterior\n"),
+    });
+    b.push(Block::Paragraph("The first runs the point estimates. With `--posterior` each path draws its transition matrices from the estimation posterior, so the spread of the results includes the uncertainty of the estimates, not only the randomness of the loans.".into()));
     let tables: Vec<String> = written.tables.iter().map(|t| format!("`{t}`")).collect();
-    let _ = writeln!(
-        md,
+    b.push(Block::Paragraph(format!(
         "Tables (CSV and Parquet): {}. The same facts for programs: `calibration.json`.",
         tables.join(", ")
-    );
-    md
-}
-
-/// `90%`, `95%`, `99.5%`.
-fn percent_level(confidence: f64) -> String {
-    let text = thousands(confidence * 100.0, 1);
-    format!("{}%", text.trim_end_matches(".0"))
+    )));
+    Document {
+        title: format!("Calibration report: `{}`", cal.mapping.scenario.name),
+        subtitle: format!(
+            "{} loans, {}; {} method",
+            count(d.loans),
+            period(&d.first_month, &d.last_month),
+            method_name(options.method)
+        ),
+        blocks: b,
+        footer: format!(
+            "Written by arrears {} beside the scenario it estimated.",
+            env!("CARGO_PKG_VERSION")
+        ),
+    }
 }
 
 fn method_paragraph(cal: &Calibration) -> String {
@@ -1537,10 +1335,10 @@ fn method_paragraph(cal: &Calibration) -> String {
     let level = percent_level(o.confidence);
     let mut text = match o.method {
         Method::Cohort => format!(
-            "**Cohort method.** For every pair of a loan's rows in consecutive months, with the loan on book in the first, one move is counted from its state to the next month's. A transition probability is the number of moves from state *i* to *j* over the loans at risk in *i* (n<sub>ij</sub> / n<sub>i</sub>). Each row's posterior is a Dirichlet distribution with the counts plus ½ for every move seen anywhere in the data from that state (moves never seen are taken as impossible); the intervals are the posterior's Beta marginals, equal-tailed at {level}."
+            "Cohort method. For every pair of a loan's rows in consecutive months, with the loan on book in the first, one move is counted from its state to the next month's. A transition probability is the number of moves from state i to j over the loans at risk in i (n_ij / n_i). Each row's posterior is a Dirichlet distribution with the counts plus ½ for every move seen anywhere in the data from that state (moves never seen are taken as impossible); the intervals are the posterior's Beta marginals, equal-tailed at {level}."
         ),
         Method::Duration => format!(
-            "**Duration method.** Transition intensities are the moves from state *i* to *j* over the months spent in *i*, timed by the exact status dates; a month's matrix is the matrix exponential of these intensities. The intervals are the {level} equal-tailed quantiles of {} posterior draws (Gamma posteriors of the intensities, each exponentiated).",
+            "Duration method. Transition intensities are the moves from state i to j over the months spent in i, timed by the exact status dates; a month's matrix is the matrix exponential of these intensities. The intervals are the {level} equal-tailed quantiles of {} posterior draws (Gamma posteriors of the intensities, each exponentiated).",
             count(u64::from(o.posterior_draws))
         ),
     };
@@ -1583,59 +1381,51 @@ fn method_paragraph(cal: &Calibration) -> String {
     text
 }
 
-fn matrix_table(cal: &Calibration, matrix: &MatrixEstimate, columns: &[StateId]) -> String {
+/// A matrix as a table (`12.3% [11.8–12.9]` per cell), and notes on rows that are pooled or
+/// have no data.
+fn matrix_table(
+    cal: &Calibration,
+    matrix: &MatrixEstimate,
+    columns: &[StateId],
+) -> (Table, Vec<String>) {
     let space = &cal.mapping.space;
-    let mut md = String::new();
-    let _ = write!(md, "| From | At risk |");
-    for &j in columns {
-        let _ = write!(md, " `{}` |", space.name(j));
-    }
-    let _ = write!(md, "\n|---|---:|");
-    for _ in columns {
-        md.push_str("---:|");
-    }
-    md.push('\n');
+    let mut header = vec!["From".to_string(), "At risk".to_string()];
+    header.extend(columns.iter().map(|&j| format!("`{}`", space.name(j))));
     let mut notes = Vec::new();
-    for row in shown_rows(matrix) {
-        let tag = match row.source {
-            RowSource::Data | RowSource::Base => "",
-            RowSource::Pooled => {
-                notes.push("*pooled*: fewer loans at risk than `min_loans`; shrunk toward the row pooled over segments.");
-                " *(pooled)*"
-            }
-            RowSource::NoData => {
-                notes.push("*no data*: never observed; every loan rolls to the next bucket.");
-                " *(no data)*"
-            }
-        };
-        let _ = write!(
-            md,
-            "| `{}`{tag} | {} |",
-            space.name(row.from),
-            at_risk_text(cal, row.at_risk)
-        );
-        for &j in columns {
-            let j = j as usize;
-            let _ = write!(
-                md,
-                " {} |",
-                matrix_cell(
-                    row.probability.get(j).copied().unwrap_or(0.0),
-                    row.lower.get(j).copied().unwrap_or(0.0),
-                    row.upper.get(j).copied().unwrap_or(0.0),
-                )
-            );
-        }
-        md.push('\n');
-    }
+    let rows = shown_rows(matrix)
+        .map(|row| {
+            let tag = match row.source {
+                RowSource::Data | RowSource::Base => "",
+                RowSource::Pooled => {
+                    notes.push("pooled: fewer loans at risk than `min_loans`; shrunk toward the row pooled over segments.".to_string());
+                    " (pooled)"
+                }
+                RowSource::NoData => {
+                    notes.push("no data: never observed; every loan rolls to the next bucket.".to_string());
+                    " (no data)"
+                }
+            };
+            let mut cells = vec![
+                format!("`{}`{tag}", space.name(row.from)),
+                at_risk_text(cal, row.at_risk),
+            ];
+            cells.extend(columns.iter().map(|&j| {
+                let at = |v: &[f64]| v.get(j as usize).copied().unwrap_or(0.0);
+                matrix_cell(at(&row.probability), at(&row.lower), at(&row.upper))
+            }));
+            cells
+        })
+        .collect();
     notes.dedup();
-    if !notes.is_empty() {
-        md.push('\n');
-        for n in notes {
-            let _ = writeln!(md, "{n}");
-        }
-    }
-    md
+    let mut numeric = vec![false];
+    numeric.extend(std::iter::repeat_n(true, columns.len() + 1));
+    let table = Table {
+        header,
+        rows,
+        numeric,
+        ..Table::default()
+    };
+    (table, notes)
 }
 
 fn recovery_paragraph(r: &RecoveryEstimate) -> String {
@@ -1652,65 +1442,60 @@ fn recovery_paragraph(r: &RecoveryEstimate) -> String {
     };
     let total = cumulative.last().copied().unwrap_or(0.0);
     format!(
-        "{} of the {} followed over the whole curve paid something (the payer share). The curve runs {} (it stops where fewer than `min_loans` accounts are still observed); {at_summary}, and {} by month {months}. In all, {} was recovered on {} charged off ({}).\n\n",
+        "{} of the {} followed over the whole curve paid something (the payer share). The curve runs {} (it stops where fewer than `min_loans` accounts are still observed); {at_summary}, and {} by month {months}. In all, {} was recovered on {} charged off ({}).",
         percent(r.payment_probability),
-        charts::count_of(r.accounts_full, "charged-off account"),
-        charts::count_of(months as u64, "month"),
+        count_of(r.accounts_full, "charged-off account"),
+        count_of(months as u64, "month"),
         percent(total),
         thousands(r.recovered, 0),
         thousands(r.charged_off_balance, 0),
-        charts::count_of(r.charged_off_accounts, "account"),
+        count_of(r.charged_off_accounts, "account"),
     )
 }
 
-fn book_table(cal: &Calibration) -> String {
+/// The starting book by segment: loans, balances, months on book and each state's share.
+fn book_table(cal: &Calibration) -> Table {
     let space = &cal.mapping.space;
     let states: Vec<StateId> = space
         .on_book()
         .filter(|id| !cal.mapping.charge_off_on_entering.contains(id))
         .collect();
-    let mut md = String::new();
-    let _ = writeln!(
-        md,
-        "The loans on book in {}, which the scenario's synthetic book reproduces segment by segment.\n",
-        month_name(&cal.data.start_month)
-    );
-    let _ = write!(
-        md,
-        "| Segment | Loans | Mean balance | Balance SD | Months on book |"
-    );
-    for &id in &states {
-        let _ = write!(md, " `{}` |", space.name(id));
+    let mut header: Vec<String> = [
+        "Segment",
+        "Loans",
+        "Mean balance",
+        "Balance SD",
+        "Months on book",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(states.iter().map(|&id| format!("`{}`", space.name(id))));
+    let rows = cal
+        .book
+        .iter()
+        .map(|b| {
+            let mut row = vec![
+                format!("`{}`", b.segment),
+                count(b.loans),
+                thousands(b.balance_mean, 2),
+                thousands(b.balance_sd, 2),
+                format!("{}–{}", b.months_on_book.0, b.months_on_book.1),
+            ];
+            row.extend(states.iter().map(|&id| match state_share(&b.states, id) {
+                0.0 => "0".to_string(),
+                share => percent(share),
+            }));
+            row
+        })
+        .collect();
+    let mut numeric = vec![false];
+    numeric.extend(std::iter::repeat_n(true, states.len() + 4));
+    Table {
+        header,
+        rows,
+        numeric,
+        ..Table::default()
     }
-    let _ = write!(md, "\n|---|---:|---:|---:|---:|");
-    for _ in &states {
-        md.push_str("---:|");
-    }
-    md.push('\n');
-    for b in &cal.book {
-        let _ = write!(
-            md,
-            "| `{}` | {} | {} | {} | {}–{} |",
-            b.segment,
-            count(b.loans),
-            thousands(b.balance_mean, 2),
-            thousands(b.balance_sd, 2),
-            b.months_on_book.0,
-            b.months_on_book.1
-        );
-        for &id in &states {
-            let share = state_share(&b.states, id);
-            let text = if share == 0.0 {
-                "0".to_string()
-            } else {
-                percent(share)
-            };
-            let _ = write!(md, " {text} |");
-        }
-        md.push('\n');
-    }
-    md.push('\n');
-    md
 }
 
 #[cfg(test)]
@@ -1937,7 +1722,6 @@ term_months = 24
         assert_eq!(percent_level(0.995), "99.5%");
         assert_eq!(band_label(None), "all");
         assert_eq!(band_label(Some((3, 5))), "3-5");
-        assert_eq!(cell("a|b\nc"), "a\\|b c");
     }
 
     #[test]
@@ -2060,7 +1844,7 @@ term_months = 24
         for needle in [
             "# Calibration report: `unit`",
             "| SHA-256 | `",
-            "**Cohort method.**",
+            "Cohort method. For every pair",
             "### Segment `a`",
             "| From | At risk | `current` |",
             "![Monthly transition matrix: a](transition_heatmap_a.png)",
@@ -2078,6 +1862,11 @@ term_months = 24
             !md.contains(".tmp-77"),
             "the report names the temporary folder"
         );
+        // The same report as one page: charts inline, no scripts.
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        assert!(html.contains("<h1>Calibration report: <code>unit</code></h1>"));
+        assert_eq!(html.matches("data:image/png;base64,").count(), 4);
+        assert!(!html.contains("<script"));
     }
 
     #[test]
@@ -2106,10 +1895,10 @@ term_months = 24
             "- segment `b`, row `dpd_61_90`: 3 loans at risk",
             "No test was run",
             "No recovery curve",
-            "`dpd_61_90` *(pooled)*",
-            "*pooled*: fewer loans at risk",
-            "**Duration method.**",
-            "*At risk* is the months of exposure behind the row.",
+            "`dpd_61_90` (pooled)",
+            "pooled: fewer loans at risk",
+            "Duration method. Transition intensities",
+            "At risk is the months of exposure behind the row.",
             "No test was run: the duration method has no homogeneity test.",
         ] {
             assert!(md.contains(needle), "report.md lacks {needle:?}:\n{md}");

@@ -49,10 +49,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{Column, DataFrame};
 
-use super::charts::BandedLine;
-use super::charts::compare::{
-    RunsMeta, run_loss_overlay, run_recovery_overlay, run_write_off_overlay,
-};
+use super::charts::overlay::{self, Banded, Losses, Overlaid, RunsMeta};
 use super::document::{self, Block, ChartBlock, Document, Table, Unit};
 use super::{ReportError, check_destination, tables, write_atomically};
 use crate::metrics::estimate::TailMeasure;
@@ -1042,19 +1039,12 @@ fn write_files(
     let meta = runs_meta(&comparison.runs);
     let charts = ChartData::read(runs)?;
     charts.write_tables(dir, &comparison.runs)?;
-    run_loss_overlay(&dir.join(LOSS_STEM), &meta, &charts.losses)?;
-    run_write_off_overlay(
-        &dir.join(WRITE_OFF_STEM),
-        &meta,
-        &charts.write_off_months,
-        &charts.write_offs,
-    )?;
-    run_recovery_overlay(
-        &dir.join(RECOVERY_STEM),
-        &meta,
-        &charts.recovery_months,
-        &charts.recovery,
-    )?;
+    let runs = Overlaid::runs(&meta);
+    overlay::losses(&runs, charts.losses.clone()).write(&dir.join(LOSS_STEM))?;
+    overlay::write_offs(&runs, &charts.write_off_months, &charts.write_offs)
+        .write(&dir.join(WRITE_OFF_STEM))?;
+    overlay::recoveries(&runs, &charts.recovery_months, &charts.recovery)
+        .write(&dir.join(RECOVERY_STEM))?;
 
     let doc = report(comparison, &charts, command);
     let html = document::html(&doc, dir)?;
@@ -1208,14 +1198,14 @@ fn runs_meta(runs: &[RunInfo]) -> RunsMeta {
 
 /// The series behind the charts, read from each run's tables.
 struct ChartData {
-    /// (run, net credit loss per path, weights or empty).
-    losses: Vec<(String, Vec<f64>, Vec<f64>)>,
+    /// Net credit loss per path of each run, with weights or none.
+    losses: Vec<Losses>,
     write_off_months: Vec<u32>,
-    /// (run, cumulative net write-offs mean, p5, p95) per month.
-    write_offs: Vec<BandedLine>,
+    /// Cumulative net write-offs of each run per month: mean, p5, p95.
+    write_offs: Vec<Banded>,
     recovery_months: Vec<u32>,
-    /// (run, cumulative recovery rate mean, p5, p95) per month since default.
-    recovery: Vec<BandedLine>,
+    /// Cumulative recovery rate of each run per month since default: mean, p5, p95.
+    recovery: Vec<Banded>,
 }
 
 impl ChartData {
@@ -1236,7 +1226,11 @@ impl ChartData {
             } else {
                 Vec::new()
             };
-            losses.push((name.clone(), values, weights));
+            losses.push(Losses {
+                name: name.clone(),
+                values,
+                weights,
+            });
 
             let rows: Vec<WriteOffRow> = run
                 .folder
@@ -1276,10 +1270,16 @@ impl ChartData {
 
     /// The tables behind the charts, long form: one row per run and month (or path).
     fn write_tables(&self, dir: &Path, runs: &[RunInfo]) -> Result<(), ReportError> {
-        let lines = |months: &[u32], series: &[BandedLine], x: &str, y: &str| {
+        let lines = |months: &[u32], series: &[Banded], x: &str, y: &str| {
             let (mut run, mut month, mut mean, mut p5, mut p95) =
                 (vec![], vec![], vec![], vec![], vec![]);
-            for (name, m, lo, hi) in series {
+            for Banded {
+                name,
+                values: m,
+                low: lo,
+                high: hi,
+            } in series
+            {
                 for i in 0..months.len() {
                     if m[i].is_finite() {
                         run.push(name.clone());
@@ -1319,7 +1319,15 @@ impl ChartData {
         tables::write_both(&mut frame, dir, RECOVERY_STEM)?;
 
         let (mut run, mut path, mut loss, mut weight) = (vec![], vec![], vec![], vec![]);
-        for ((name, values, weights), info) in self.losses.iter().zip(runs) {
+        for (
+            Losses {
+                name,
+                values,
+                weights,
+            },
+            info,
+        ) in self.losses.iter().zip(runs)
+        {
             debug_assert_eq!(name, &info.name);
             for (i, v) in values.iter().enumerate() {
                 run.push(name.clone());
@@ -1346,7 +1354,7 @@ impl ChartData {
 type RunLine = (String, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
 
 /// Lines on the months `1..=max` of all runs, NaN where a run has no value: (months, lines).
-fn on_common_months(series: Vec<RunLine>) -> (Vec<u32>, Vec<BandedLine>) {
+fn on_common_months(series: Vec<RunLine>) -> (Vec<u32>, Vec<Banded>) {
     let last = series
         .iter()
         .flat_map(|(_, months, ..)| months.iter())
@@ -1365,7 +1373,12 @@ fn on_common_months(series: Vec<RunLine>) -> (Vec<u32>, Vec<BandedLine>) {
                 }
                 out
             };
-            (name, place(&mean), place(&p5), place(&p95))
+            Banded {
+                name,
+                values: place(&mean),
+                low: place(&p5),
+                high: place(&p95),
+            }
         })
         .collect();
     (months, lines)
@@ -1731,25 +1744,19 @@ fn loss_reading(c: &Comparison) -> String {
 
 /// The lines at the last month every run has: `by month 36, cumulative net write-offs are
 /// 6,205,858 in `a` and 6,462,000 in `b` (+4.1%)`.
-fn line_reading(
-    months: &[u32],
-    series: &[BandedLine],
-    what: &str,
-    when: &str,
-    unit: Unit,
-) -> String {
+fn line_reading(months: &[u32], series: &[Banded], what: &str, when: &str, unit: Unit) -> String {
     let Some(i) = (0..months.len())
         .rev()
-        .find(|&i| series.iter().all(|(_, mean, ..)| mean[i].is_finite()))
+        .find(|&i| series.iter().all(|s| s.values[i].is_finite()))
     else {
         return format!("No month in which every run has {what}.");
     };
-    let reference = series[0].1[i];
+    let reference = series[0].values[i];
     let values: Vec<String> = series
         .iter()
         .enumerate()
-        .map(|(k, (name, mean, ..))| {
-            let v = mean[i];
+        .map(|(k, Banded { name, values, .. })| {
+            let v = values[i];
             if k == 0 {
                 format!("{} in `{name}`", unit.format(v))
             } else {
@@ -1776,7 +1783,7 @@ fn line_reading(
     if series.len() > 1 {
         let threshold = 0.005 * reference.abs().max(f64::MIN_POSITIVE);
         if let Some(j) = (0..=i).find(|&j| {
-            let (a, b) = (series[0].1[j], series[1].1[j]);
+            let (a, b) = (series[0].values[j], series[1].values[j]);
             a.is_finite() && b.is_finite() && (b - a).abs() > threshold
         }) && j > 0
         {
@@ -1788,7 +1795,7 @@ fn line_reading(
             let _ = write!(
                 reading,
                 "; `{}` and `{}` differ by more than 0.5% of the final value {from}",
-                series[0].0, series[1].0
+                series[0].name, series[1].name
             );
         }
     }
@@ -1957,9 +1964,9 @@ mod tests {
             ("b".into(), vec![1.0, 2.0], vec![5.0, 6.0], vec![], vec![]),
         ]);
         assert_eq!(months, [1, 2, 3]);
-        assert_eq!(lines[0].1, [1.0, 2.0, 3.0]);
-        assert_eq!(lines[1].1[..2], [5.0, 6.0]);
-        assert!(lines[1].1[2].is_nan());
-        assert!(lines[1].2.iter().all(|v| v.is_nan()));
+        assert_eq!(lines[0].values, [1.0, 2.0, 3.0]);
+        assert_eq!(lines[1].values[..2], [5.0, 6.0]);
+        assert!(lines[1].values[2].is_nan());
+        assert!(lines[1].low.iter().all(|v| v.is_nan()));
     }
 }

@@ -3,6 +3,7 @@
 //! `summary.json` (`scenario_description`), so a reader who never opens the TOML knows what
 //! was simulated.
 
+use super::format::{trimmed as trim, trimmed_cents as cents, trimmed_percent as pct};
 use crate::book::{Bucketing, LoanBook};
 use crate::model::systematic::FactorDynamics;
 use crate::model::{DebtSale, Product, group_thousands};
@@ -260,34 +261,5 @@ fn cells_sentence(
             "The tape's {rows} rows are cells of identical loans ({loans} loans); in loan mode each loan is simulated on its own."
         )),
         (Mode::Loan, _) => None,
-    }
-}
-
-/// `0.25` -> `25%`, `0.125` -> `12.5%`.
-fn pct(x: f64) -> String {
-    format!("{}%", trim(100.0 * x))
-}
-
-fn cents(price: f64) -> String {
-    trim(100.0 * price)
-}
-
-/// A number with at most four decimals and no trailing zeros.
-fn trim(x: f64) -> String {
-    let s = format!("{x:.4}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn trims_numbers() {
-        assert_eq!(trim(1.5), "1.5");
-        assert_eq!(trim(2.0), "2");
-        assert_eq!(pct(0.125), "12.5%");
-        assert_eq!(cents(0.08), "8");
     }
 }

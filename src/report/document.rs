@@ -2,7 +2,8 @@
 //! renderings: one self-contained HTML file (styles inlined, charts as base64 PNG, no
 //! scripts, no network) and Markdown that links the PNGs beside it.
 //!
-//! The run report, the stress-set report and the comparison report are all built as a
+//! The run report, the stress-set report, the comparison report and the calibration report
+//! are all built as a
 //! `Document`, so the HTML and the Markdown always say the same thing and share one look.
 //! Text is plain: the only markup inside strings is `` `code` ``, rendered as code in both.
 
@@ -12,6 +13,7 @@ use std::path::Path;
 use base64::Engine as _;
 
 use super::ReportError;
+pub use super::format::percent;
 use crate::model::group_thousands;
 
 /// A whole report.
@@ -34,8 +36,15 @@ pub enum Block {
         id: String,
         text: String,
     },
+    /// A heading inside a section (a segment's matrices).
+    Subheading(String),
     Paragraph(String),
     Bullets(Vec<String>),
+    /// Commands to copy, as a code block.
+    Code {
+        language: String,
+        text: String,
+    },
     /// Warnings the reader must see (too few paths for a tail figure, clipped rows).
     Warnings(Vec<String>),
     /// Headline figures as `mean ± se` with percentiles.
@@ -109,15 +118,6 @@ impl Unit {
     }
 }
 
-/// `0.1139` -> `11.39%`.
-pub fn percent(x: f64, decimals: usize) -> String {
-    if x.is_finite() {
-        format!("{:.*}%", decimals, 100.0 * x)
-    } else {
-        "n/a".into()
-    }
-}
-
 /// A table with a header row; cells are already formatted.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
@@ -152,6 +152,7 @@ const STYLE: &str = r#"
 body { margin: 0; color: var(--text); background: #fff; font: 16px/1.5 "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; }
 main { max-width: 1100px; margin: 0 auto; padding: 28px 32px 48px; }
 h1 { font-size: 30px; margin: 0 0 4px; }
+h3 { font-size: 18px; margin: 24px 0 8px; }
 h2 { font-size: 22px; margin: 36px 0 12px; padding-bottom: 4px; border-bottom: 2px solid var(--accent); }
 p.subtitle { color: var(--subtle); margin: 0 0 16px; }
 nav.toc { font-size: 14px; color: var(--subtle); margin: 8px 0 20px; }
@@ -234,8 +235,19 @@ fn html_block(out: &mut String, block: &Block, dir: &Path) -> Result<(), ReportE
         Block::Heading { id, text } => {
             let _ = writeln!(out, "<h2 id=\"{}\">{}</h2>", escape(id), inline(text));
         }
+        Block::Subheading(text) => {
+            let _ = writeln!(out, "<h3>{}</h3>", inline(text));
+        }
         Block::Paragraph(text) => {
             let _ = writeln!(out, "<p>{}</p>", inline(text));
+        }
+        Block::Code { language, text } => {
+            let _ = writeln!(
+                out,
+                "<pre><code class=\"language-{}\">{}</code></pre>",
+                escape(language),
+                escape(text)
+            );
         }
         Block::Bullets(items) => {
             out.push_str("<ul>\n");
@@ -429,8 +441,14 @@ pub fn markdown(doc: &Document) -> String {
             Block::Heading { text, .. } => {
                 let _ = writeln!(out, "## {}\n", md_text(text));
             }
+            Block::Subheading(text) => {
+                let _ = writeln!(out, "### {}\n", md_text(text));
+            }
             Block::Paragraph(text) => {
                 let _ = writeln!(out, "{}\n", md_text(text));
+            }
+            Block::Code { language, text } => {
+                let _ = writeln!(out, "```{language}\n{}```\n", text);
             }
             Block::Bullets(items) => {
                 for item in items {

@@ -10,6 +10,7 @@ pub mod charts;
 pub mod compare;
 pub mod describe;
 pub mod document;
+pub mod format;
 pub mod recompute;
 pub mod run_report;
 mod states;
@@ -19,6 +20,11 @@ mod vintage;
 use std::path::{Path, PathBuf};
 
 use crate::book::cells::BucketingRow;
+use charts::bar::{BarChart, BarSeries};
+use charts::histogram::{Histogram, HistogramSeries};
+use charts::line::{Axis, Bars, Fit, Line, LineChart, Markers, Scale, VLine};
+use charts::theme::{self, Stroke};
+
 use crate::book::{Bucketing, LoanBook};
 use crate::engine::RunOutput;
 use crate::metrics::BookProfile;
@@ -268,7 +274,7 @@ fn write_stress_set(
     facts: &RunFacts,
 ) -> Result<(), ReportError> {
     let mut loss_series = Vec::new();
-    let mut write_off_series: Vec<charts::BandedLine> = Vec::new();
+    let mut write_off_series = Vec::new();
     let mut months = Vec::new();
     // Each scenario was summarised once, by `summarise`.
     assert_eq!(summary.stress_scenarios.len(), output.stress_runs.len());
@@ -295,33 +301,34 @@ fn write_stress_set(
         } else {
             weights
         };
-        loss_series.push((run.stress.name.clone(), losses, weights));
+        loss_series.push(charts::overlay::Losses {
+            name: run.stress.name.clone(),
+            values: losses,
+            weights,
+        });
         let all: Vec<_> = sub_summary
             .write_offs
             .iter()
             .filter(|r| r.segment == "all")
             .collect();
         months = all.iter().map(|r| r.month).collect();
-        write_off_series.push((
-            run.stress.name.clone(),
-            all.iter().map(|r| r.cumulative_net.mean).collect(),
-            all.iter().map(|r| r.cumulative_net.p5).collect(),
-            all.iter().map(|r| r.cumulative_net.p95).collect(),
-        ));
+        write_off_series.push(charts::overlay::Banded {
+            name: run.stress.name.clone(),
+            values: all.iter().map(|r| r.cumulative_net.mean).collect(),
+            low: all.iter().map(|r| r.cumulative_net.p5).collect(),
+            high: all.iter().map(|r| r.cumulative_net.p95).collect(),
+        });
     }
     table(dir, &summary.stress)?;
-    let meta = chart_meta(scenario);
-    charts::scenario_loss_overlay(&dir.join("stress_loss_distributions"), &meta, &loss_series)?;
-    charts::scenario_write_off_overlay(
-        &dir.join("stress_cumulative_net_write_offs"),
-        &meta,
-        &months,
-        &write_off_series,
-    )?;
+    let set = charts::overlay::Overlaid::stress_set(&chart_meta(scenario));
+    charts::overlay::losses(&set, loss_series).write(&dir.join("stress_loss_distributions"))?;
+    charts::overlay::write_offs(&set, &months, &write_off_series)
+        .write(&dir.join("stress_cumulative_net_write_offs"))?;
     write_scenario_copy(dir, scenario)?;
     let file = StressSetSummaryFile {
         run: facts.clone(),
         scenario_description: describe::describe(scenario, book, bucketing),
+        display: scenario.simulation.display.clone(),
         book: book_summary(book, scenario),
         bucketing: bucketing.cloned(),
         default_definition: summary.default_definition.clone(),
@@ -344,11 +351,13 @@ fn write_scenario_copy(dir: &Path, scenario: &Scenario) -> Result<(), ReportErro
 }
 
 fn chart_meta(scenario: &Scenario) -> charts::ChartMeta {
+    let display = &scenario.simulation.display;
     charts::ChartMeta {
-        scenario_name: scenario.simulation.name.clone(),
+        scenario_name: display.title.clone(),
         seed: scenario.simulation.seed,
         paths: scenario.simulation.paths,
-        currency: String::new(),
+        currency: display.currency.clone(),
+        labels: display.state_labels.clone(),
     }
 }
 
@@ -371,12 +380,15 @@ fn write_into(
     let summary_path = dir.join("summary.json");
     let file = summary_file(
         summary,
-        facts,
-        describe::describe(scenario, book, bucketing),
-        label,
-        book_summary(book, scenario),
-        bucketing,
-        BookProfile::new(book, scenario.model.segments.len()),
+        About {
+            run: facts.clone(),
+            scenario_description: describe::describe(scenario, book, bucketing),
+            display: scenario.simulation.display.clone(),
+            stress_scenario: label.map(str::to_string),
+            book: book_summary(book, scenario),
+            bucketing: bucketing.cloned(),
+            book_profile: BookProfile::new(book, scenario.model.segments.len()),
+        },
     );
     std::fs::write(&summary_path, to_json(&file)).map_err(|e| ReportError::io(&summary_path, e))?;
     if let Some(bucketing) = bucketing {
@@ -407,42 +419,15 @@ fn write_into(
     if let Some(label) = label {
         meta.scenario_name = format!("{} ({label})", meta.scenario_name);
     }
-    let space = &scenario.model.space;
-    let t = summary.layout.timeline;
-    let months: Vec<u32> = (0..=t.horizon_months as u32).collect();
-    // Means from the timeline, which weights paths under importance sampling.
-    let mean_balance = |state: &str, month: u32| {
-        summary
-            .timeline
-            .iter()
-            .find(|r| {
-                r.category == "state"
-                    && r.measure == "balance"
-                    && r.item == state
-                    && r.month == month
-            })
-            .map_or(0.0, |r| r.mean)
-    };
-    let series: Vec<(String, Option<String>, Vec<f64>)> = (0..space.len() as u8)
-        // Trigger buckets are never occupied (entering one is a charge-off or a sale).
-        .filter(|&s| {
-            (space.kind(s).is_on_book() && !scenario.model.is_trigger(s))
-                || s == space.charged_off()
-        })
-        .map(|s| {
-            let name = space.name(s);
-            (
-                name.to_string(),
-                space.stage_name(s).map(str::to_string),
-                months.iter().map(|&m| mean_balance(name, m)).collect(),
-            )
-        })
-        .collect();
-    charts::balance_by_state(&dir.join("balance_by_state"), &meta, &months, &series)?;
     let (losses, weights): (Vec<f64>, Vec<f64>) = paths
         .iter()
         .filter_map(|p| (metric("net_credit_loss").value)(p).map(|v| (v, p.weight)))
         .unzip();
+    let weights = if weights.iter().all(|&w| w == 1.0) {
+        Vec::new()
+    } else {
+        weights
+    };
     let mean = summary
         .headlines
         .iter()
@@ -453,30 +438,56 @@ fn write_into(
         .iter()
         .find(|t| t.level == 0.99);
     let (var_99, es_99) = t99.map_or((f64::NAN, f64::NAN), |t| (t.var, t.expected_shortfall));
-    let weights_or_none: &[f64] = if weights.iter().all(|&w| w == 1.0) {
-        &[]
-    } else {
-        &weights
+    let marked = |x: f64, name: &str, colour, stroke| VLine {
+        x,
+        label: format!("{name} {}", format::format_amount(x)),
+        colour,
+        stroke,
     };
-    for (stem, log_scale) in [
+    for (stem, log) in [
         ("loss_distribution", false),
         ("loss_distribution_log", true),
     ] {
-        charts::loss_distribution_marked(
-            &dir.join(stem),
-            &meta,
-            "Net credit loss across paths",
-            &losses,
-            weights_or_none,
-            mean,
-            var_99,
-            es_99,
-            0.99,
-            log_scale,
-        )?;
+        let weighted = if weights.is_empty() {
+            ""
+        } else {
+            ", importance-weighted"
+        };
+        let scale = if log {
+            "; share of paths on a log scale"
+        } else {
+            ""
+        };
+        let subtitle = format!(
+            "Distribution over {}{weighted}{scale}",
+            format::count_of(losses.len() as u64, "simulated path")
+        );
+        Histogram {
+            header: meta.header("Net credit loss across paths", subtitle),
+            x_title: meta.amount("Net credit loss"),
+            series: vec![HistogramSeries {
+                label: "Net credit loss".into(),
+                colour: theme::OI_BLUE,
+                values: losses.clone(),
+                weights: weights.clone(),
+            }],
+            vlines: vec![
+                marked(mean, "Expected loss", theme::OI_BLACK, Stroke::Solid),
+                marked(var_99, "99% VaR", theme::OI_VERMILLION, Stroke::Dashed),
+                marked(es_99, "99% ES", theme::OI_PURPLE, Stroke::Dotted),
+            ],
+            log,
+            legend: String::new(),
+            notes: Vec::new(),
+        }
+        .write(&dir.join(stem))?;
     }
     write_risk_outputs(dir, &meta, summary, paths)?;
-    write_recovery_outputs(dir, &meta, summary)?;
+    let sale_age = match scenario.model.debt_sale {
+        Some(crate::model::DebtSale::AfterChargeOff { months, .. }) => Some(months),
+        _ => None,
+    };
+    write_recovery_outputs(dir, &meta, summary, sale_age)?;
     vintage::write_vintage_outputs(dir, &meta, summary, book)?;
     states::write_state_outputs(dir, &meta, summary, scenario)?;
     if let Some(d) = &summary.disposition {
@@ -502,34 +513,80 @@ fn write_risk_outputs(
     paths: &[crate::engine::PathOutcome],
 ) -> Result<(), ReportError> {
     table(dir, &summary.convergence)?;
+    // The colours of the loss histogram's marked values; markers so lines differ by more.
     let measures = [
-        ("expected_loss", "Expected loss"),
-        ("var_99", "99% VaR"),
-        ("es_99", "99% ES"),
+        (
+            "expected_loss",
+            "Expected loss",
+            theme::OI_BLACK,
+            theme::Marker::Circle,
+        ),
+        (
+            "var_99",
+            "99% VaR",
+            theme::OI_VERMILLION,
+            theme::Marker::Square,
+        ),
+        ("es_99", "99% ES", theme::OI_PURPLE, theme::Marker::Triangle),
     ];
-    let counts: Vec<u64> = summary
-        .convergence
-        .iter()
-        .filter(|r| r.measure == "expected_loss")
-        .map(|r| r.paths)
-        .collect();
-    let series: Vec<charts::BandedLine> = measures
-        .iter()
-        .map(|(key, label)| {
-            let rows: Vec<_> = summary
-                .convergence
-                .iter()
-                .filter(|r| r.measure == *key)
-                .collect();
-            (
-                label.to_string(),
-                rows.iter().map(|r| r.estimate).collect(),
-                rows.iter().map(|r| r.ci_low).collect(),
-                rows.iter().map(|r| r.ci_high).collect(),
-            )
-        })
-        .collect();
-    charts::convergence(&dir.join("convergence"), meta, &counts, &series)?;
+    let mut lines = Vec::new();
+    let mut notes = vec![
+        "Bands: 95% confidence interval".to_string(),
+        "Dotted: estimate from all paths".to_string(),
+    ];
+    for (key, label, colour, marker) in measures {
+        let rows: Vec<_> = summary
+            .convergence
+            .iter()
+            .filter(|r| r.measure == key)
+            .collect();
+        let xs: Vec<f64> = rows.iter().map(|r| (r.paths as f64).log10()).collect();
+        let col = |f: fn(&crate::metrics::risk::ConvergenceRow) -> f64| -> Vec<f64> {
+            rows.iter().map(|r| f(r)).collect()
+        };
+        let every = if rows.len() <= 30 {
+            Markers::Every(marker)
+        } else {
+            Markers::None
+        };
+        let line = Line::new(label, colour, &xs, &col(|r| r.estimate))
+            .band(&xs, &col(|r| r.ci_low), &col(|r| r.ci_high))
+            .markers(every);
+        if let (Some(last), Some(&first)) = (rows.last(), xs.first()) {
+            let ends = [first, (last.paths as f64).log10()];
+            lines.push(Line::new("", colour, &ends, &[last.estimate; 2]).stroke(Stroke::Dotted));
+            if notes.len() == 2 {
+                notes.extend([
+                    String::new(),
+                    format!("With {}:", format::count_of(last.paths, "path")),
+                ]);
+            }
+            notes.push(format!("{label} {}", format::format_amount(last.estimate)));
+            let (lo, hi) = (
+                format::format_amount(last.ci_low),
+                format::format_amount(last.ci_high),
+            );
+            notes.push(format!("   95% CI {lo} to {hi}"));
+        }
+        lines.push(line);
+    }
+    let subtitle = "Estimate from the first n paths, band: 95% confidence interval".to_string();
+    LineChart {
+        legend: "Risk measure".into(),
+        notes,
+        empty: "No estimates to show".into(),
+        ..LineChart::new(
+            meta.header("Convergence of risk measures", subtitle),
+            Axis::new(
+                "Paths used, n (log scale)",
+                Scale::LogCount,
+                Fit::Span(0.04),
+            ),
+            Axis::new(meta.amount("Estimate"), Scale::Amount, Fit::Span(0.06)),
+            lines,
+        )
+    }
+    .write(&dir.join("convergence"))?;
     if paths.iter().any(|p| !p.factor.is_empty()) {
         let rows: Vec<FactorRow> = paths
             .iter()
@@ -552,49 +609,115 @@ fn write_risk_outputs(
 }
 
 /// Recovery and write-off tables and charts.
+/// `sale_age`: months after charge-off at which a forward-flow sale sells what is left.
 fn write_recovery_outputs(
     dir: &Path,
     meta: &charts::ChartMeta,
     summary: &RunSummary,
+    sale_age: Option<u32>,
 ) -> Result<(), ReportError> {
     table(dir, &summary.recovery_groups)?;
     table(dir, &summary.recovery_distribution)?;
     table(dir, &summary.recovery_curve)?;
     table(dir, &summary.write_offs)?;
     let curve = &summary.recovery_curve;
-    let months: Vec<u32> = curve.iter().map(|r| r.months_since_default).collect();
-    let pick = |f: fn(&crate::metrics::estimate::Estimate) -> f64| {
+    let months: Vec<f64> = curve
+        .iter()
+        .map(|r| f64::from(r.months_since_default))
+        .collect();
+    let pick = |f: fn(&crate::metrics::estimate::Estimate) -> f64| -> Vec<f64> {
         curve
             .iter()
             .map(|r| f(&r.cumulative_recovery_rate))
-            .collect::<Vec<f64>>()
+            .collect()
     };
-    charts::recovery_curve(
-        &dir.join("recovery_curve"),
-        meta,
+    let recovery = Line::new("Mean", theme::OI_BLUE, &months, &pick(|e| e.mean)).band(
         &months,
-        &pick(|e| e.mean),
         &pick(|e| e.p5),
         &pick(|e| e.p95),
-    )?;
+    );
+    let mut notes = Vec::new();
+    if let (Some(last), Some((month, mean))) = (curve.last(), recovery.last()) {
+        let e = &last.cumulative_recovery_rate;
+        notes.push(format!("At month {}:", format::format_month(&month)));
+        notes.push(format!("mean {}", format::format_percent(mean)));
+        let (p5, p95) = (format::format_percent(e.p5), format::format_percent(e.p95));
+        notes.push(format!("5th-95th {p5} to {p95}"));
+    }
+    let subtitle = format!(
+        "Mean across {}, band 5th-95th percentile; recoveries as % of exposure at default (EAD)",
+        format::count_of(meta.paths, "path")
+    );
+    LineChart {
+        // The sale that makes the curve jump: what is left of each claim leaves the book.
+        vlines: sale_age
+            .map(|months| VLine {
+                x: f64::from(months),
+                label: format!("Debt sale at {months} months"),
+                colour: theme::AXIS,
+                stroke: Stroke::Dashed,
+            })
+            .into_iter()
+            .collect(),
+        band_label: "5th-95th percentile".into(),
+        notes,
+        empty: "No recoveries to show".into(),
+        ..LineChart::new(
+            meta.header("Cumulative recovery after default", subtitle),
+            Axis::months("Months since default", Some(0.0), 0.0),
+            Axis::values("Cumulative recovery (% of EAD)", Scale::Percent, 0.08),
+            vec![recovery],
+        )
+    }
+    .write(&dir.join("recovery_curve"))?;
+
     let all: Vec<_> = summary
         .write_offs
         .iter()
         .filter(|r| r.segment == "all")
         .collect();
-    let months: Vec<u32> = all.iter().map(|r| r.month).collect();
-    let col = |f: &dyn Fn(&crate::metrics::recovery::WriteOffRow) -> f64| {
-        all.iter().map(|r| f(r)).collect::<Vec<f64>>()
+    let months: Vec<f64> = all.iter().map(|r| f64::from(r.month)).collect();
+    let col = |f: &dyn Fn(&crate::metrics::recovery::WriteOffRow) -> f64| -> Vec<f64> {
+        all.iter().map(|r| f(r)).collect()
     };
-    charts::write_offs_by_month(
-        &dir.join("write_offs_by_month"),
-        meta,
-        &months,
-        &col(&|r| r.gross.mean),
-        &col(&|r| r.net.mean),
-        &col(&|r| r.net.p5),
-        &col(&|r| r.net.p95),
-    )?;
+    let (gross, net) = (col(&|r| r.gross.mean), col(&|r| r.net.mean));
+    let sum = |v: &[f64]| format::format_amount(v.iter().filter(|x| x.is_finite()).sum());
+    let subtitle = format!(
+        "Mean across {}; net = gross less recoveries and sale proceeds, band 5th-95th percentile of net",
+        format::count_of(meta.paths, "path")
+    );
+    LineChart {
+        bars: vec![Bars {
+            label: "Gross write-offs".into(),
+            colour: theme::GROSS_BAR,
+            width: 0.72,
+            points: months.iter().copied().zip(gross.iter().copied()).collect(),
+        }],
+        band_label: "Net, 5th-95th percentile".into(),
+        notes: vec![
+            "Means across paths".into(),
+            format!(
+                "Total over {}:",
+                format::count_of(all.len() as u64, "month")
+            ),
+            format!("gross {}", sum(&gross)),
+            format!("net {}", sum(&net)),
+        ],
+        empty: "No write-offs to show".into(),
+        ..LineChart::new(
+            meta.header("Write-offs by month", subtitle),
+            Axis::months("Month", None, 1.0),
+            Axis::values(&meta.amount("Write-offs"), Scale::Amount, 0.06),
+            vec![
+                Line::new("Net write-offs", theme::OI_VERMILLION, &months, &net).band(
+                    &months,
+                    &col(&|r| r.net.p5),
+                    &col(&|r| r.net.p95),
+                ),
+            ],
+        )
+    }
+    .write(&dir.join("write_offs_by_month"))?;
     Ok(())
 }
 
@@ -613,7 +736,7 @@ fn write_disposition_outputs(
         .as_ref()
         .expect("a disposition summary comes from a study");
     let points: Vec<String> = study.points.iter().map(|p| p.label()).collect();
-    let series: Vec<(String, Vec<f64>, Vec<f64>)> = crate::metrics::disposition::STRATEGIES
+    let series: Vec<BarSeries> = crate::metrics::disposition::STRATEGIES
         .iter()
         .filter_map(|&strategy| {
             let rows: Vec<_> = d
@@ -639,59 +762,109 @@ fn write_disposition_outputs(
                 "sale_at_buyer_price" => "sale at buyer's price".to_string(),
                 other => other.to_string(),
             };
-            Some((
-                name,
-                points.iter().map(|p| at(p, |e| e.mean)).collect(),
-                points.iter().map(|p| at(p, |e| e.se)).collect(),
-            ))
+            Some(BarSeries {
+                label: name,
+                values: points.iter().map(|p| at(p, |e| e.mean)).collect(),
+                errors: points.iter().map(|p| at(p, |e| e.se)).collect(),
+            })
         })
         .collect();
-    charts::disposition_values(&dir.join("disposition_values"), meta, &points, &series)?;
+    let subtitle = format!(
+        "Mean value to the lender per unit of face value across {}, by disposition; error bars ±2 standard errors",
+        format::count_of(meta.paths, "path")
+    );
+    BarChart {
+        header: meta.header("Value per unit of face by sale point", subtitle),
+        x_title: "Sale point".into(),
+        y_title: "Value (cents per unit of face)".into(),
+        categories: points.clone(),
+        series,
+        legend: "Disposition".into(),
+    }
+    .write(&dir.join("disposition_values"))?;
     if let Some(buyer) = &study.buyer {
         table(dir, &d.buyer)?;
         table(dir, &d.price_curve)?;
         let hurdles = crate::metrics::disposition::hurdle_grid();
-        let curves: Vec<charts::PriceCurve> = points
+        let markers = hurdles.len() <= 30;
+        let mut notes = vec![
+            "Bands: 5th-95th percentile".to_string(),
+            format!(
+                "Price at hurdle {}:",
+                format::format_rate(buyer.hurdle_rate)
+            ),
+        ];
+        let lines: Vec<Line> = points
             .iter()
-            .filter_map(|label| {
+            .enumerate()
+            .filter_map(|(k, label)| {
                 let rows: Vec<_> = d.price_curve.iter().filter(|r| &r.point == label).collect();
+                let col = |f: fn(&crate::metrics::estimate::Estimate) -> f64| -> Vec<f64> {
+                    rows.iter().map(|r| f(&r.price)).collect()
+                };
+                let price = col(|e| e.mean);
+                if let Some(p) = charts::line::interpolate(&hurdles, &price, buyer.hurdle_rate) {
+                    notes.push(format!("{label}: {} cents", format::format_cents(p)));
+                }
+                let marker = theme::series_marker(k);
+                let every = if markers {
+                    Markers::Every(marker)
+                } else {
+                    Markers::None
+                };
                 (!rows.is_empty()).then(|| {
-                    (
-                        label.clone(),
-                        rows.iter().map(|r| r.price.mean).collect(),
-                        rows.iter().map(|r| r.price.p5).collect(),
-                        rows.iter().map(|r| r.price.p95).collect(),
-                    )
+                    Line::new(label, theme::series_colour(k), &hurdles, &price)
+                        .band(&hurdles, &col(|e| e.p5), &col(|e| e.p95))
+                        .markers(every)
                 })
             })
             .collect();
-        charts::buyer_price_vs_hurdle(
-            &dir.join("buyer_price_vs_hurdle"),
-            meta,
-            &hurdles,
-            &curves,
-            buyer.hurdle_rate,
-        )?;
+        let subtitle = format!(
+            "Price at which the buyer earns its hurdle rate: mean across {}, bands 5th-95th percentile",
+            format::count_of(meta.paths, "path")
+        );
+        LineChart {
+            vlines: vec![VLine {
+                x: buyer.hurdle_rate,
+                label: format!("Buyer's hurdle {}", format::format_rate(buyer.hurdle_rate)),
+                colour: theme::AXIS,
+                stroke: Stroke::Dashed,
+            }],
+            legend: "Sale point".into(),
+            notes,
+            empty: "No prices to show".into(),
+            ..LineChart::new(
+                meta.header("Buyer's price against hurdle rate", subtitle),
+                Axis::values("Buyer's hurdle rate (% a year)", Scale::Percent, 0.0),
+                Axis::values("Fair price (cents per unit of face)", Scale::Cents, 0.16),
+                lines,
+            )
+        }
+        .write(&dir.join("buyer_price_vs_hurdle"))?;
     }
     Ok(())
 }
 
+/// What a run's `summary.json` says of the run itself, beside its statistics.
+pub struct About {
+    pub run: RunFacts,
+    pub scenario_description: Vec<String>,
+    pub display: crate::scenario::DisplayNames,
+    pub stress_scenario: Option<String>,
+    pub book: BookSummary,
+    pub bucketing: Option<Bucketing>,
+    pub book_profile: BookProfile,
+}
+
 /// `summary.json` of one run: its facts, every figure, tails, highlights and warnings.
-pub fn summary_file(
-    summary: &RunSummary,
-    facts: &RunFacts,
-    scenario_description: Vec<String>,
-    stress_scenario: Option<&str>,
-    book: BookSummary,
-    bucketing: Option<&Bucketing>,
-    book_profile: BookProfile,
-) -> RunSummaryFile {
+pub fn summary_file(summary: &RunSummary, about: About) -> RunSummaryFile {
     RunSummaryFile {
-        run: facts.clone(),
-        scenario_description,
-        stress_scenario: stress_scenario.map(str::to_string),
-        book,
-        bucketing: bucketing.cloned(),
+        run: about.run,
+        scenario_description: about.scenario_description,
+        display: about.display,
+        stress_scenario: about.stress_scenario,
+        book: about.book,
+        bucketing: about.bucketing,
         default_definition: summary.default_definition.clone(),
         figures: summary
             .headlines
@@ -734,7 +907,7 @@ pub fn summary_file(
         conservation_max_residual: summary.conservation_max_residual,
         warnings: summary.warnings.clone(),
         outcome_layout: summary.layout,
-        book_profile,
+        book_profile: about.book_profile,
     }
 }
 

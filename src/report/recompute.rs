@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::{ReportError, summary_file};
+use super::{About, ReportError, summary_file};
 use crate::engine::{RunOutput, StressRun};
 use crate::metrics::summary::{RunSummary, summarise};
 use crate::results::folder::Contents;
@@ -58,12 +58,15 @@ fn output_of(folder: &ResultFolder) -> Result<RunOutput, ReportError> {
 fn recomputed_file(file: &RunSummaryFile, summary: &RunSummary) -> RunSummaryFile {
     summary_file(
         summary,
-        &file.run,
-        file.scenario_description.clone(),
-        file.stress_scenario.as_deref(),
-        file.book.clone(),
-        file.bucketing.as_ref(),
-        file.book_profile.clone(),
+        About {
+            run: file.run.clone(),
+            scenario_description: file.scenario_description.clone(),
+            display: file.display.clone(),
+            stress_scenario: file.stress_scenario.clone(),
+            book: file.book.clone(),
+            bucketing: file.bucketing.clone(),
+            book_profile: file.book_profile.clone(),
+        },
     )
 }
 

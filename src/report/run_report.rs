@@ -462,7 +462,8 @@ fn chart(
 /// The report of one run's folder.
 pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
     let summary = folder.run()?;
-    let mut name = summary.run.scenario_name.clone();
+    // The display title (`[simulation] title`, the name by default).
+    let mut name = summary.display.title.clone();
     if let Some(stress) = &summary.stress_scenario {
         name = format!("{name} ({stress} scenario)");
     }
@@ -1247,7 +1248,7 @@ pub fn stress_document(folder: &ResultFolder) -> Result<Document, ReportError> {
     let Contents::StressSet(set) = &folder.contents else {
         return run_document(folder);
     };
-    let name = set.run.scenario_name.clone();
+    let name = set.display.title.clone();
     let mut blocks = vec![Block::Warnings(warnings(folder))];
     blocks.push(heading("comparison", "Stress scenarios compared"));
     let t = folder.table::<StressRow>()?;

@@ -17,9 +17,10 @@ use std::path::Path;
 
 use super::ReportError;
 use super::charts::ChartMeta;
+use super::charts::area::{Area, Overlay, StackedChart};
 use super::charts::fan::{self, FanSeries};
-use super::charts::heatmap::{self, Header, Heatmap, HeatmapCell, HeatmapRow};
-use super::charts::stage_flow::{self, FlowLine, StageArea};
+use super::charts::heatmap::{self, Heatmap, HeatmapCell, HeatmapRow};
+use super::charts::theme::{self, Stroke};
 use crate::metrics::summary::{RunSummary, TimelineRow};
 use crate::model::{DebtSale, Model, StateId, StateKind, TransitionMatrix};
 use crate::results::rows::{StageFlowRow, TransitionRow};
@@ -46,28 +47,89 @@ pub(crate) fn write_state_outputs(
     let index = TimelineIndex::new(&summary.timeline);
     let flow = StageFlow::new(&index, model);
     super::table(dir, &flow.rows())?;
-    let stages: Vec<StageArea> = flow
-        .stages
-        .iter()
-        .map(|s| StageArea {
-            label: s.label(&model.space),
-            loans: s.loans.clone(),
-        })
-        .collect();
-    let flows: Vec<FlowLine> = flow
-        .flows
-        .iter()
-        .map(|f| FlowLine {
-            name: f.name.to_string(),
-            label: f.label.to_string(),
-            loans: f.loans.clone(),
-        })
-        .collect();
-    stage_flow::stage_flow(&dir.join("stage_flow"), meta, &flow.months, &stages, &flows)?;
+    let n_stages = flow.stages.len();
+    let areas = flow.stages.iter().enumerate();
+    let subtitle = format!(
+        "Mean number of accounts across {}: stages stacked at each month end, flows during the month as lines",
+        super::format::count_of(meta.paths, "path")
+    );
+    StackedChart {
+        header: meta.header(
+            "Accounts in collection by stage, and monthly flows",
+            subtitle,
+        ),
+        y_title: "Accounts (mean number of loans)".into(),
+        months: flow.months.clone(),
+        areas: areas
+            .map(|(rank, s)| Area {
+                label: s.label(&model.space),
+                colour: theme::bucket_colour(rank, n_stages),
+                values: s.loans.clone(),
+            })
+            .collect(),
+        lines: flow
+            .flows
+            .iter()
+            .enumerate()
+            .map(|(k, f)| flow_line(f, k))
+            .collect(),
+        legends: ("Accounts in stage".into(), "Accounts per month".into()),
+        notes: vec![
+            "Stages in stacking order, top band first; flows are accounts moving in the month"
+                .into(),
+        ],
+        empty: "No delinquent accounts".into(),
+    }
+    .write(&dir.join("stage_flow"))?;
 
-    let series = fan_series(&index, model);
+    let series = fan_series(&index, model, meta);
     fan::balance_fan(&dir.join("balance_fan"), meta, &index.months, &series)?;
+    // The balance by state: the fan's means, stacked, `current` at the bottom.
+    let subtitle = format!(
+        "Mean balance across {}, stacked by state",
+        super::format::count_of(meta.paths, "path")
+    );
+    StackedChart {
+        header: meta.header("Balance by state", subtitle),
+        y_title: meta.amount("Balance"),
+        months: index.months.clone(),
+        areas: series
+            .iter()
+            .map(|s| Area {
+                label: s.title(),
+                colour: s.colour,
+                values: s.mean.clone(),
+            })
+            .collect(),
+        lines: Vec::new(),
+        legends: ("State".into(), String::new()),
+        notes: if series.len() > 1 {
+            vec!["Listed in stacking order, top band first".into()]
+        } else {
+            Vec::new()
+        },
+        empty: "No balances to show".into(),
+    }
+    .write(&dir.join("balance_by_state"))?;
     Ok(())
+}
+
+/// A flow's line: outflows to worse states dark, cures the colour of `current`, each with a
+/// dash of its own.
+fn flow_line(f: &FlowTotals, index: usize) -> Overlay {
+    let (colour, stroke) = match f.name {
+        "new_delinquencies" => (theme::OI_BLACK, Stroke::Solid),
+        "cures" => (theme::OI_BLUE, Stroke::Solid),
+        "charge_offs" => (theme::SOLD_GREY, Stroke::Dashed),
+        "sales" => (theme::OI_GREEN, Stroke::Dotted),
+        _ => (theme::series_colour(index), Stroke::Dashed),
+    };
+    Overlay {
+        label: f.label.to_string(),
+        colour,
+        stroke,
+        values: f.loans.clone(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -157,20 +219,6 @@ fn transition_rows(model: &Model, matrices: &[Vec<TransitionMatrix>]) -> Vec<Tra
     out
 }
 
-/// A probability for a cell: one decimal, `<0.1%` for a tiny positive one, blank for an
-/// impossible move.
-fn cell_text(p: f64) -> String {
-    if !p.is_finite() {
-        "n/a".to_string()
-    } else if p == 0.0 {
-        String::new()
-    } else if p < 0.0005 {
-        "<0.1%".to_string()
-    } else {
-        format!("{:.1}%", 100.0 * p)
-    }
-}
-
 /// `early stage · 2 actions`, `no stage`, or nothing for `current`.
 fn row_detail(model: &Model, seg_idx: usize, state: StateId) -> String {
     let space = &model.space;
@@ -232,10 +280,13 @@ fn segment_heatmap(
     let mut redirected: Vec<String> = model
         .charge_off_on_entering
         .iter()
-        .map(|&s| format!("Entering {} is charge-off", space.name(s)))
+        .map(|&s| format!("Entering {} is charge-off", meta.state(space.name(s))))
         .collect();
     if let Some(DebtSale::OnEntering { state, .. }) = model.debt_sale {
-        redirected.push(format!("Entering {} is a sale", space.name(state)));
+        redirected.push(format!(
+            "Entering {} is a sale",
+            meta.state(space.name(state))
+        ));
     }
     for line in redirected {
         notes.push(String::new());
@@ -264,17 +315,18 @@ fn segment_heatmap(
     }
 
     Heatmap {
-        header: Header::Run(meta.clone()),
-        title: format!("Monthly transition matrix, segment {}", seg.name),
-        subtitle,
+        header: meta.header(
+            &format!("Monthly transition matrix, segment {}", seg.name),
+            subtitle,
+        ),
         rows: rows
             .iter()
             .map(|&s| HeatmapRow {
-                name: space.name(s).to_string(),
+                name: meta.state(space.name(s)),
                 detail: row_detail(model, seg_idx, s),
             })
             .collect(),
-        columns: cols.iter().map(|&s| space.name(s).to_string()).collect(),
+        columns: cols.iter().map(|&s| meta.state(space.name(s))).collect(),
         cells: rows
             .iter()
             .map(|&i| {
@@ -283,7 +335,11 @@ fn segment_heatmap(
                         let p = matrix.get(i, j);
                         HeatmapCell {
                             probability: p,
-                            text: cell_text(p),
+                            text: if p == 0.0 {
+                                String::new()
+                            } else {
+                                super::format::share(p)
+                            },
                             detail: String::new(),
                         }
                     })
@@ -524,9 +580,13 @@ fn balance_states(model: &Model) -> Vec<StateId> {
         .collect()
 }
 
-fn fan_series(index: &TimelineIndex, model: &Model) -> Vec<FanSeries> {
+fn fan_series(index: &TimelineIndex, model: &Model, meta: &ChartMeta) -> Vec<FanSeries> {
     let space = &model.space;
-    balance_states(model)
+    let states = balance_states(model);
+    let is_bucket = |s: StateId| matches!(space.kind(s), StateKind::Delinquent { .. });
+    let buckets = states.iter().filter(|&&s| is_bucket(s)).count();
+    let mut rank = 0;
+    states
         .into_iter()
         .map(|s| {
             let name = space.name(s);
@@ -537,9 +597,12 @@ fn fan_series(index: &TimelineIndex, model: &Model) -> Vec<FanSeries> {
                     .map(|&m| index.get("state", name, "balance", m).map_or(f64::NAN, f))
                     .collect()
             };
+            let colour = theme::state_colour(name, rank, buckets);
+            rank += usize::from(is_bucket(s));
             FanSeries {
-                state: name.to_string(),
+                state: meta.state(name),
                 stage: space.stage_name(s).map(str::to_string),
+                colour,
                 mean: pick(|r| r.mean),
                 p5: pick(|r| r.p5),
                 p50: pick(|r| r.p50),
@@ -636,7 +699,7 @@ dpd_31_60 = {{ current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.
             scenario_name: "states".into(),
             seed: 11,
             paths: 20,
-            currency: String::new(),
+            ..ChartMeta::default()
         }
     }
 
@@ -700,20 +763,9 @@ dpd_31_60 = {{ current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.
         assert_eq!(months_on_book_label(model, sub, 0), "other");
         assert_eq!(months_on_book_label(model, sub, 1), "0-1");
         let chart = segment_heatmap(model, sub, &matrices[sub][0], &meta());
-        assert!(
-            chart.subtitle.starts_with("Base matrix"),
-            "{}",
-            chart.subtitle
-        );
+        let subtitle = &chart.header.subtitle;
+        assert!(subtitle.starts_with("Base matrix"), "{subtitle}");
         assert!(chart.notes.iter().any(|n| n.contains("Months on book 0-1")));
-    }
-
-    #[test]
-    fn cells_read_as_percent_and_impossible_moves_stay_blank() {
-        assert_eq!(cell_text(0.0), "");
-        assert_eq!(cell_text(0.0001), "<0.1%");
-        assert_eq!(cell_text(0.025), "2.5%");
-        assert_eq!(cell_text(1.0), "100.0%");
     }
 
     #[test]
@@ -784,6 +836,7 @@ dpd_31_60 = {{ current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.
         let series = [FanSeries {
             state: "current".into(),
             stage: None,
+            colour: theme::OI_BLUE,
             mean: vec![1.0, 2.0],
             p5: vec![0.5, 1.0],
             p50: vec![1.0, 2.0],
@@ -791,17 +844,33 @@ dpd_31_60 = {{ current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.
         }];
         fan::balance_fan(&dir.path().join("one"), &meta(), &[0, 1], &series).unwrap();
         fan::balance_fan(&dir.path().join("none"), &meta(), &[], &[]).unwrap();
-        let stage = [StageArea {
-            label: "early".into(),
-            loans: vec![3.0],
-        }];
-        let flow = [FlowLine {
-            name: "cures".into(),
-            label: "Cures".into(),
-            loans: vec![f64::NAN],
-        }];
-        stage_flow::stage_flow(&dir.path().join("flow1"), &meta(), &[0], &stage, &flow).unwrap();
-        stage_flow::stage_flow(&dir.path().join("flow0"), &meta(), &[], &[], &[]).unwrap();
+        let chart = StackedChart {
+            header: Default::default(),
+            y_title: String::new(),
+            months: vec![0],
+            areas: vec![Area {
+                label: "early".into(),
+                colour: theme::OI_ORANGE,
+                values: vec![3.0],
+            }],
+            lines: vec![Overlay {
+                label: "Cures".into(),
+                colour: theme::OI_BLUE,
+                stroke: Stroke::Solid,
+                values: vec![f64::NAN],
+            }],
+            legends: Default::default(),
+            notes: Vec::new(),
+            empty: String::new(),
+        };
+        chart.write(&dir.path().join("flow1")).unwrap();
+        let empty = StackedChart {
+            months: Vec::new(),
+            areas: Vec::new(),
+            lines: Vec::new(),
+            ..chart
+        };
+        empty.write(&dir.path().join("flow0")).unwrap();
         for stem in ["one", "none", "flow1", "flow0"] {
             for ext in ["png", "svg"] {
                 assert!(

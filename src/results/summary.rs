@@ -13,6 +13,7 @@ use crate::metrics::disposition::{BuyerRow, DecisionRow};
 use crate::metrics::estimate::{Estimate, TailMeasure};
 use crate::metrics::recovery::GroupRow;
 use crate::metrics::risk::StressRow;
+use crate::scenario::DisplayNames;
 
 /// What produced a result: enough to reproduce it. The only place a timestamp appears.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,6 +97,8 @@ pub struct RunSummaryFile {
     pub run: RunFacts,
     /// The scenario in words.
     pub scenario_description: Vec<String>,
+    /// What charts and reports call the run, its states and its money.
+    pub display: DisplayNames,
     /// The stress scenario these results are for, inside a stress set's folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stress_scenario: Option<String>,
@@ -137,6 +140,7 @@ impl RunSummaryFile {
 pub struct StressSetSummaryFile {
     pub run: RunFacts,
     pub scenario_description: Vec<String>,
+    pub display: DisplayNames,
     pub book: BookSummary,
     pub bucketing: Option<Bucketing>,
     pub default_definition: String,

@@ -10,8 +10,11 @@ mod diagnostic;
 pub(crate) mod raw;
 pub(crate) mod validate;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 
 pub use diagnostic::Diagnostic;
 
@@ -46,6 +49,52 @@ pub struct Simulation {
     pub mode: Mode,
     /// How count mode buckets a book of single loans into cells (`[book.cells]`).
     pub cells: CellRules,
+    /// What charts and reports call the run, its states and its money.
+    pub display: DisplayNames,
+}
+
+/// Names for readers: the title of charts and reports (`[simulation] title`, else the name),
+/// each state's label (`[states] labels`, else the key prettified) and the currency
+/// (`[simulation] currency`, empty for plain units). Written to `summary.json` as `display`,
+/// so reports rebuilt from a result folder say the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisplayNames {
+    pub title: String,
+    /// Every state's label, by state name.
+    pub state_labels: BTreeMap<String, String>,
+    pub currency: String,
+}
+
+impl DisplayNames {
+    /// The label of state `key`: as given, else the key prettified.
+    pub fn state(&self, key: &str) -> String {
+        self.state_labels
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| prettify_state(key))
+    }
+}
+
+/// A state key for readers: underscores become spaces, two numbers in a row a range and a
+/// trailing `plus` a `+`: `dpd_1_30` -> `dpd 1-30`, `dpd_181_plus` -> `dpd 181+`,
+/// `charged_off` -> `charged off`.
+pub fn prettify_state(key: &str) -> String {
+    let mut out = String::new();
+    let mut after_number = false;
+    for word in key.split('_').filter(|w| !w.is_empty()) {
+        let number = word.chars().all(|c| c.is_ascii_digit());
+        if after_number && number {
+            out.push('-');
+        } else if after_number && word == "plus" {
+            out.push('+');
+            continue;
+        } else if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+        after_number = number;
+    }
+    out
 }
 
 /// How the engine walks the book (`[simulation] mode`).
@@ -248,4 +297,17 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn state_keys_read_as_words_and_ranges() {
+        let check = |key: &str, expected: &str| assert_eq!(super::prettify_state(key), expected);
+        check("dpd_1_30", "dpd 1-30");
+        check("dpd_181_plus", "dpd 181+");
+        check("charged_off", "charged off");
+        check("current", "current");
+        check("stage_2_a", "stage 2 a");
+    }
 }

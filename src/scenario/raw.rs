@@ -113,12 +113,18 @@ pub struct RawSimulation {
     pub discount_rate: Option<Spanned<f64>>,
     pub parameter_uncertainty: Option<Spanned<String>>,
     pub mode: Option<Spanned<String>>,
+    /// Title of charts and reports; default the name.
+    pub title: Option<Spanned<String>>,
+    /// Currency code or symbol for axis titles, e.g. `"£"` or `"EUR"`.
+    pub currency: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStates {
     pub buckets: Spanned<Vec<Spanned<RawBucket>>>,
+    /// Display names of states for charts and reports, by state name.
+    pub labels: Option<Spanned<IndexMap<Spanned<String>, Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,6 +1,7 @@
 //! Raw scenario -> model. Every check appends a [`Diagnostic`] and carries on with a stand-in
 //! value, so one run of `arrears validate` lists every problem in the file.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
@@ -8,8 +9,8 @@ use toml::Spanned;
 
 use super::raw::*;
 use super::{
-    BalanceDistribution, BookSource, CellRules, Diagnostic, FORMAT_VERSION, Mode, Simulation,
-    SyntheticSegment,
+    BalanceDistribution, BookSource, CellRules, Diagnostic, DisplayNames, FORMAT_VERSION, Mode,
+    Simulation, SyntheticSegment,
 };
 use crate::model::disposition::{
     Agency, Buyer, DispositionStudy, Placement, PointKind, SalePoint, SalePrice,
@@ -127,6 +128,7 @@ pub(super) fn validate(
     let mut simulation = simulation(&mut cx, &raw.simulation);
     simulation.cells = cell_rules(&mut cx, raw, simulation.mode);
     let space = states(&mut cx, &raw.states, &raw.stages);
+    simulation.display.state_labels = state_labels(&mut cx, &raw.states, &space);
     let segment_names: Vec<String> = raw
         .segments
         .get_ref()
@@ -323,14 +325,65 @@ fn simulation(cx: &mut Ctx, raw: &RawSimulation) -> Simulation {
         }
     };
     Simulation {
-        name,
+        name: name.clone(),
         paths: paths as u64,
         horizon_months: horizon as u32,
         seed: seed as u64,
         threads,
         mode,
         cells: CellRules::default(),
+        display: DisplayNames {
+            title: text(cx, raw.title.as_ref(), "simulation.title").unwrap_or(name),
+            state_labels: BTreeMap::new(),
+            currency: text(cx, raw.currency.as_ref(), "simulation.currency").unwrap_or_default(),
+        },
     }
+}
+
+/// A display text: trimmed, an error when empty.
+fn text(cx: &mut Ctx, raw: Option<&Spanned<String>>, key: &str) -> Option<String> {
+    let raw = raw?;
+    let value = raw.get_ref().trim();
+    if value.is_empty() {
+        cx.error(
+            raw,
+            format!("`{key}` is empty"),
+            "give the text, or leave the key out for the default",
+        );
+    }
+    Some(value.to_string())
+}
+
+/// Every state's label: `[states] labels` where given (each naming a state of the scenario),
+/// the key prettified elsewhere.
+fn state_labels(cx: &mut Ctx, raw: &RawStates, space: &StateSpace) -> BTreeMap<String, String> {
+    let mut labels: BTreeMap<String, String> = (0..space.len() as StateId)
+        .map(|s| {
+            (
+                space.name(s).to_string(),
+                super::prettify_state(space.name(s)),
+            )
+        })
+        .collect();
+    for (key, label) in raw
+        .labels
+        .as_ref()
+        .map(|l| l.get_ref().iter())
+        .into_iter()
+        .flatten()
+    {
+        if space.id(key.get_ref()).is_none() {
+            let known: Vec<&str> = (0..space.len() as StateId).map(|s| space.name(s)).collect();
+            cx.error(
+                key,
+                format!("a label for unknown state `{}`", key.get_ref()),
+                format!("label the scenario's states: {}", known.join(", ")),
+            );
+        } else if let Some(text) = text(cx, Some(label), "states.labels") {
+            labels.insert(key.get_ref().clone(), text);
+        }
+    }
+    labels
 }
 
 /// `[book.cells]`: bucketing rules, which apply in count mode only.

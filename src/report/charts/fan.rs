@@ -16,24 +16,41 @@ use plotters::prelude::*;
 use plotters::style::FontTransform;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::{
-    AXIS, AXIS_TITLE_SIZE, AxisFormat, BAND_OPACITY, CHARGED_OFF_GREY, Chart, ChartError,
-    ChartMeta, DrawResult, Frame, GRID, SOLD_GREY, SUBTLE_TEXT, Swatch, TEXT, TickedAxis,
-    amount_axis_title, anchored, bold, count_of, ctx, draw_legend, file_with_ext, finite_bounds,
-    fit_text, font, format_month, frame, redraw_axes, state_colour, ticks_in, tint, value_axis,
-    write_both,
+use super::ChartMeta;
+use super::axes::{TickedAxis, finite_bounds, redraw_axes, ticks_in, value_axis};
+use super::canvas::{
+    Chart, ChartError, DrawResult, Frame, Swatch, centred_note, ctx, draw_band_at, draw_legend,
+    draw_line, file_with_ext, fit_text, frame, write_both,
+};
+use super::format::{AxisFormat, count_of, format_month};
+use super::theme::{
+    AXIS, AXIS_TITLE_SIZE, BAND_OPACITY, CHARGED_OFF_GREY, GRID, SOLD_GREY, SUBTLE_TEXT, Stroke,
+    anchored, bold, font, tint,
 };
 
 /// One state's balance across paths, one value per month of the chart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FanSeries {
+    /// The state's display name.
     pub state: String,
     /// The state's collection stage, if it has one.
     pub stage: Option<String>,
+    /// The state's colour (the theme's [`super::theme::state_colour`]).
+    pub colour: RGBColor,
     pub mean: Vec<f64>,
     pub p5: Vec<f64>,
     pub p50: Vec<f64>,
     pub p95: Vec<f64>,
+}
+
+impl FanSeries {
+    /// `dpd 1-30 (early)`: the state and its stage.
+    pub(crate) fn title(&self) -> String {
+        match self.stage.as_deref().map(str::trim) {
+            Some(stage) if !stage.is_empty() => format!("{} ({stage})", self.state),
+            _ => self.state.clone(),
+        }
+    }
 }
 
 /// Writes `{stem}.png` and `{stem}.svg`: one panel per series, in the given order, over
@@ -161,21 +178,10 @@ impl FanChart {
         } else {
             0.0..12.0
         };
-        let is_bucket =
-            |name: &str| !matches!(name, "current" | "charged_off" | "sold" | "paid_off");
-        let buckets = series.iter().filter(|s| is_bucket(&s.state)).count();
-        let mut rank = 0;
         let panels = series
             .iter()
             .map(|s| {
-                let colour = state_colour(&s.state, rank, buckets);
-                if is_bucket(&s.state) {
-                    rank += 1;
-                }
-                let title = match s.stage.as_deref().map(str::trim) {
-                    Some(stage) if !stage.is_empty() => format!("{} ({stage})", s.state),
-                    _ => s.state.clone(),
-                };
+                let (colour, title) = (s.colour, s.title());
                 let points = |v: &[f64]| -> Vec<(f64, f64)> {
                     xs.iter().copied().zip(v.iter().copied()).collect()
                 };
@@ -227,6 +233,7 @@ impl FanChart {
 
     fn draw_panel<DB: DrawingBackend>(
         &self,
+        root: &DrawingArea<DB, Shift>,
         area: &DrawingArea<DB, Shift>,
         panel: &Panel,
     ) -> DrawResult {
@@ -273,16 +280,17 @@ impl FanChart {
             .y_label_formatter(&|v| y_format.format(*v))
             .draw()
             .map_err(ctx("drawing a panel's axes"))?;
-        super::draw_band_at(&mut chart, &panel.band, panel.colour, panel.band_opacity)?;
-        draw_dashed(&mut chart, &panel.median, panel.line)?;
-        for run in finite_runs(&panel.mean) {
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    run,
-                    panel.line.stroke_width(3),
-                )))
-                .map_err(ctx("drawing a mean line"))?;
-        }
+        draw_band_at(&mut chart, &panel.band, panel.colour, panel.band_opacity)?;
+        let solid = Stroke::Solid;
+        draw_line(
+            root,
+            &mut chart,
+            &panel.median,
+            panel.line,
+            Stroke::Dashed,
+            None,
+        )?;
+        draw_line(root, &mut chart, &panel.mean, panel.line, solid, None)?;
         redraw_axes(&chart, &self.x_range, &panel.y_range)?;
         if let Some(note) = panel.note {
             let (xs, ys) = chart.plotting_area().get_pixel_range();
@@ -305,41 +313,20 @@ impl FanChart {
     }
 }
 
-/// Runs of consecutive finite points.
-fn finite_runs(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
-    super::runs(points, |&(x, y)| x.is_finite() && y.is_finite())
-}
-
-/// A dashed 2-pixel line through the finite points.
-fn draw_dashed<DB: DrawingBackend>(
-    chart: &mut super::Plot<'_, DB>,
-    points: &[(f64, f64)],
-    colour: RGBColor,
-) -> DrawResult {
-    for run in finite_runs(points) {
-        chart
-            .draw_series(DashedLineSeries::new(run, 9, 6, colour.stroke_width(2)))
-            .map_err(ctx("drawing a median line"))?;
-    }
-    Ok(())
-}
-
 impl Chart for FanChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let subtitle = format!(
             "Balance at each month end across {}: mean, median and 5th-95th percentile; each panel on its own scale",
             count_of(self.meta.paths, "path")
         );
-        let Frame { plot, legend } = frame(
-            root,
-            &self.meta,
-            "Balance by state, with its spread",
-            &subtitle,
-        )?;
+        let header = self
+            .meta
+            .header("Balance by state, with its spread", subtitle);
+        let Frame { plot, legend } = frame(root, &header)?;
         let (w, h) = plot.dim_in_pixel();
         let err = ctx("drawing the axis titles");
         plot.draw_text(
-            &amount_axis_title("Balance", &self.meta.currency),
+            &self.meta.amount("Balance"),
             &anchored(
                 font(AXIS_TITLE_SIZE).transform(FontTransform::Rotate270),
                 HPos::Center,
@@ -360,7 +347,7 @@ impl Chart for FanChart {
         let grid_area = plot.margin(0, X_TITLE_HEIGHT, Y_TITLE_WIDTH, 8);
         let (cols, rows) = self.grid;
         if self.panels.is_empty() {
-            super::centred_note(
+            centred_note(
                 root,
                 (plot.get_pixel_range().0, plot.get_pixel_range().1),
                 "No balances to show",
@@ -368,25 +355,29 @@ impl Chart for FanChart {
         }
         let cells = grid_area.split_evenly((rows, cols));
         for (panel, cell) in self.panels.iter().zip(&cells) {
-            self.draw_panel(cell, panel)?;
+            self.draw_panel(root, cell, panel)?;
         }
 
+        // Swatches as the first panel draws its lines, so the legend matches the chart.
+        let (line, band) = self
+            .panels
+            .first()
+            .map_or((AXIS, AXIS), |p| (p.line, p.colour));
+        let opacity = self.panels.first().map_or(BAND_OPACITY, |p| p.band_opacity);
         let entries = vec![
-            (Swatch::Line(TEXT), "Mean".to_string()),
-            (Swatch::DashedLine(TEXT), "Median".to_string()),
+            (Swatch::Line(line), "Mean".to_string()),
+            (Swatch::DashedLine(line), "Median".to_string()),
             (
-                Swatch::Box(tint(TEXT, BAND_OPACITY)),
+                Swatch::Box(tint(band, opacity)),
                 "5th-95th percentile".to_string(),
             ),
         ];
-        let notes = vec![
-            "In each state's colour;".to_string(),
-            "each panel has its own".to_string(),
-            "y axis.".to_string(),
-            String::new(),
-            "Where no median shows, it".to_string(),
-            "lies under the mean.".to_string(),
-        ];
+        let notes = [
+            "Shown in the first state's colour; each state has its own. Each panel has its own y axis.",
+            "",
+            "Where no median shows, it lies under the mean.",
+        ]
+        .map(String::from);
         draw_legend(&legend, "Across paths", &entries, &notes)
     }
 }
@@ -422,12 +413,15 @@ mod tests {
 
     #[test]
     fn pale_colours_darken_for_lines() {
-        let yellow = super::super::OI_YELLOW;
+        let yellow = super::super::theme::OI_YELLOW;
         assert_ne!(line_colour(yellow), yellow);
-        assert_eq!(line_colour(super::super::OI_BLUE), super::super::OI_BLUE);
         assert_eq!(
-            line_colour(super::super::OI_ORANGE),
-            super::super::OI_ORANGE
+            line_colour(super::super::theme::OI_BLUE),
+            super::super::theme::OI_BLUE
+        );
+        assert_eq!(
+            line_colour(super::super::theme::OI_ORANGE),
+            super::super::theme::OI_ORANGE
         );
         assert_eq!(line_colour(CHARGED_OFF_GREY), SOLD_GREY);
     }

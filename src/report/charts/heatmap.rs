@@ -16,10 +16,13 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::{
-    AXIS, AXIS_TITLE_SIZE, Chart, ChartError, ChartMeta, DrawResult, Frame, GRID, LEGEND_SIZE,
-    NOTE_SIZE, SUBTLE_TEXT, TEXT, TICK_SIZE, anchored, bold, centred_note, ctx, file_with_ext,
-    fit_text, font, frame, frame_with_footnote, write_both,
+use super::canvas::{
+    Chart, ChartError, DrawResult, Frame, Header, centred_note, ctx, draw_notes, file_with_ext,
+    fit_text, frame, write_both,
+};
+use super::theme::{
+    AXIS, AXIS_TITLE_SIZE, GRID, LEGEND_SIZE, NOTE_SIZE, SUBTLE_TEXT, TEXT, TICK_SIZE, anchored,
+    bold, font,
 };
 
 /// A row of the heatmap: the state moved from, and below it in grey what the row rests on
@@ -39,20 +42,10 @@ pub(crate) struct HeatmapCell {
     pub(crate) detail: String,
 }
 
-/// Title and footnote: a run's (the scenario's name before the title, seed and paths in the
-/// footnote) or the caller's own.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Header {
-    Run(ChartMeta),
-    Footnote(String),
-}
-
 /// A heatmap ready to draw: `cells[row][column]`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Heatmap {
     pub(crate) header: Header,
-    pub(crate) title: String,
-    pub(crate) subtitle: String,
     pub(crate) rows: Vec<HeatmapRow>,
     pub(crate) columns: Vec<String>,
     pub(crate) cells: Vec<Vec<HeatmapCell>>,
@@ -116,16 +109,16 @@ pub(crate) fn text_on(colour: RGBColor) -> RGBColor {
     if lum < 0.5 { WHITE } else { TEXT }
 }
 
-/// `text` in at most `max_lines` lines no wider than `max_width`, broken only after
-/// underscores: the fewest lines, then the most even (`dpd_121_150` -> `dpd_` / `121_150`).
-/// `None` if it cannot fit.
-pub(crate) fn wrap_at_underscores(
+/// `text` in at most `max_lines` lines no wider than `max_width`, broken only between words
+/// (never inside a name): the fewest lines, then the most even (`1-30 days past due` ->
+/// `1-30 days` / `past due`). `None` if it cannot fit.
+pub(crate) fn wrap_words(
     text: &str,
     max_lines: usize,
     max_width: i32,
     width: &dyn Fn(&str) -> i32,
 ) -> Option<Vec<String>> {
-    let mut tokens: Vec<&str> = text.split_inclusive('_').collect();
+    let mut tokens: Vec<&str> = text.split_inclusive(' ').collect();
     if tokens.is_empty() {
         tokens.push(text);
     }
@@ -147,6 +140,7 @@ pub(crate) fn wrap_at_underscores(
                 lines.push(String::new());
             }
         }
+        let lines: Vec<String> = lines.iter().map(|l| l.trim_end().to_string()).collect();
         let widest = lines.iter().map(|l| width(l)).max().unwrap_or(0);
         if widest > max_width {
             continue;
@@ -161,31 +155,9 @@ pub(crate) fn wrap_at_underscores(
     best.map(|(_, _, lines)| lines)
 }
 
-/// `text` broken at spaces into lines no wider than `max_width` (greedy); a word wider than
-/// that stays whole on its own line.
-fn wrap_at_spaces(text: &str, max_width: i32, width: &dyn Fn(&str) -> i32) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let candidate = if line.is_empty() {
-            word.to_string()
-        } else {
-            format!("{line} {word}")
-        };
-        if line.is_empty() || width(&candidate) <= max_width {
-            line = candidate;
-        } else {
-            lines.push(std::mem::replace(&mut line, word.to_string()));
-        }
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
-}
-
-/// Font size and lines of every column label: the largest size at which every label fits in
-/// two lines, else in three, else the smallest size with what does not fit cut short.
+/// Font size and lines of every column label: the largest size at which every label fits on
+/// one line, else in two lines broken between words, else three, else the smallest size with
+/// what does not fit cut short.
 fn column_labels<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     labels: &[String],
@@ -200,12 +172,15 @@ fn column_labels<DB: DrawingBackend>(
         };
         labels
             .iter()
-            .map(|l| wrap_at_underscores(l, lines, max_width, &width))
+            .map(|l| wrap_words(l, lines, max_width, &width))
             .collect()
     };
-    let tries = SIZES[..3]
+    let tries = SIZES[..2]
         .iter()
-        .map(|&s| (s, 2))
+        .map(|&s| (s, 1))
+        .chain(SIZES[..3].iter().map(|&s| (s, 2)))
+        .chain(SIZES[3..].iter().map(|&s| (s, 1)))
+        .chain(SIZES[3..].iter().map(|&s| (s, 2)))
         .chain(SIZES.iter().map(|&s| (s, 3)));
     for (size, lines) in tries {
         if let Some(wrapped) = attempt(size, lines) {
@@ -221,7 +196,7 @@ fn column_labels<DB: DrawingBackend>(
                 area.estimate_text_size(s, &style)
                     .map_or(0, |(w, _)| w as i32)
             };
-            wrap_at_underscores(l, 3, max_width, &width)
+            wrap_words(l, 3, max_width, &width)
                 .unwrap_or_else(|| vec![fit_text(area, l, &style, max_width)])
         })
         .collect();
@@ -233,12 +208,7 @@ const COLOUR_BAR_TICKS: [f64; 7] = [0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0];
 
 impl Chart for Heatmap {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let Frame { plot, legend } = match &self.header {
-            Header::Run(meta) => frame(root, meta, &self.title, &self.subtitle)?,
-            Header::Footnote(footnote) => {
-                frame_with_footnote(root, &self.title, &self.subtitle, footnote)?
-            }
-        };
+        let Frame { plot, legend } = frame(root, &self.header)?;
         draw_colour_bar(&legend, &self.notes)?;
         let (w, h) = plot.dim_in_pixel();
         let (w, h) = (w as i32, h as i32);
@@ -449,49 +419,34 @@ fn draw_colour_bar<DB: DrawingBackend>(
         .and_then(|_| area.draw_text(&label, &tick_style, (X + BAR_W + 12, y)))
         .map_err(ctx("drawing the colour bar"))?;
     }
-    let note_style = anchored(
-        font(NOTE_SIZE).color(&SUBTLE_TEXT),
-        HPos::Left,
-        VPos::Center,
-    );
-    let (w, _) = area.dim_in_pixel();
-    let max_w = w as i32 - X - 16;
-    let width = |s: &str| {
-        area.estimate_text_size(s, &note_style)
-            .map_or(0, |(w, _)| w as i32)
-    };
-    let mut y = bottom + 40;
-    for note in notes {
-        for line in wrap_at_spaces(note, max_w, &width) {
-            let line = fit_text(area, &line, &note_style, max_w);
-            area.draw_text(&line, &note_style, (X, y))
-                .map_err(ctx("drawing the legend"))?;
-            y += 28;
-        }
-    }
-    Ok(())
+    draw_notes(area, notes, (X, bottom + 40))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::canvas::wrap_at_spaces;
     use super::*;
 
     #[test]
-    fn labels_wrap_at_underscores_into_even_lines() {
+    fn labels_wrap_between_words_into_even_lines() {
         let width = |s: &str| s.chars().count() as i32;
         let check = |text: &str, lines: usize, max: i32, expected: Option<&[&str]>| {
-            let got = wrap_at_underscores(text, lines, max, &width);
+            let got = wrap_words(text, lines, max, &width);
             let expected = expected.map(|e| e.iter().map(|s| s.to_string()).collect::<Vec<_>>());
             assert_eq!(got, expected, "{text} in {lines} lines of {max}");
         };
         check("current", 2, 10, Some(&["current"]));
         check("current", 2, 5, None);
-        check("dpd_121_150", 2, 11, Some(&["dpd_121_150"]));
-        check("dpd_121_150", 2, 8, Some(&["dpd_", "121_150"]));
-        check("dpd_121_150", 2, 6, None);
-        check("dpd_121_150", 3, 6, Some(&["dpd_", "121_", "150"]));
-        check("charged_off", 2, 8, Some(&["charged_", "off"]));
-        check("", 1, 0, Some(&[""]));
+        check("dpd 121-150", 2, 11, Some(&["dpd 121-150"]));
+        check("dpd 121-150", 2, 8, Some(&["dpd", "121-150"]));
+        check("charged off", 2, 8, Some(&["charged", "off"]));
+        check("dpd_121_150", 3, 6, None);
+        check(
+            "1-30 days past due",
+            2,
+            10,
+            Some(&["1-30 days", "past due"]),
+        );
     }
 
     #[test]
@@ -530,9 +485,7 @@ mod tests {
     fn a_ragged_heatmap_is_an_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
         let chart = Heatmap {
-            header: Header::Footnote("test".into()),
-            title: "t".into(),
-            subtitle: "s".into(),
+            header: Header::default(),
             rows: vec![HeatmapRow {
                 name: "current".into(),
                 detail: String::new(),

@@ -391,11 +391,9 @@ mod tests {
     use plotters::coord::Shift;
     use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-    use super::super::tests::{book, meta};
-    use super::super::{
-        BalanceChart, Chart, HEIGHT, PNG_PIXELS_PER_METRE, PNG_SCALE, WIDTH, balance_by_state,
-        draw_png, ensure_fonts, file_with_ext, font,
-    };
+    use super::super::canvas::{Chart, PNG_PIXELS_PER_METRE, PNG_SCALE, draw_png, file_with_ext};
+    use super::super::testing::sample;
+    use super::super::theme::{HEIGHT, WIDTH, ensure_fonts, font};
     use super::*;
 
     const INK: RGBColor = RGBColor(0x10, 0x20, 0x30);
@@ -563,8 +561,7 @@ mod tests {
     #[test]
     fn scale_one_draws_what_plotters_draws() {
         ensure_fonts().unwrap();
-        let (months, series) = book();
-        let chart = BalanceChart::new(&meta(), &months, &series);
+        let chart = sample();
         let mut plain = vec![0u8; 3 * WIDTH as usize * HEIGHT as usize];
         {
             let root = BitMapBackend::with_buffer(&mut plain, (WIDTH, HEIGHT)).into_drawing_area();
@@ -592,9 +589,8 @@ mod tests {
     #[test]
     fn png_is_drawn_at_twice_the_size_and_marked_300_dpi() {
         let dir = tempfile::tempdir().unwrap();
-        let (months, series) = book();
         let stem = dir.path().join("balance_by_state");
-        balance_by_state(&stem, &meta(), &months, &series).unwrap();
+        sample().write(&stem).unwrap();
         let (info, dims, pixels) = decode(&file_with_ext(&stem, "png"));
         assert_eq!((info.width, info.height), (3200, 1800));
         assert_eq!(
@@ -626,8 +622,7 @@ mod tests {
 
     #[test]
     fn png_bytes_are_the_same_every_time() {
-        let (months, series) = book();
-        let chart = BalanceChart::new(&meta(), &months, &series);
+        let chart = sample();
         ensure_fonts().unwrap();
         let first = draw_png(&chart).unwrap();
         let second = draw_png(&chart).unwrap();
@@ -635,8 +630,8 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-        balance_by_state(&a, &meta(), &months, &series).unwrap();
-        balance_by_state(&b, &meta(), &months, &series).unwrap();
+        chart.write(&a).unwrap();
+        chart.write(&b).unwrap();
         let read = |stem: &Path| std::fs::read(file_with_ext(stem, "png")).unwrap();
         assert!(read(&a) == read(&b), "two files of one chart differ");
         assert!(read(&a) == first);

@@ -1,8 +1,8 @@
 //! Vintage curves: cumulative gross write-offs of each vintage as a percent of its starting
 //! balance, against months on book, one line per vintage.
 //!
-//! Drawing only, like the rest of [`charts`](super), with one piece of presentation work: a
-//! book with more than `MAX_LINES` vintages is drawn as that many lines by pooling adjacent
+//! Drawing only, like the rest of [`super`], with one piece of presentation work: a
+//! book with more than [`MAX_LINES`] vintages is drawn as that many lines by pooling adjacent
 //! vintages (by age). A pooled line adds its vintages' mean cumulative write-offs month by month
 //! of the run and divides by their summed starting balance, so it is the group's
 //! balance-weighted rate; it is drawn at the group's balance-weighted months on book. Pooling at
@@ -21,14 +21,13 @@
 use std::ops::Range;
 use std::path::Path;
 
-use plotters::coord::Shift;
-use plotters::prelude::*;
+use plotters::prelude::RGBColor;
 
-use super::{
-    Chart, ChartError, ChartMeta, DrawResult, Frame, Marker, ScaledFormat, Swatch, TickedAxis,
-    centred_note, count_of, draw_legend, draw_line, draw_marker, finite_bounds, format_month,
-    format_percent, frame, month_ticks, plot_axes, redraw_axes, value_axis, write_both,
-};
+use super::ChartMeta;
+use super::canvas::ChartError;
+use super::format::{count_of, format_percent};
+use super::line::{Axis, Line, LineChart, Markers, Scale};
+use super::theme::series_marker;
 
 /// Most lines on one chart: more are hard to tell apart.
 pub(crate) const MAX_LINES: usize = 8;
@@ -51,18 +50,72 @@ pub(crate) fn vintage_curves(
     meta: &ChartMeta,
     vintages: &[VintageSeries],
 ) -> Result<(), ChartError> {
-    write_both(stem, &VintageChart::new(meta, vintages))
-}
-
-/// A line of the chart: one vintage or a pool of adjacent ones.
-#[derive(Debug, Clone, PartialEq)]
-struct Line {
-    label: String,
-    members: usize,
-    colour: RGBColor,
-    marker: Marker,
-    /// (months on book, cumulative rate), starting at (start, 0).
-    points: Vec<(f64, f64)>,
+    let drawn: Vec<&VintageSeries> = vintages
+        .iter()
+        .filter(|v| v.starting_balance.is_finite() && v.starting_balance > 0.0)
+        .collect();
+    let groups = groups(drawn.len(), MAX_LINES);
+    let pooled: Vec<_> = groups
+        .iter()
+        .filter_map(|r| pool(&drawn[r.clone()]))
+        .collect();
+    let lines: Vec<Line> = pooled
+        .iter()
+        .enumerate()
+        .map(|(k, (label, start, rates))| {
+            let xs: Vec<f64> = (0..=rates.len()).map(|m| start + m as f64).collect();
+            let ys: Vec<f64> = std::iter::once(0.0).chain(rates.iter().copied()).collect();
+            Line::new(label, ramp_colour(k, pooled.len()), &xs, &ys)
+                .markers(Markers::End(series_marker(k)))
+        })
+        .collect();
+    let mut notes = Vec::new();
+    if !drawn.is_empty() && drawn.iter().all(|v| v.label.parse::<i64>().is_ok()) {
+        notes.extend(["Label: origination month, relative to the start", ""].map(String::from));
+    }
+    if groups.iter().any(|r| r.len() > 1) {
+        let vintages = count_of(drawn.len() as u64, "vintage");
+        let lines = lines.len();
+        notes.push(format!(
+            "{vintages} in {lines} lines: adjacent vintages pooled (write-offs over balances)"
+        ));
+        notes.push(String::new());
+    }
+    // The oldest and newest lines' rates at the last month: the spread the chart shows.
+    let months = pooled.iter().map(|p| p.2.len()).max().unwrap_or(0);
+    if let (Some(first), Some(last)) = (pooled.first(), pooled.last()) {
+        notes.push(format!("After month {months} of the run:"));
+        let ends = if pooled.len() == 1 {
+            vec![first]
+        } else {
+            vec![first, last]
+        };
+        for (label, _, rates) in ends {
+            if let Some(r) = rates.get(months.wrapping_sub(1)) {
+                notes.push(format!("{label}: {}", format_percent(*r)));
+            }
+        }
+    }
+    let subtitle = format!(
+        "Vintage curves, mean across {}; gross write-offs from month 1 of the run as % of each vintage's starting balance",
+        count_of(meta.paths, "path")
+    );
+    let chart = LineChart {
+        legend: "Vintage (oldest first)".to_string(),
+        notes,
+        empty: "No vintages with a starting balance to show".to_string(),
+        ..LineChart::new(
+            meta.header("Cumulative gross write-offs by vintage", subtitle),
+            Axis::months("Months on book", None, 0.0),
+            Axis::values(
+                "Cumulative gross write-offs (% of starting balance)",
+                Scale::Percent,
+                0.08,
+            ),
+            lines,
+        )
+    };
+    chart.write(stem)
 }
 
 /// Splits `n` items (in order) into at most `max` runs whose lengths differ by at most one,
@@ -146,189 +199,6 @@ fn ramp_colour(index: usize, count: usize) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
-fn line_marker(index: usize) -> Marker {
-    const MARKERS: [Marker; 5] = [
-        Marker::Circle,
-        Marker::Square,
-        Marker::Triangle,
-        Marker::Diamond,
-        Marker::InvertedTriangle,
-    ];
-    MARKERS[index % MARKERS.len()]
-}
-
-struct VintageChart {
-    meta: ChartMeta,
-    lines: Vec<Line>,
-    vintages: usize,
-    pooled: bool,
-    /// Labels are whole numbers: origination months relative to the start (no tape labels).
-    relative_labels: bool,
-    x_range: Range<f64>,
-    x_ticks: Vec<f64>,
-    y_range: Range<f64>,
-    y_ticks: Vec<f64>,
-    /// The last month of the run with a finite rate.
-    months: usize,
-    note: Option<String>,
-}
-
-impl VintageChart {
-    fn new(meta: &ChartMeta, vintages: &[VintageSeries]) -> VintageChart {
-        let drawn: Vec<&VintageSeries> = vintages
-            .iter()
-            .filter(|v| v.starting_balance.is_finite() && v.starting_balance > 0.0)
-            .collect();
-        let pooled_lines: Vec<(String, usize, f64, Vec<f64>)> = groups(drawn.len(), MAX_LINES)
-            .into_iter()
-            .filter_map(|r| {
-                let members = &drawn[r.clone()];
-                pool(members).map(|(label, start, rates)| (label, members.len(), start, rates))
-            })
-            .collect();
-        let count = pooled_lines.len();
-        let lines: Vec<Line> = pooled_lines
-            .into_iter()
-            .enumerate()
-            .map(|(k, (label, members, start, rates))| {
-                let points = std::iter::once((start, 0.0))
-                    .chain(
-                        rates
-                            .iter()
-                            .enumerate()
-                            .map(|(m, &r)| (start + (m + 1) as f64, r)),
-                    )
-                    .collect();
-                Line {
-                    label,
-                    members,
-                    colour: ramp_colour(k, count),
-                    marker: line_marker(k),
-                    points,
-                }
-            })
-            .collect();
-        let (lo, hi) = finite_bounds(lines.iter().flat_map(|l| l.points.iter().map(|p| &p.1)));
-        let (y_range, y_ticks) = value_axis(lo, hi, 0.08, 7, 0.01);
-        let (x_lo, x_hi) = finite_bounds(lines.iter().flat_map(|l| l.points.iter().map(|p| &p.0)));
-        let (x_lo, x_hi) = if x_lo <= x_hi {
-            (x_lo.floor(), x_hi.ceil().max(x_lo.floor() + 1.0))
-        } else {
-            (0.0, 12.0)
-        };
-        // Both ends on a tick, so the axis starts and ends with a label.
-        let step = match month_ticks(&(x_lo..x_hi))[..] {
-            [a, b, ..] => b - a,
-            _ => 1.0,
-        };
-        let x_range = (x_lo / step).floor() * step..(x_hi / step).ceil() * step;
-        let x_ticks = month_ticks(&x_range);
-        let months = lines
-            .iter()
-            .filter_map(|l| l.points.iter().rposition(|p| p.1.is_finite()))
-            .max()
-            .unwrap_or(0);
-        let note = if lines.is_empty() {
-            Some("No vintages with a starting balance to show".to_string())
-        } else if lo > hi {
-            Some("No write-offs to show".to_string())
-        } else if hi <= 0.0 {
-            Some("No write-offs: every vintage's rate is zero".to_string())
-        } else {
-            None
-        };
-        VintageChart {
-            meta: meta.clone(),
-            pooled: lines.iter().any(|l| l.members > 1),
-            relative_labels: !drawn.is_empty()
-                && drawn.iter().all(|v| v.label.parse::<i64>().is_ok()),
-            lines,
-            vintages: drawn.len(),
-            x_range,
-            x_ticks,
-            y_range,
-            y_ticks,
-            months,
-            note,
-        }
-    }
-}
-
-impl Chart for VintageChart {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let subtitle = format!(
-            "Vintage curves, mean across {}; gross write-offs from month 1 of the run as % of each vintage's starting balance",
-            count_of(self.meta.paths, "path")
-        );
-        let Frame { plot, legend } = frame(
-            root,
-            &self.meta,
-            "Cumulative gross write-offs by vintage",
-            &subtitle,
-        )?;
-        let y_format = ScaledFormat::percent(&self.y_ticks);
-        let mut chart = plot_axes(
-            &plot,
-            TickedAxis::new(&self.x_range, &self.x_ticks),
-            TickedAxis::new(&self.y_range, &self.y_ticks),
-            (
-                "Months on book",
-                "Cumulative gross write-offs (% of starting balance)",
-            ),
-            &format_month,
-            &|v| y_format.format(*v),
-        )?;
-        for line in &self.lines {
-            draw_line(root, &mut chart, &line.points, line.colour, None)?;
-        }
-        for line in &self.lines {
-            if let Some(p) = line.points.iter().rev().find(|p| p.1.is_finite()) {
-                let at = chart.backend_coord(p);
-                draw_marker(root, at, line.marker, line.colour, 7)?;
-            }
-        }
-        redraw_axes(&chart, &self.x_range, &self.y_range)?;
-        if let Some(note) = &self.note {
-            return centred_note(root, chart.plotting_area().get_pixel_range(), note);
-        }
-
-        let entries: Vec<(Swatch, String)> = self
-            .lines
-            .iter()
-            .map(|l| (Swatch::LineMarker(l.colour, l.marker), l.label.clone()))
-            .collect();
-        let mut notes = Vec::new();
-        if self.relative_labels {
-            notes.push("Label: origination month,".to_string());
-            notes.push("relative to the start".to_string());
-            notes.push(String::new());
-        }
-        if self.pooled {
-            notes.push(format!(
-                "{} in {} lines:",
-                count_of(self.vintages as u64, "vintage"),
-                self.lines.len()
-            ));
-            notes.push("adjacent vintages pooled".to_string());
-            notes.push("(write-offs over balances)".to_string());
-            notes.push(String::new());
-        }
-        // The oldest and newest lines' rates at the last month: the spread the chart shows.
-        if let (Some(first), Some(last)) = (self.lines.first(), self.lines.last()) {
-            notes.push(format!("After month {} of the run:", self.months));
-            for line in [first, last] {
-                if let Some(p) = line.points.get(self.months) {
-                    notes.push(format!("{}: {}", line.label, format_percent(p.1)));
-                }
-                if self.lines.len() == 1 {
-                    break;
-                }
-            }
-        }
-        draw_legend(&legend, "Vintage (oldest first)", &entries, &notes)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,7 +253,7 @@ mod tests {
             scenario_name: "test".into(),
             seed: 1,
             paths: 10,
-            currency: String::new(),
+            ..ChartMeta::default()
         };
         let dir = tempfile::tempdir().unwrap();
         let many: Vec<VintageSeries> = (0..30)
