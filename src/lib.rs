@@ -1,6 +1,7 @@
 //! arrears: a Monte Carlo simulator of loan books in collection.
 //!
 //! The modules, bottom up; each uses only those listed before it (`tests/layers.rs` checks):
+//! - [`serde_nan`]: undefined numbers (`null` in JSON) read back as NaN;
 //! - [`rng`]: the only maker of random number generators, keyed by seed, stream, path and loan;
 //! - [`model`]: the domain (states, stages, transition matrices, actions, policies, money
 //!   formulas and limits); no IO;
@@ -8,11 +9,11 @@
 //! - [`book`]: builds the loan book, synthetic or from a loan tape (CSV/Parquet via polars);
 //! - [`engine`]: the parallel loan-level simulation of every path into per-path outcomes; no IO;
 //! - [`metrics`]: per-path outcomes into summary statistics and timelines; no IO;
+//! - [`calibrate`]: estimates a scenario from a performance history (`arrears calibrate`);
 //! - [`results`]: the result folder's format: manifest, summary, tables and per-path outcomes,
 //!   written and read through the same types, verified on reading;
-//! - [`calibrate`]: estimates a scenario from a performance history (`arrears calibrate`);
-//! - [`report`]: the only writer of files: tables (CSV, Parquet), charts (PNG, SVG), summary,
-//!   and the calibration report;
+//! - [`report`]: writes result folders (through [`results`]) with their charts (PNG, SVG) and
+//!   reports, and builds reports and comparisons from verified folders;
 //! - [`cli`]: the `arrears` command.
 //!
 //! See ARCHITECTURE.md for the code map and the invariants.
