@@ -1,5 +1,5 @@
 //! Axes: "nice" tick steps, value axes from zero (or over the data's span), month axes, share
-//! and log axes, and [`TickedAxis`], a plotters axis with the ticks chosen here; [`plot_axes`]
+//! and log axes, and `TickedAxis`, a plotters axis with the ticks chosen here; `plot_axes`
 //! builds a plot on them in the theme.
 
 use std::ops::Range;

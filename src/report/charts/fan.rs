@@ -35,7 +35,7 @@ pub struct FanSeries {
     pub state: String,
     /// The state's collection stage, if it has one.
     pub stage: Option<String>,
-    /// The state's colour (the theme's [`super::theme::state_colour`]).
+    /// The state's colour (the theme's `super::theme::state_colour`).
     pub colour: RGBColor,
     pub mean: Vec<f64>,
     pub p5: Vec<f64>,

@@ -1,12 +1,12 @@
-//! The data-driven line chart: a [`LineChart`] spec of named [`Line`]s (points, an optional
-//! band, colour, stroke and markers), optional [`Bars`] under them, vertical reference lines
-//! ([`VLine`]) labelled at the top, the axes' titles and scales, and the legend's notes, drawn
+//! The data-driven line chart: a `LineChart` spec of named `Line`s (points, an optional
+//! band, colour, stroke and markers), optional `Bars` under them, vertical reference lines
+//! (`VLine`) labelled at the top, the axes' titles and scales, and the legend's notes, drawn
 //! by one function. Recovery curves, convergence, write-offs by month, the buyer's price,
 //! comparison overlays, vintage curves and the calibration's observed-against-fitted shares
 //! are all specs of it.
 //!
 //! Presentation only: points that are not finite break a line (and its band) there; an axis
-//! starts at zero unless the data's negative part is material ([`super::axes::value_axis`]);
+//! starts at zero unless the data's negative part is material (`super::axes::value_axis`);
 //! overlapping bands are paler and outlined; a chart with nothing finite shows its `empty`
 //! note.
 

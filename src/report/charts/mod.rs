@@ -32,9 +32,9 @@
 //! Files of one job each: [`theme`] (colours, fonts, palette), [`crate::report::format`]
 //! (numbers), [`axes`] (ticks, month, share and log axes), [`canvas`] (PNG and SVG output,
 //! frame, legend, notes, drawing primitives), then one file per chart kind, each a spec that a
-//! caller fills in and one function draws: [`line::LineChart`] (recovery curves, convergence,
+//! caller fills in and one function draws: `line::LineChart` (recovery curves, convergence,
 //! write-offs, the buyer's price, overlays, vintage curves, calibration shares),
-//! [`histogram::Histogram`], [`bar::BarChart`], [`area::StackedChart`] (balance by state, stage
+//! `histogram::Histogram`, `bar::BarChart`, `area::StackedChart` (balance by state, stage
 //! flow), [`fan`], [`heatmap`]. [`overlay`] builds the overlays of stress scenarios and runs.
 //!
 //! Drawing never panics: plotters errors, and any panic inside plotters, become

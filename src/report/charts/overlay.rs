@@ -2,7 +2,7 @@
 //! distributions on a common bin grid with each expected loss marked, cumulative net
 //! write-offs and recovery curves with their 5th-95th percentile bands. The series are the
 //! scenarios of one stress set (one seed and path count, named in the footnote) or runs
-//! compared by `arrears compare` (which may differ in both): [`Overlaid`] says which.
+//! compared by `arrears compare` (which may differ in both): `Overlaid` says which.
 
 use super::ChartMeta;
 use super::canvas::Header;

@@ -2,7 +2,7 @@
 //! balance, against months on book, one line per vintage.
 //!
 //! Drawing only, like the rest of [`super`], with one piece of presentation work: a
-//! book with more than [`MAX_LINES`] vintages is drawn as that many lines by pooling adjacent
+//! book with more than `MAX_LINES` vintages is drawn as that many lines by pooling adjacent
 //! vintages (by age). A pooled line adds its vintages' mean cumulative write-offs month by month
 //! of the run and divides by their summed starting balance, so it is the group's
 //! balance-weighted rate; it is drawn at the group's balance-weighted months on book. Pooling at
