@@ -8,6 +8,7 @@
 //! - [`metrics`]: per-path outcomes into summary statistics and timelines; no IO;
 //! - [`report`]: the only writer of files: tables (CSV, Parquet), charts (PNG, SVG), summary;
 //! - [`calibrate`]: estimates a scenario from a performance history (`arrears calibrate`);
+//! - [`input`]: checks every input path is a regular file before it is read;
 //! - [`cli`]: the `arrears` command.
 //!
 //! See ARCHITECTURE.md for the code map and the invariants.
@@ -16,6 +17,7 @@ pub mod book;
 pub mod calibrate;
 pub mod cli;
 pub mod engine;
+pub mod input;
 pub mod metrics;
 pub mod model;
 pub mod report;

@@ -168,6 +168,9 @@ pub fn weighted_expected_shortfall(sorted: &[(f64, f64)], q: f64) -> f64 {
     if weight > 0.0 { sum / weight } else { var }
 }
 
+/// Effective sample size below which a weighted run's figures are marked not reliable.
+pub const MIN_EFFECTIVE_PATHS: f64 = 30.0;
+
 /// Effective sample size of weighted paths, `(sum w)^2 / sum w^2` (Kish).
 pub fn effective_sample_size(weights: &[f64]) -> f64 {
     let total: f64 = weights.iter().sum();
@@ -667,7 +670,12 @@ pub fn summarise(output: &RunOutput, model: &Model, book: &LoanBook) -> RunSumma
     ];
     let weights: Vec<f64> = paths.iter().map(|p| p.weight).collect();
     let effective_sample_size = effective_sample_size(&weights);
-    if weights.iter().any(|&w| w != 1.0) {
+    if weights.iter().any(|&w| w != 1.0) && effective_sample_size < MIN_EFFECTIVE_PATHS {
+        // First, so it heads the report and the screen.
+        warnings.insert(0, format!(
+            "NOT RELIABLE: importance sampling left an effective sample size of {effective_sample_size:.1} of {n_paths} paths, below {MIN_EFFECTIVE_PATHS:.0}: every figure rests on a handful of heavily weighted paths and can be far off, whatever its standard error says; raise `paths` or move `importance_shift` towards 0"
+        ));
+    } else if weights.iter().any(|&w| w != 1.0) {
         warnings.push(format!(
             "importance sampling: the {n_paths} weighted paths are worth {effective_sample_size:.0} plain ones for means and the timeline; the tail measures are what it sharpens, so read means from a plain run if their standard errors are too wide"
         ));

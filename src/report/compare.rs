@@ -559,6 +559,18 @@ fn read_weights(folder: &ResultFolder, facts: &RunFacts) -> Result<Vec<f64>, Rep
     if !facts.weighted() {
         return Ok(vec![1.0; n]);
     }
+    // An edited `manifest.paths` also makes the effective sample size look short of the paths.
+    if let Ok(t) = folder.table("paths")
+        && t.len() != n
+    {
+        return Err(ReportError::Folder(FolderError::Read {
+            path: t.path.clone(),
+            message: format!(
+                "it has {} rows but `summary.json` says {n} paths (`manifest.paths`); the folder was edited or is incomplete",
+                t.len()
+            ),
+        }));
+    }
     if !folder.has("factor") {
         return Err(ReportError::Input {
             message: format!(

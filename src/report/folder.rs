@@ -132,9 +132,13 @@ pub struct CsvTable {
 
 impl CsvTable {
     pub fn read(path: &Path) -> Result<CsvTable, FolderError> {
+        // A result table, not a loan tape: keep the reader's diagnosis, not its wording.
         let frame = read_frame(path, TapeFormat::Csv).map_err(|e| FolderError::Read {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message: match e {
+                crate::book::BookError::Read { message, .. } => message,
+                other => other.to_string(),
+            },
         })?;
         let rows = frame.height();
         let mut columns = Vec::new();
