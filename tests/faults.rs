@@ -671,6 +671,16 @@ fn toml_errors_have_a_place_and_every_unknown_key_is_reported_at_once() {
             "{key}: {text}"
         );
     }
+    // A scenario that is not text.
+    let binary = tmp.path().join("binary.toml");
+    std::fs::write(&binary, b"version = 1\n\xff\xfe\x00garbage").unwrap();
+    let o = arrears(&["validate", binary.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
+    assert!(
+        output_text(&o).contains("the file is not UTF-8 text"),
+        "{}",
+        output_text(&o)
+    );
     // The calibration file too.
     let dir = calibration_with(|_| {});
     let file = dir.path().join("calibrate.toml");
@@ -863,4 +873,45 @@ fn the_memory_guard_counts_what_a_run_really_holds() {
         (estimate / measured - 1.0).abs() < 0.15,
         "estimate {estimate:.0} bytes for 40,000 paths against a measured growth of the peak of {measured:.0}"
     );
+}
+
+/// An edited `manifest.paths` is named as such by `arrears compare`, not taken for
+/// importance weights.
+#[test]
+fn compare_names_an_edited_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let o = arrears(&[
+        "run",
+        "scenarios/stress.toml",
+        "--paths",
+        "3",
+        "--out",
+        a.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", output_text(&o));
+    let b = tmp.path().join("b");
+    std::fs::create_dir(&b).unwrap();
+    for e in std::fs::read_dir(&a).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), b.join(e.file_name())).unwrap();
+    }
+    let mut summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(b.join("summary.json")).unwrap()).unwrap();
+    summary["manifest"]["paths"] = 5.into();
+    std::fs::write(b.join("summary.json"), summary.to_string()).unwrap();
+    let out = tmp.path().join("cmp");
+    let o = arrears(&[
+        "compare",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    let text = output_text(&o);
+    assert_eq!(o.status.code(), Some(2), "{text}");
+    assert!(text.contains("`manifest.paths`"), "{text}");
+    assert!(!text.contains("importance"), "{text}");
 }
