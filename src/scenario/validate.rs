@@ -31,6 +31,8 @@ pub const MAX_PATHS: i64 = 10_000_000;
 const MAX_HORIZON_MONTHS: i64 = 600;
 /// Most worker threads a scenario or `--threads` may ask for.
 pub const MAX_THREADS: i64 = 1024;
+/// Largest days past due a bucket may start or end at.
+const MAX_DPD: i64 = 100_000;
 const MAX_SYNTHETIC_LOANS: i64 = 100_000_000;
 
 /// Collects the diagnostics of one file. Shared with the calibration file, which states its
@@ -428,7 +430,7 @@ pub(crate) fn states(cx: &mut Ctx, raw_states: &RawStates, raw_stages: &RawStage
         let min = cx.int_in_range(
             &b.min_dpd,
             1,
-            100_000,
+            MAX_DPD,
             "min_dpd",
             "days past due where the bucket starts; `current` is 0",
         ) as u32;
@@ -440,8 +442,14 @@ pub(crate) fn states(cx: &mut Ctx, raw_states: &RawStates, raw_stages: &RawStage
                     format!("`max_dpd` {max} is below `min_dpd` {min}"),
                     "a bucket covers min_dpd..=max_dpd days past due",
                 );
+            } else if max > MAX_DPD {
+                cx.error(
+                    m,
+                    format!("`max_dpd` is {max}, expected a whole number in [{min}, {MAX_DPD}]"),
+                    "days past due where the bucket ends; leave it out for the last, open-ended bucket",
+                );
             }
-            max.max(i64::from(min)) as u32
+            max.clamp(i64::from(min), MAX_DPD) as u32
         });
         if max.is_none() && i + 1 != raw_buckets.len() {
             cx.error(
@@ -871,7 +879,11 @@ fn segment(
         let o = o.get_ref();
         let window = o.months_on_book.get_ref();
         let (first, last) = match window.as_slice() {
-            [a, b] if *a.get_ref() >= 0 && a.get_ref() <= b.get_ref() => {
+            [a, b]
+                if *a.get_ref() >= 0
+                    && a.get_ref() <= b.get_ref()
+                    && *b.get_ref() <= i64::from(u32::MAX) =>
+            {
                 (*a.get_ref() as u32, *b.get_ref() as u32)
             }
             _ => {
