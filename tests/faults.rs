@@ -659,13 +659,16 @@ fn toml_errors_have_a_place_and_every_unknown_key_is_reported_at_once() {
     }
     let file = scenario_with(tmp.path(), "baseline.toml", |t| {
         t.replacen("discount_rate", "discount_rat", 1)
-            .replacen("paths = 1000", "paths = 1000\nthread = 2", 1)
+            .replacen("paths = 1000", "pathz = 1000\nthread = 2", 1)
             .replacen("late_fee", "late_feee", 1)
     });
     let o = arrears(&["validate", file.to_str().unwrap()]);
     let text = output_text(&o);
     assert_eq!(o.status.code(), Some(2), "{text}");
-    for key in ["discount_rat", "thread", "late_feee"] {
+    // The typo that hid a required key is reported as missing too, and the keys of the
+    // sections after it are still checked.
+    assert!(text.contains("missing field `paths`"), "{text}");
+    for key in ["discount_rat", "pathz", "thread", "late_feee"] {
         assert!(
             text.contains(&format!("unknown field `{key}`")),
             "{key}: {text}"

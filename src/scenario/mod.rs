@@ -303,22 +303,73 @@ pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T,
         return Err(vec![toml_diagnostic_in(first, text)]);
     }
     let mut diagnostics = Vec::new();
+    // Tables taken out because a key of theirs was missing: their own absence is no news.
+    let mut dropped_tables: Vec<String> = Vec::new();
     loop {
         match T::deserialize(toml::de::Deserializer::from(root.clone())) {
             Ok(value) if diagnostics.is_empty() => return Ok(value),
             Ok(_) => return Err(diagnostics),
             Err(e) => {
+                let message = e.message().trim();
+                if let Some(field) = message
+                    .strip_prefix("missing field `")
+                    .and_then(|m| m.strip_suffix('`'))
+                    && dropped_tables.iter().any(|t| t == field)
+                {
+                    return Err(diagnostics);
+                }
                 diagnostics.push(toml_diagnostic_in(&e, text));
-                let removed = e.message().starts_with("unknown field")
-                    && diagnostics.len() < MAX_TOML_PROBLEMS
-                    && e.span()
-                        .is_some_and(|span| remove_key_at(root.get_mut(), &span));
-                if !removed {
+                if diagnostics.len() >= MAX_TOML_PROBLEMS {
+                    return Err(diagnostics);
+                }
+                let Some(span) = e.span() else {
+                    return Err(diagnostics);
+                };
+                let went_on = if message.starts_with("unknown field") {
+                    remove_key_at(root.get_mut(), &span)
+                } else if message.starts_with("missing field") && span.start > 0 {
+                    // A table lacking a key (often the one a typo replaced): report it and
+                    // take the table out, so the keys of the tables after it are checked too.
+                    match remove_table_at(root.get_mut(), &span) {
+                        Some(name) => {
+                            dropped_tables.push(name);
+                            true
+                        }
+                        None => false,
+                    }
+                } else {
+                    false
+                };
+                if !went_on {
                     return Err(diagnostics);
                 }
             }
         }
     }
+}
+
+/// Takes out of `table` the innermost entry holding a table that starts where `span` does;
+/// its key, when it did.
+fn remove_table_at(
+    table: &mut toml::de::DeTable<'_>,
+    span: &std::ops::Range<usize>,
+) -> Option<String> {
+    for (_, value) in table.iter_mut() {
+        if let toml::de::DeValue::Table(inner) = value.get_mut()
+            && let Some(name) = remove_table_at(inner, span)
+        {
+            return Some(name);
+        }
+    }
+    let key = table
+        .iter()
+        .find(|(k, v)| {
+            matches!(v.get_ref(), toml::de::DeValue::Table(_))
+                && (v.span().start == span.start || k.span().start == span.start + 1)
+        })
+        .map(|(k, _)| k.clone())?;
+    table.remove(&key)?;
+    Some(key.get_ref().to_string())
 }
 
 /// Takes out of `table` the entry whose key starts where `span` does (at any depth); whether
