@@ -153,7 +153,7 @@ impl CliError {
             CliError::Scenario(_) | CliError::Book(_) | CliError::Usage { .. } => 2,
             CliError::Calibrate(_) => 2,
             CliError::Engine(EngineError::Actions(_)) => 2,
-            CliError::Report(ReportError::Exists { .. }) => 2,
+            CliError::Report(ReportError::Exists { .. } | ReportError::Raced { .. }) => 2,
             CliError::Report(ReportError::Folder(_) | ReportError::Input { .. }) => 2,
             _ => 1,
         }
@@ -163,6 +163,9 @@ impl CliError {
         match self {
             CliError::Report(ReportError::Exists { .. }) => Some(
                 "pass `--force` to replace it, or `--out DIR` to write somewhere else".into(),
+            ),
+            CliError::Report(ReportError::Raced { .. }) => Some(
+                "two runs wrote to the same folder at once; run again with another `--out`, or with `--force` to replace it".into(),
             ),
             CliError::Usage { hint, .. } => Some(hint.clone()),
             CliError::Report(ReportError::Input { hint, .. }) => Some(hint.clone()),
@@ -182,6 +185,7 @@ impl CliError {
 /// Parses the arguments, runs the command and returns the exit code.
 pub fn main() -> ExitCode {
     let args = Args::parse();
+    report::clean_up_on_signals();
     match execute(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -320,14 +324,9 @@ pub struct RunOptions {
 
 /// `arrears run`: load, check the destination, simulate, summarise, write.
 pub fn run(options: &RunOptions) -> Result<(), CliError> {
+    check_overrides(options)?;
     let mut scenario = scenario::load(&options.scenario)?;
     if let Some(paths) = options.paths {
-        if paths == 0 {
-            return Err(CliError::Usage {
-                message: "`--paths` must be at least 1".into(),
-                hint: "e.g. `--paths 1000`".into(),
-            });
-        }
         scenario.simulation.paths = paths;
     }
     if let Some(seed) = options.seed {
@@ -345,12 +344,6 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
         }
         scenario.model.draw_posterior = true;
     }
-    if options.threads == Some(0) {
-        return Err(CliError::Usage {
-            message: "`--threads` must be at least 1".into(),
-            hint: "leave it out to use every core".into(),
-        });
-    }
     let out_dir = options
         .out
         .clone()
@@ -358,6 +351,7 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
     report::check_destination(&out_dir, options.force)?;
     let (book, bucketing) = book::load_for_run(&scenario)?;
     check_memory(&scenario, &book)?;
+    check_duration(&scenario, &book)?;
     if let Some(w) = small_cells_warning(&scenario, &book) {
         eprintln!("warning: {w}");
     }
@@ -485,6 +479,76 @@ fn print_calibration(c: &crate::calibrate::Calibration, seconds: f64) {
             t.segment, t.grouping, t.statistic, t.df, t.p_value
         );
     }
+}
+
+/// `--paths`, `--seed` and `--threads` within the limits the scenario file has for
+/// `simulation.paths`, `seed` and `threads` (docs/SCENARIOS.md), before anything is read.
+fn check_overrides(options: &RunOptions) -> Result<(), CliError> {
+    let check = |flag: &str, key: &str, value: Option<u64>, min: u64, max: u64, hint: &str| {
+        match value {
+            Some(v) if v < min || v > max => Err(CliError::Usage {
+                message: format!(
+                    "`--{flag}` is {v}, expected a whole number in [{min}, {max}] (the limits of `simulation.{key}`)"
+                ),
+                hint: hint.into(),
+            }),
+            _ => Ok(()),
+        }
+    };
+    check(
+        "paths",
+        "paths",
+        options.paths,
+        1,
+        scenario::MAX_PATHS as u64,
+        "e.g. `--paths 1000`",
+    )?;
+    check(
+        "seed",
+        "seed",
+        options.seed,
+        0,
+        i64::MAX as u64,
+        "any whole number from 0 up to 9223372036854775807",
+    )?;
+    check(
+        "threads",
+        "threads",
+        options.threads.map(|t| t as u64),
+        1,
+        scenario::MAX_THREADS as u64,
+        "leave it out to use every core; results do not depend on it",
+    )
+}
+
+/// Loan-months (loans x months x paths x passes) above which loan mode is refused: at the
+/// measured ~4e8 loan-months a second on 2 cores (benches/README.md, workload L) that is about
+/// 40 minutes, and a tape with a `count` of a billion would run for days without a word.
+pub const MAX_LOAN_MONTHS: f64 = 1e12;
+
+/// Refuses loan-mode runs that would take hours, pointing to count mode.
+fn check_duration(scenario: &Scenario, book: &book::LoanBook) -> Result<(), CliError> {
+    if scenario.simulation.mode != Mode::Loan {
+        return Ok(());
+    }
+    let loan_months = book.loans() as f64
+        * f64::from(scenario.simulation.horizon_months)
+        * scenario.simulation.paths as f64
+        * engine::passes(&scenario.model) as f64;
+    if loan_months > MAX_LOAN_MONTHS {
+        return Err(CliError::Usage {
+            message: format!(
+                "loan mode would simulate {} loans x {} months x {} paths = {:.1e} loan-months, above the limit of {MAX_LOAN_MONTHS:.0e} (about 40 minutes on 2 cores); this run would take {} hours or more",
+                group_thousands(book.loans() as f64, 0),
+                scenario.simulation.horizon_months,
+                group_thousands(scenario.simulation.paths as f64, 0),
+                loan_months,
+                group_thousands((loan_months / 4e8 / 3600.0).max(1.0), 0)
+            ),
+            hint: "set `mode = \"count\"` in `[simulation]` (cells of identical loans moved by counts, for very large books), or fewer paths".into(),
+        });
+    }
+    Ok(())
 }
 
 /// Per-path outcomes are kept for exact percentiles; refuse a run whose outcomes alone would not

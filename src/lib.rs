@@ -14,6 +14,7 @@
 //!   written and read through the same types, verified on reading;
 //! - [`report`]: writes result folders (through [`results`]) with their charts (PNG, SVG) and
 //!   reports, and builds reports and comparisons from verified folders;
+//! - [`input`]: checks every input path is a regular file before it is read;
 //! - [`cli`]: the `arrears` command.
 //!
 //! See ARCHITECTURE.md for the code map and the invariants.
@@ -22,6 +23,7 @@ pub mod book;
 pub mod calibrate;
 pub mod cli;
 pub mod engine;
+pub mod input;
 pub mod metrics;
 pub mod model;
 pub mod report;

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 /// The crate's modules, bottom up; a module may import those before it.
 const LAYERS: &[&str] = &[
     "serde_nan",
+    "input",
     "rng",
     "model",
     "scenario",

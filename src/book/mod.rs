@@ -123,6 +123,11 @@ pub struct Loan {
 }
 
 /// Why a loan book cannot be built.
+/// Largest balance, credit limit or amount accepted from any input (a trillion currency
+/// units). A book of a billion loans at this size sums to 1e21, and the sums of squares behind
+/// standard errors stay far below `f64::MAX`; tapes of 1e300 would overflow them.
+pub const MAX_AMOUNT: f64 = 1e12;
+
 #[derive(Debug, thiserror::Error)]
 pub enum BookError {
     #[error("cannot read loan tape `{}`: {message}", path.display())]

@@ -91,6 +91,7 @@ pub struct Tape {
 
 /// [`read`], also telling whether the tape is a cell tape.
 pub fn read_tape(path: &Path, model: &Model) -> Result<Tape, BookError> {
+    check_input(path)?;
     let format = format_of(path)?;
     let frame = read_frame(path, format)?;
     let has_count = frame.column(COUNT).is_ok();
@@ -132,8 +133,10 @@ pub(crate) fn format_of(path: &Path) -> Result<TapeFormat, BookError> {
 /// Opens and parses the file. Polars is third-party code parsing untrusted bytes, so a panic
 /// inside it is caught and reported as an unreadable file rather than aborting the run.
 pub(crate) fn read_frame(path: &Path, format: TapeFormat) -> Result<DataFrame, BookError> {
-    if path.is_dir() {
-        return Err(read_error(path, "it is a directory, not a file"));
+    crate::input::check_regular(path).map_err(|m| read_error(path, m))?;
+    if format == TapeFormat::Csv {
+        let bytes = std::fs::read(path).map_err(|e| read_error(path, describe_io_error(&e)))?;
+        csv_shape(&bytes).map_err(|message| read_error(path, message))?;
     }
     let file = File::open(path).map_err(|e| read_error(path, describe_io_error(&e)))?;
     let parsed = catch_unwind(AssertUnwindSafe(|| match format {
@@ -158,6 +161,57 @@ pub(crate) fn read_frame(path: &Path, format: TapeFormat) -> Result<DataFrame, B
             },
         )),
     }
+}
+
+/// Refuses what is not a regular file (a directory, `/dev/zero`, a FIFO) before it is read,
+/// and says so when the path is a symbolic link rather than following it silently.
+pub(crate) fn check_input(path: &Path) -> Result<(), BookError> {
+    let checked = crate::input::check_regular(path).map_err(|m| read_error(path, m))?;
+    if let Some(target) = checked.link_to {
+        eprintln!(
+            "note: `{}` is a symbolic link; reading `{}`",
+            path.display(),
+            target.display()
+        );
+    }
+    Ok(())
+}
+
+/// Problems with a CSV file's shape that polars reports badly or not at all: a file separated
+/// by semicolons (European spreadsheets), and a quote that is never closed (polars would
+/// read the rest of the file as one field and echo it).
+fn csv_shape(bytes: &[u8]) -> Result<(), String> {
+    let header_end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
+    let header = &bytes[..header_end];
+    let count = |c: u8| header.iter().filter(|&&b| b == c).count();
+    if count(b',') == 0 && count(b';') > 0 {
+        return Err(format!(
+            "the file is separated by semicolons (`;`), as spreadsheets set to a European locale save CSV ({} semicolons in the header); arrears reads comma-separated files: save it as \"CSV UTF-8 (comma delimited)\" or replace the separators",
+            count(b';')
+        ));
+    }
+    let (mut line, mut open_line, mut quoted) = (1usize, 0usize, false);
+    for &b in bytes {
+        match b {
+            b'"' => {
+                quoted = !quoted;
+                if quoted {
+                    open_line = line;
+                }
+            }
+            b'\n' => line += 1,
+            _ => {}
+        }
+    }
+    if quoted {
+        return Err(format!(
+            "line {open_line} opens a quoted field (`\"`) that is never closed, so the rest of the file would be one field; close the quote or remove it"
+        ));
+    }
+    Ok(())
 }
 
 fn describe_io_error(error: &std::io::Error) -> String {
@@ -189,7 +243,8 @@ fn describe_polars_error(error: &PolarsError, format: TapeFormat) -> String {
     let diagnosis = if diagnosis.is_empty() {
         "no details given".to_string()
     } else {
-        diagnosis.join("; ")
+        // Polars quotes the offending text, which can be the rest of the file.
+        crate::input::snippet(&diagnosis.join("; "), 300)
     };
     let lower = diagnosis.to_ascii_lowercase();
     match format {
@@ -317,7 +372,7 @@ fn number_column<'a>(
 ) -> Option<Vec<Number<'a>>> {
     let column = frame.column(name).ok()?;
     let dtype = column.dtype();
-    let numbers = if dtype.is_primitive_numeric() || dtype.is_null() {
+    let numbers = if dtype.is_primitive_numeric() || dtype.is_decimal() || dtype.is_null() {
         numbers_from_numeric(column)
     } else if dtype.is_string() {
         numbers_from_text(column)
@@ -441,9 +496,13 @@ fn not_a_number(text: &str, format: TapeFormat) -> String {
 }
 
 /// Up to 20 names, then a count, for "columns found" lists of wide tapes.
-fn list_names<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn list_names<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
     let names: Vec<&str> = names.into_iter().collect();
-    let mut listed: Vec<String> = names.iter().take(20).map(|n| format!("`{n}`")).collect();
+    let mut listed: Vec<String> = names
+        .iter()
+        .take(20)
+        .map(|n| format!("`{}`", crate::input::snippet(n, 40)))
+        .collect();
     if names.len() > 20 {
         listed.push(format!("and {} more", names.len() - 20));
     }
@@ -479,6 +538,24 @@ fn validate(
         .map(|n| n.as_str())
         .collect();
     let has = |name: &str| found.contains(&name);
+    // A file with none of the tape's columns is not a tape (a wrong path, a symbolic link to
+    // some other file): say so without echoing its first line, which may be anything.
+    if !REQUIRED
+        .iter()
+        .chain(&[STATE, DAYS_PAST_DUE])
+        .any(|n| has(n))
+    {
+        return Err(BookError::Invalid {
+            path: path.to_path_buf(),
+            problems: vec![format!(
+                "none of the tape's columns ({}) is in the first line, so it is not a tape header ({} column{} found, not shown)",
+                list_names(REQUIRED),
+                found.len(),
+                if found.len() == 1 { "" } else { "s" }
+            )],
+            hint: hint(format),
+        });
+    }
     for name in REQUIRED {
         if !has(name) {
             let hint = match near_miss(&found, name) {
@@ -634,6 +711,15 @@ fn validate(
                 problems.push(format!(
                     "{}: {value} is negative; balances are amounts owed, at least 0 \
                      (credit balances are not simulated)",
+                    at(BALANCE)
+                ));
+                return None;
+            }
+            if value > super::MAX_AMOUNT {
+                problems.push(format!(
+                    "{}: {value:e} is above 1e12, the largest balance arrears accepts \
+                     (larger ones would overflow the sums); is the column in the smallest \
+                     currency unit, or corrupt?",
                     at(BALANCE)
                 ));
                 return None;
@@ -816,6 +902,13 @@ fn validate(
                     Number::Value(limit) if !limit.is_finite() => {
                         problems.push(format!(
                             "{}: {limit} is not a finite number",
+                            at(CREDIT_LIMIT)
+                        ));
+                        None
+                    }
+                    Number::Value(limit) if limit > super::MAX_AMOUNT => {
+                        problems.push(format!(
+                            "{}: {limit:e} is above 1e12, the largest amount arrears accepts",
                             at(CREDIT_LIMIT)
                         ));
                         None

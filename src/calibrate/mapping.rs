@@ -279,6 +279,10 @@ pub enum MappingError {
 
 /// Reads and checks a calibration file.
 pub fn load(path: &Path) -> Result<Mapping, MappingError> {
+    crate::input::check_regular(path).map_err(|message| MappingError::Read {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(message),
+    })?;
     let text = std::fs::read_to_string(path).map_err(|source| MappingError::Read {
         path: path.to_path_buf(),
         source,
@@ -293,8 +297,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Mapping, MappingError> {
         text: text.to_string(),
         diagnostics,
     };
-    let raw: RawCalibration =
-        toml::from_str(text).map_err(|e| invalid(vec![crate::scenario::toml_diagnostic(&e)]))?;
+    let raw: RawCalibration = crate::scenario::from_toml(text).map_err(invalid)?;
     let mut cx = Ctx { diags: Vec::new() };
     if *raw.version.get_ref() != FORMAT_VERSION {
         cx.error(

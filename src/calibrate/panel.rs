@@ -151,6 +151,7 @@ fn read_error(path: &Path, e: BookError) -> PanelError {
 /// Reads the panel named by `mapping` and cleans it.
 pub fn read(mapping: &Mapping) -> Result<Panel, PanelError> {
     let path = mapping.panel.as_path();
+    crate::book::tape::check_input(path).map_err(|e| read_error(path, e))?;
     let format = format_of(path).map_err(|e| read_error(path, e))?;
     let bytes_hash = hash_file(path)?;
     let frame = read_frame(path, format).map_err(|e| read_error(path, e))?;
@@ -179,11 +180,7 @@ pub fn read(mapping: &Mapping) -> Result<Panel, PanelError> {
                     } else {
                         ", named in [panel.columns]"
                     },
-                    present
-                        .iter()
-                        .map(|p| format!("`{p}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    crate::book::tape::list_names(present.iter().map(String::as_str))
                 ));
             }
             None
@@ -274,7 +271,7 @@ pub fn read(mapping: &Mapping) -> Result<Panel, PanelError> {
     };
     let balance = numbers(&c_balance, true, &mut problems);
     let charge_off_amount = numbers(&c_charge_off, true, &mut problems);
-    let recovery_amount = numbers(&c_recovery, false, &mut problems);
+    let recovery_amount = numbers(&c_recovery, true, &mut problems);
     let origination = c_origination.as_ref().and_then(|c| {
         text(c, &mut problems).map(|t| months(&t, c, format, &mut problems, Some(dated)).0)
     });
@@ -695,7 +692,7 @@ fn number_column(
             .collect();
         problems.rows(name, "not a number", &bad, bad_count, format);
         v
-    } else if dtype.is_primitive_numeric() || dtype.is_null() {
+    } else if dtype.is_primitive_numeric() || dtype.is_decimal() || dtype.is_null() {
         let cast = column.cast(&DataType::Float64).ok()?;
         cast.f64()
             .ok()?
@@ -726,6 +723,22 @@ fn number_column(
         },
         &bad,
         bad_count,
+        format,
+    );
+    let (mut big, mut big_count) = (Vec::new(), 0);
+    for (i, v) in values.iter().enumerate() {
+        if v.is_finite() && v.abs() > crate::book::MAX_AMOUNT {
+            big_count += 1;
+            if big.len() < MAX_LISTED {
+                big.push(i);
+            }
+        }
+    }
+    problems.rows(
+        name,
+        "above 1e12, the largest amount arrears accepts (larger ones overflow the sums)",
+        &big,
+        big_count,
         format,
     );
     Some(values)

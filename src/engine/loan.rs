@@ -398,6 +398,7 @@ impl PathScratch {
             self.draw_matrices(cx, path);
         }
         let exact = f.systematic.is_none() && f.stress.is_neutral();
+        out.log_weight = log_weight;
         out.weight = log_weight.exp();
         let mut clipped = 0.0;
         self.payer_thresholds.clear();

@@ -373,8 +373,12 @@ pub struct PathOutcome {
     pub buyer_cash: Vec<f64>,
     /// The systematic factor by month (stress shift included); empty without one.
     pub factor: Vec<f64>,
-    /// Likelihood-ratio weight of the path under importance sampling; 1 otherwise.
+    /// Likelihood-ratio weight of the path under importance sampling; 1 otherwise. When some
+    /// path's ratio would under- or overflow a double, every weight of the run is divided by
+    /// the largest (`engine::normalise_weights`), which leaves self-normalised figures as they are.
     pub weight: f64,
+    /// Natural log of the likelihood ratio, summed over the path's factor innovations; 0 otherwise.
+    pub log_weight: f64,
     /// Matrix rows whose conditioned roll and cure probabilities had to be scaled down to fit.
     pub clipped_rows: f64,
 }
@@ -394,6 +398,7 @@ impl PathOutcome {
             buyer_cash: vec![0.0; layout.n_points * layout.buyer_months],
             factor: Vec::new(),
             weight: 1.0,
+            log_weight: 0.0,
             clipped_rows: 0.0,
         }
     }

@@ -173,6 +173,9 @@ pub fn weighted_expected_shortfall(sorted: &[(f64, f64)], q: f64) -> f64 {
     if weight > 0.0 { sum / weight } else { var }
 }
 
+/// Effective sample size below which a weighted run's figures are marked not reliable.
+pub const MIN_EFFECTIVE_PATHS: f64 = 30.0;
+
 /// Effective sample size of weighted paths, `(sum w)^2 / sum w^2` (Kish).
 pub fn effective_sample_size(weights: &[f64]) -> f64 {
     let total: f64 = weights.iter().sum();

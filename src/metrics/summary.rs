@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use super::disposition::DispositionSummary;
 use super::estimate::{
-    Estimate, MIN_TAIL_PATHS, TailMeasure, effective_sample_size, tail_measures_weighted,
+    Estimate, MIN_EFFECTIVE_PATHS, MIN_TAIL_PATHS, TailMeasure, effective_sample_size,
+    tail_measures_weighted,
 };
 use super::figures::{METRICS, metric};
 use super::recovery::{
@@ -194,7 +195,12 @@ fn summarise_paths(
     ];
     let weights: Vec<f64> = paths.iter().map(|p| p.weight).collect();
     let effective_sample_size = effective_sample_size(&weights);
-    if weights.iter().any(|&w| w != 1.0) {
+    if weights.iter().any(|&w| w != 1.0) && effective_sample_size < MIN_EFFECTIVE_PATHS {
+        // First, so it heads the report and the screen.
+        warnings.insert(0, format!(
+            "NOT RELIABLE: importance sampling left an effective sample size of {effective_sample_size:.1} of {n_paths} paths, below {MIN_EFFECTIVE_PATHS:.0}: every figure rests on a handful of heavily weighted paths and can be far off, whatever its standard error says; raise `paths` or move `importance_shift` towards 0"
+        ));
+    } else if weights.iter().any(|&w| w != 1.0) {
         warnings.push(format!(
             "importance sampling: the {n_paths} weighted paths are worth {effective_sample_size:.0} plain ones for means and the timeline; the tail measures are what it sharpens, so read means from a plain run if their standard errors are too wide"
         ));

@@ -5,6 +5,7 @@
 //! only when everything is written, so a result folder is never half-written; an existing
 //! result folder is replaced only when the caller asks (`--force`).
 
+mod atomic;
 pub mod calibration;
 pub mod charts;
 pub mod compare;
@@ -25,6 +26,8 @@ use charts::histogram::{Histogram, HistogramSeries};
 use charts::line::{Axis, Bars, Fit, Line, LineChart, Markers, Scale, VLine};
 use charts::theme::{self, Stroke};
 
+pub use atomic::{MAX_NAME_BYTES, clean_up_on_signals, is_result_folder};
+
 use crate::book::{Bucketing, LoanBook};
 use crate::engine::RunOutput;
 use crate::metrics::BookProfile;
@@ -43,6 +46,9 @@ use crate::scenario::Scenario;
 pub enum ReportError {
     #[error("result folder `{}` exists already", path.display())]
     Exists { path: PathBuf },
+    /// Another process wrote the folder while this one was running.
+    #[error("result folder `{}` appeared while this run was writing (another run wrote it); it was left as it is and this run's results were not kept", path.display())]
+    Raced { path: PathBuf },
     #[error("cannot write `{}`: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -108,15 +114,11 @@ pub fn book_summary(book: &LoanBook, scenario: &Scenario) -> BookSummary {
     }
 }
 
-/// Refuses an existing destination unless `force`; call before running so nobody waits for
-/// a run whose result cannot be written.
+/// Refuses an existing destination unless `force`, and with `force` anything but a result
+/// folder; refuses names and places a folder cannot be written to. Call before running so
+/// nobody waits for a run whose result cannot be written.
 pub fn check_destination(dir: &Path, force: bool) -> Result<(), ReportError> {
-    if dir.exists() && !force {
-        return Err(ReportError::Exists {
-            path: dir.to_path_buf(),
-        });
-    }
-    Ok(())
+    atomic::check_destination(dir, force)
 }
 
 /// Writes every output of a run into `dir` (atomically: temporary folder, then rename).
@@ -191,40 +193,15 @@ pub fn write_calibration(
 }
 
 /// Fills a temporary folder beside `dir` with `write`, then renames it into place, so a
-/// failure leaves no half-written result and an existing one is replaced only with `force`.
+/// failure leaves no half-written result, an existing one is replaced only with `force` (and
+/// only when it is a result folder), and a folder another run wrote meanwhile is never
+/// replaced (see `atomic.rs`).
 pub fn write_atomically(
     dir: &Path,
     force: bool,
     write: impl FnOnce(&Path) -> Result<(), ReportError>,
 ) -> Result<(), ReportError> {
-    check_destination(dir, force)?;
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| ReportError::io(parent, e))?;
-    let name = dir
-        .file_name()
-        .map_or("result".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|e| ReportError::io(&tmp, e))?;
-    }
-    std::fs::create_dir(&tmp).map_err(|e| ReportError::io(&tmp, e))?;
-    if let Err(e) = write(&tmp) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    if dir.exists() {
-        // `force`: move the old result aside first so a failed rename loses nothing.
-        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-        std::fs::rename(dir, &old).map_err(|e| ReportError::io(dir, e))?;
-        std::fs::rename(&tmp, dir).map_err(|e| ReportError::io(dir, e))?;
-        let _ = std::fs::remove_dir_all(&old);
-    } else {
-        std::fs::rename(&tmp, dir).map_err(|e| ReportError::io(dir, e))?;
-    }
-    Ok(())
+    atomic::write_atomically(dir, force, write)
 }
 
 /// The outcomes of a run's main pass, and of the disposition study's own pass when it has one.

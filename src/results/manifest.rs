@@ -87,27 +87,45 @@ pub enum ManifestError {
     Read { path: PathBuf, message: String },
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
+/// SHA-256, size and (for tables) rows of a file, read in blocks so a large file is never
+/// held whole: CSV rows are its data lines (arrears writes no newline inside a field), Parquet
+/// rows come from the file's footer.
+fn describe(path: &Path) -> std::io::Result<(String, u64, Option<u64>)> {
     use sha2::Digest;
-    let digest = sha2::Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Rows of a table file: data lines of a CSV (the header excluded), the row count in a
-/// Parquet footer.
-fn table_rows(path: &Path, bytes: &[u8]) -> Option<u64> {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("csv") => {
-            // Quoted fields may hold newlines; polars quotes only when needed, and arrears
-            // writes no newline inside a field.
-            let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-            Some(lines.saturating_sub(1))
+    use std::io::Read;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let (mut bytes, mut newlines) = (0u64, 0u64);
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
         }
-        Some("parquet") => super::table::read_parquet(path)
-            .ok()
-            .map(|f| f.height() as u64),
-        _ => None,
+        hasher.update(&buf[..n]);
+        bytes += n as u64;
+        if ext == "csv" {
+            newlines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        }
     }
+    let sha256 = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let rows = match ext {
+        "csv" => Some(newlines.saturating_sub(1)),
+        "parquet" => {
+            use polars::prelude::*;
+            std::fs::File::open(path)
+                .ok()
+                .and_then(|f| ParquetReader::new(f).num_rows().ok())
+                .map(|n| n as u64)
+        }
+        _ => None,
+    };
+    Ok((sha256, bytes, rows))
 }
 
 /// Every regular file below `dir` (relative, `/`-separated, sorted), the manifest excluded.
@@ -142,13 +160,12 @@ pub fn describe_files(dir: &Path) -> std::io::Result<Vec<FileEntry>> {
     walk(dir)?
         .into_iter()
         .map(|rel| {
-            let path = dir.join(&rel);
-            let bytes = std::fs::read(&path)?;
+            let (sha256, bytes, rows) = describe(&dir.join(&rel))?;
             Ok(FileEntry {
-                rows: table_rows(&path, &bytes),
-                bytes: bytes.len() as u64,
-                sha256: sha256_hex(&bytes),
                 path: rel,
+                bytes,
+                sha256,
+                rows,
             })
         })
         .collect()
@@ -279,9 +296,8 @@ pub fn verify(dir: &Path, manifest: &FolderManifest) -> std::io::Result<Vec<Diff
     let present: Vec<String> = walk(dir)?.into_iter().filter(|p| !is_report(p)).collect();
     let mut differences = Vec::new();
     for (rel, entry) in &expected {
-        let path = dir.join(rel);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
+        let (sha256, bytes, _) = match describe(&dir.join(rel)) {
+            Ok(d) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 differences.push(Difference::Missing(rel.to_string()));
                 continue;
@@ -292,13 +308,12 @@ pub fn verify(dir: &Path, manifest: &FolderManifest) -> std::io::Result<Vec<Diff
             path: rel.to_string(),
             what,
         };
-        if bytes.len() as u64 != entry.bytes {
+        if bytes != entry.bytes {
             differences.push(changed(format!(
-                "{} bytes, the run wrote {}",
-                bytes.len(),
+                "{bytes} bytes, the run wrote {}",
                 entry.bytes
             )));
-        } else if sha256_hex(&bytes) != entry.sha256 {
+        } else if sha256 != entry.sha256 {
             differences.push(changed(
                 "its content differs from what the run wrote".into(),
             ));

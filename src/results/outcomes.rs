@@ -60,23 +60,19 @@ pub struct Pass<'a> {
     pub paths: &'a [PathOutcome],
 }
 
-fn frame(passes: &[Pass<'_>]) -> PolarsResult<DataFrame> {
-    let all = || passes.iter().flat_map(|p| p.paths.iter());
-    let height = all().count();
+/// One row of the table: the pass, the path's number and its outcome.
+type Row<'a> = (&'static str, u64, &'a PathOutcome);
+
+fn frame(rows: &[Row<'_>]) -> PolarsResult<DataFrame> {
+    let all = || rows.iter().map(|r| r.2);
     let mut columns = vec![
         Column::new(
             "pass".into(),
-            passes
-                .iter()
-                .flat_map(|p| std::iter::repeat_n(p.name, p.paths.len()))
-                .collect::<Vec<&str>>(),
+            rows.iter().map(|r| r.0).collect::<Vec<&str>>(),
         ),
         Column::new(
             "path".into(),
-            passes
-                .iter()
-                .flat_map(|p| p.first_path..p.first_path + p.paths.len() as u64)
-                .collect::<Vec<u64>>(),
+            rows.iter().map(|r| r.1).collect::<Vec<u64>>(),
         ),
         Column::new(
             "weight".into(),
@@ -99,27 +95,42 @@ fn frame(passes: &[Pass<'_>]) -> PolarsResult<DataFrame> {
             .collect();
         columns.push(list.with_name(name.into()).into_series().into_column());
     }
-    DataFrame::new(height, columns)
+    DataFrame::new(rows.len(), columns)
 }
 
+/// Paths per row group: the writer holds one group's columnar copy at a time, so writing adds
+/// little to the memory of the outcomes themselves.
+const PATHS_PER_GROUP: usize = 256;
+
 /// Writes `outcomes.parquet` into `dir` (no CSV: list columns are not for spreadsheets;
-/// `paths.csv` has the per-path figures).
+/// `paths.csv` has the per-path figures), a row group at a time.
 pub fn write(dir: &Path, passes: &[Pass<'_>]) -> Result<(), TableError> {
     let path = dir.join(format!("{STEM}.parquet"));
-    let mut frame = frame(passes).map_err(|e| TableError::Write {
+    let fail = |e: &dyn std::fmt::Display| TableError::Write {
         path: path.clone(),
         message: e.to_string(),
-    })?;
-    let file = std::fs::File::create(&path).map_err(|e| TableError::Write {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
-    ParquetWriter::new(file)
-        .finish(&mut frame)
-        .map_err(|e| TableError::Write {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+    };
+    let rows: Vec<Row<'_>> = passes
+        .iter()
+        .flat_map(|p| {
+            p.paths
+                .iter()
+                .enumerate()
+                .map(move |(i, o)| (p.name, p.first_path + i as u64, o))
+        })
+        .collect();
+    let file = std::fs::File::create(&path).map_err(|e| fail(&e))?;
+    let mut chunks = rows.chunks(PATHS_PER_GROUP);
+    let first = frame(chunks.next().unwrap_or(&[])).map_err(|e| fail(&e))?;
+    let mut writer = ParquetWriter::new(file)
+        .batched(first.schema())
+        .map_err(|e| fail(&e))?;
+    writer.write_batch(&first).map_err(|e| fail(&e))?;
+    for chunk in chunks {
+        let group = frame(chunk).map_err(|e| fail(&e))?;
+        writer.write_batch(&group).map_err(|e| fail(&e))?;
+    }
+    writer.finish().map_err(|e| fail(&e))?;
     Ok(())
 }
 

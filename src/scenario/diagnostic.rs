@@ -55,18 +55,23 @@ impl Diagnostic {
                 let line_start = source[..line_start].rfind('\n').map_or(0, |i| i + 1);
                 let text = source[line_start..].lines().next().unwrap_or("");
                 let text_end = line_start + text.len();
-                let underline_len = source[span.start.min(text_end)..span.end.min(text_end)]
-                    .chars()
-                    .count()
+                let start = span.start.min(text_end);
+                let end = span.end.min(text_end).max(start);
+                let underline_len = source
+                    .get(start..end)
+                    .map_or(1, |s| s.chars().count())
                     .max(1);
                 let pad = " ".repeat(gutter);
                 let _ = writeln!(out, "{pad}--> {file}:{line}:{column}");
                 let _ = writeln!(out, "{pad} |");
-                let _ = writeln!(out, "{line} | {text}");
+                // A long line (minified, or binary read as text) shows a window around the
+                // place, never the whole line.
+                let (shown, caret_at, underline_len) = window(text, column - 1, underline_len);
+                let _ = writeln!(out, "{line} | {shown}");
                 let _ = writeln!(
                     out,
                     "{pad} | {}{}",
-                    " ".repeat(column - 1),
+                    " ".repeat(caret_at),
                     "^".repeat(underline_len)
                 );
             }
@@ -79,6 +84,30 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// Longest source line shown in full in a snippet.
+const MAX_SNIPPET_CHARS: usize = 120;
+
+/// The part of `text` to show around character `at`, where the caret goes in it, and how
+/// long the underline may be.
+fn window(text: &str, at: usize, underline: usize) -> (String, usize, usize) {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= MAX_SNIPPET_CHARS {
+        return (text.to_string(), at, underline.min(chars.len().max(1)));
+    }
+    let from = at.saturating_sub(40).min(chars.len());
+    let to = (from + MAX_SNIPPET_CHARS).min(chars.len());
+    let mut shown = String::new();
+    if from > 0 {
+        shown.push_str("...");
+    }
+    shown.extend(&chars[from..to]);
+    if to < chars.len() {
+        shown.push_str("...");
+    }
+    let caret = at - from + if from > 0 { 3 } else { 0 };
+    (shown, caret, underline.min(to.saturating_sub(at)).max(1))
 }
 
 #[cfg(test)]

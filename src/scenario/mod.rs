@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use diagnostic::Diagnostic;
+pub use validate::{MAX_PATHS, MAX_THREADS};
 
 use crate::model::{Model, StateId};
 
@@ -211,11 +212,69 @@ pub(crate) fn render_invalid(
         diagnostics.len(),
         if diagnostics.len() == 1 { "" } else { "s" }
     );
+    // The same problem many times (1,000 bands, every row of a table) is shown a few times
+    // and then counted, so the screen stays readable.
+    let mut shown_of_kind: Vec<(String, usize, usize)> = Vec::new();
+    let mut shown = 0;
     for d in diagnostics {
+        let kind = kind_of(&d.message);
+        let slot = match shown_of_kind.iter().position(|(k, _, _)| *k == kind) {
+            Some(i) => i,
+            None => {
+                shown_of_kind.push((kind, 0, 0));
+                shown_of_kind.len() - 1
+            }
+        };
+        let entry = &mut shown_of_kind[slot];
+        if entry.1 < MAX_SHOWN_OF_A_KIND && shown < MAX_SHOWN {
+            entry.1 += 1;
+            shown += 1;
+            out.push('\n');
+            out.push_str(&d.render(&file, text));
+        } else {
+            entry.2 += 1;
+        }
+    }
+    let hidden: usize = shown_of_kind.iter().map(|e| e.2).sum();
+    if hidden > 0 {
         out.push('\n');
-        out.push_str(&d.render(&file, text));
+        for (kind, _, more) in shown_of_kind.iter().filter(|e| e.2 > 0) {
+            out.push_str(&format!(
+                "... and {} more like it ({})\n",
+                crate::model::group_thousands(*more as f64, 0),
+                crate::input::snippet(kind, 80)
+            ));
+        }
     }
     out.trim_end().to_string()
+}
+
+/// Diagnostics of one kind shown before the rest are counted, and diagnostics shown in all.
+const MAX_SHOWN_OF_A_KIND: usize = 5;
+const MAX_SHOWN: usize = 50;
+
+/// A message with its particulars (names in backticks, numbers) blanked: what makes two
+/// problems "alike".
+fn kind_of(message: &str) -> String {
+    let mut out = String::new();
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '`' {
+            quoted = !quoted;
+            if quoted {
+                out.push_str("`_`");
+            }
+        } else if !quoted {
+            if c.is_ascii_digit() || c == '.' {
+                if !out.ends_with('#') {
+                    out.push('#');
+                }
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 impl fmt::Display for Scenario {
@@ -234,6 +293,10 @@ impl fmt::Display for Scenario {
 
 /// Reads and checks a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    crate::input::check_regular(path).map_err(|message| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(message),
+    })?;
     let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
         path: path.to_path_buf(),
         source,
@@ -262,8 +325,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         text: text.to_string(),
         diagnostics,
     };
-    let raw: raw::RawScenario =
-        toml::from_str(text).map_err(|e| invalid(vec![toml_diagnostic(&e)]))?;
+    let raw: raw::RawScenario = from_toml(text).map_err(invalid)?;
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let (simulation, model, book) = validate::validate(&raw, base_dir).map_err(invalid)?;
     Ok(Scenario {
@@ -274,6 +336,132 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         model,
         book,
     })
+}
+
+/// Most unknown keys reported from one file.
+const MAX_TOML_PROBLEMS: usize = 50;
+
+/// Deserialises TOML text, reporting the first syntax error and, once the syntax is right,
+/// every unknown key at once (up to [`MAX_TOML_PROBLEMS`]) rather than one a run: each
+/// unknown key is reported and taken out, and the text deserialised again.
+pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Vec<Diagnostic>> {
+    let (mut root, errors) = toml::de::DeTable::parse_recoverable(text);
+    // After the first syntax error the parser's recovery reports its consequences (every
+    // line after an unclosed array): the first is the one to fix.
+    if let Some(first) = errors.first() {
+        return Err(vec![toml_diagnostic_in(first, text)]);
+    }
+    let mut diagnostics = Vec::new();
+    // Tables taken out because a key of theirs was missing: their own absence is no news.
+    let mut dropped_tables: Vec<String> = Vec::new();
+    loop {
+        match T::deserialize(toml::de::Deserializer::from(root.clone())) {
+            Ok(value) if diagnostics.is_empty() => return Ok(value),
+            Ok(_) => return Err(diagnostics),
+            Err(e) => {
+                let message = e.message().trim();
+                if let Some(field) = message
+                    .strip_prefix("missing field `")
+                    .and_then(|m| m.strip_suffix('`'))
+                    && dropped_tables.iter().any(|t| t == field)
+                {
+                    return Err(diagnostics);
+                }
+                diagnostics.push(toml_diagnostic_in(&e, text));
+                if diagnostics.len() >= MAX_TOML_PROBLEMS {
+                    return Err(diagnostics);
+                }
+                let Some(span) = e.span() else {
+                    return Err(diagnostics);
+                };
+                let went_on = if message.starts_with("unknown field") {
+                    remove_key_at(root.get_mut(), &span)
+                } else if message.starts_with("missing field") && span.start > 0 {
+                    // A table lacking a key (often the one a typo replaced): report it and
+                    // take the table out, so the keys of the tables after it are checked too.
+                    match remove_table_at(root.get_mut(), &span) {
+                        Some(name) => {
+                            dropped_tables.push(name);
+                            true
+                        }
+                        None => false,
+                    }
+                } else {
+                    false
+                };
+                if !went_on {
+                    return Err(diagnostics);
+                }
+            }
+        }
+    }
+}
+
+/// Takes out of `table` the innermost entry holding a table that starts where `span` does;
+/// its key, when it did.
+fn remove_table_at(
+    table: &mut toml::de::DeTable<'_>,
+    span: &std::ops::Range<usize>,
+) -> Option<String> {
+    for (_, value) in table.iter_mut() {
+        if let toml::de::DeValue::Table(inner) = value.get_mut()
+            && let Some(name) = remove_table_at(inner, span)
+        {
+            return Some(name);
+        }
+    }
+    let key = table
+        .iter()
+        .find(|(k, v)| {
+            matches!(v.get_ref(), toml::de::DeValue::Table(_))
+                && (v.span().start == span.start || k.span().start == span.start + 1)
+        })
+        .map(|(k, _)| k.clone())?;
+    table.remove(&key)?;
+    Some(key.get_ref().to_string())
+}
+
+/// Takes out of `table` the entry whose key starts where `span` does (at any depth); whether
+/// it did.
+fn remove_key_at(table: &mut toml::de::DeTable<'_>, span: &std::ops::Range<usize>) -> bool {
+    let key = table
+        .iter()
+        .find(|(k, _)| k.span().start == span.start)
+        .map(|(k, _)| k.clone());
+    if let Some(key) = key {
+        return table.remove(&key).is_some();
+    }
+    table
+        .iter_mut()
+        .any(|(_, value)| remove_in_value(value.get_mut(), span))
+}
+
+fn remove_in_value(value: &mut toml::de::DeValue<'_>, span: &std::ops::Range<usize>) -> bool {
+    match value {
+        toml::de::DeValue::Table(t) => remove_key_at(t, span),
+        toml::de::DeValue::Array(items) => items
+            .iter_mut()
+            .any(|item| remove_in_value(item.get_mut(), span)),
+        _ => false,
+    }
+}
+
+/// [`toml_diagnostic`], with a zero-width span (a syntax error at a point) widened to the
+/// character there so the error has a line and column.
+pub(crate) fn toml_diagnostic_in(e: &toml::de::Error, text: &str) -> Diagnostic {
+    let mut d = toml_diagnostic(e);
+    if d.span.is_none()
+        && let Some(span) = e.span()
+        && !(span.start == 0 && e.message().starts_with("missing field"))
+    {
+        let start = span.start.min(text.len());
+        let end = text[start..]
+            .char_indices()
+            .nth(1)
+            .map_or(text.len(), |(i, _)| start + i);
+        d.span = Some(start..end.max(start));
+    }
+    d
 }
 
 pub(crate) fn toml_diagnostic(e: &toml::de::Error) -> Diagnostic {

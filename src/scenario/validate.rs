@@ -28,8 +28,12 @@ use crate::model::{
 /// Largest number of delinquency buckets (state ids are `u8`, with room for the others).
 const MAX_BUCKETS: usize = 64;
 /// Upper bounds that catch typos (an extra zero) long before they exhaust memory or patience.
-const MAX_PATHS: i64 = 10_000_000;
+pub const MAX_PATHS: i64 = 10_000_000;
 const MAX_HORIZON_MONTHS: i64 = 600;
+/// Most worker threads a scenario or `--threads` may ask for.
+pub const MAX_THREADS: i64 = 1024;
+/// Largest days past due a bucket may start or end at.
+const MAX_DPD: i64 = 100_000;
 const MAX_SYNTHETIC_LOANS: i64 = 100_000_000;
 
 /// Collects the diagnostics of one file. Shared with the calibration file, which states its
@@ -268,6 +272,11 @@ pub(super) fn validate(
     }
 }
 
+/// Lognormal balances: the spread (sd / mean) beyond which the log-scale parameters lose all
+/// precision (at 100 the log's sd is already 3.0), and the smallest mean (a cent).
+const MIN_LOGNORMAL_MEAN: f64 = 0.01;
+const MAX_LOGNORMAL_CV: f64 = 100.0;
+
 fn simulation(cx: &mut Ctx, raw: &RawSimulation) -> Simulation {
     let name = raw.name.get_ref().clone();
     let name_ok = !name.is_empty()
@@ -278,8 +287,21 @@ fn simulation(cx: &mut Ctx, raw: &RawSimulation) -> Simulation {
     if !name_ok {
         cx.error(
             &raw.name,
-            format!("simulation name `{name}` cannot be a folder name"),
+            format!(
+                "simulation name `{}` cannot be a folder name",
+                crate::input::snippet(&name, 60)
+            ),
             "use letters, digits, `_`, `-` and `.`; results go to `output/<name>/`",
+        );
+    } else if name.len() > crate::input::MAX_NAME_BYTES {
+        cx.error(
+            &raw.name,
+            format!(
+                "simulation name is {} characters long; a folder name takes at most {}",
+                name.len(),
+                crate::input::MAX_NAME_BYTES
+            ),
+            "choose a shorter name; results go to `output/<name>/`",
         );
     }
     let paths = cx.int_in_range(
@@ -307,7 +329,7 @@ fn simulation(cx: &mut Ctx, raw: &RawSimulation) -> Simulation {
         cx.int_in_range(
             t,
             1,
-            1024,
+            MAX_THREADS,
             "simulation.threads",
             "leave it out to use every core; results do not depend on it",
         ) as usize
@@ -461,7 +483,7 @@ pub(crate) fn states(cx: &mut Ctx, raw_states: &RawStates, raw_stages: &RawStage
         let min = cx.int_in_range(
             &b.min_dpd,
             1,
-            100_000,
+            MAX_DPD,
             "min_dpd",
             "days past due where the bucket starts; `current` is 0",
         ) as u32;
@@ -473,8 +495,14 @@ pub(crate) fn states(cx: &mut Ctx, raw_states: &RawStates, raw_stages: &RawStage
                     format!("`max_dpd` {max} is below `min_dpd` {min}"),
                     "a bucket covers min_dpd..=max_dpd days past due",
                 );
+            } else if max > MAX_DPD {
+                cx.error(
+                    m,
+                    format!("`max_dpd` is {max}, expected a whole number in [{min}, {MAX_DPD}]"),
+                    "days past due where the bucket ends; leave it out for the last, open-ended bucket",
+                );
             }
-            max.max(i64::from(min)) as u32
+            max.clamp(i64::from(min), MAX_DPD) as u32
         });
         if max.is_none() && i + 1 != raw_buckets.len() {
             cx.error(
@@ -904,7 +932,11 @@ fn segment(
         let o = o.get_ref();
         let window = o.months_on_book.get_ref();
         let (first, last) = match window.as_slice() {
-            [a, b] if *a.get_ref() >= 0 && a.get_ref() <= b.get_ref() => {
+            [a, b]
+                if *a.get_ref() >= 0
+                    && a.get_ref() <= b.get_ref()
+                    && *b.get_ref() <= i64::from(u32::MAX) =>
+            {
                 (*a.get_ref() as u32, *b.get_ref() as u32)
             }
             _ => {
@@ -1528,6 +1560,10 @@ fn month_series(
     values
 }
 
+/// Largest `draws x shift^2` accepted for importance sampling: ln(1000), an expected
+/// effective sample size of at least one path in a thousand.
+const MAX_IMPORTANCE_EXPONENT: f64 = 6.907_755_278_982_137;
+
 fn systematic(cx: &mut Ctx, raw: &RawScenario, model: &Model) -> Option<Systematic> {
     let s = raw.systematic.as_ref()?;
     let r = s.get_ref();
@@ -1573,7 +1609,32 @@ fn systematic(cx: &mut Ctx, raw: &RawScenario, model: &Model) -> Option<Systemat
         dynamics,
         asset_correlation,
         recovery_correlation: r.recovery_correlation.as_ref().map_or(0.0, |c| cx.in_range(c, 0.0, 0.99, "systematic.recovery_correlation", "correlation of the share of paying charged-off accounts with the factor; 0 for none")),
-        importance_shift: r.importance_shift.as_ref().map(|m| cx.in_range(m, -5.0, 5.0, "systematic.importance_shift", "mean of the factor under importance sampling: -1.5 makes bad paths common; leave it out for a plain run")),
+        importance_shift: r.importance_shift.as_ref().map(|m| {
+            let shift = cx.in_range(m, -5.0, 5.0, "systematic.importance_shift", "mean of the factor under importance sampling: -1.5 makes bad paths common; leave it out for a plain run");
+            // The likelihood ratio of k shifted innovations is lognormal with log-variance
+            // k shift^2, so the effective sample size is about paths * exp(-k shift^2).
+            let (draws, what) = match dynamics {
+                FactorDynamics::PerPath => (1.0, "one draw per path".to_string()),
+                FactorDynamics::Monthly { .. } => {
+                    let k = (*raw.simulation.horizon_months.get_ref()).clamp(1, 100_000) as f64;
+                    (k, format!("{k} monthly draws"))
+                }
+            };
+            let exponent = draws * shift * shift;
+            if exponent > MAX_IMPORTANCE_EXPONENT {
+                let limit = (MAX_IMPORTANCE_EXPONENT / draws).sqrt();
+                cx.error(
+                    m,
+                    format!(
+                        "`systematic.importance_shift` {shift} over {what} leaves an effective sample size of about 1 path in e^{exponent:.0}: the weighted figures would rest on one or two paths"
+                    ),
+                    format!(
+                        "keep |importance_shift| at most {limit:.2} here (its square times the draws at most {MAX_IMPORTANCE_EXPONENT:.1}, an effective sample of at least 1 path in 1,000); with a monthly factor the shift acts every month, so it must be much smaller than with a per-path one"
+                    ),
+                );
+            }
+            shift
+        }),
     })
 }
 
@@ -1768,6 +1829,12 @@ fn book(
                 }
             }
             match &b.path {
+                Some(p) if p.get_ref().trim().is_empty() => {
+                    cx.error(p, "`book.path` is empty", "the loan tape's path, relative to the scenario file, e.g. `path = \"data/tape.csv\"`");
+                    BookSource::Tape {
+                        path: base_dir.to_path_buf(),
+                    }
+                }
                 Some(p) => BookSource::Tape {
                     path: base_dir.join(p.get_ref()),
                 },
@@ -1873,6 +1940,16 @@ fn synthetic(
                     &s.balance,
                     "lognormal balance needs mean > 0 and sd > 0",
                     "mean and sd of the balance itself, in currency",
+                );
+                None
+            } else if v[0] < MIN_LOGNORMAL_MEAN || v[1] / v[0] > MAX_LOGNORMAL_CV {
+                cx.error(
+                    &s.balance,
+                    format!(
+                        "lognormal balance with mean {:?} and sd {:?} cannot be drawn: sd / mean is {:.3e}, at most {MAX_LOGNORMAL_CV} with a mean of at least {MIN_LOGNORMAL_MEAN}",
+                        v[0], v[1], v[1] / v[0]
+                    ),
+                    "mean and sd of the balance itself, in currency units, e.g. `mean = 5000.0, sd = 3000.0`",
                 );
                 None
             } else {
