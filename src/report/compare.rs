@@ -877,11 +877,10 @@ pub struct TailComparison {
 impl TailComparison {
     /// `99% VaR`, `99.9% ES`.
     pub fn label(&self) -> String {
-        let level = group_thousands(100.0 * self.level, 1);
-        let level = level.trim_end_matches(".0");
+        let level = super::format::percent_level(self.level);
         match self.kind {
-            TailKind::Var => format!("{level}% VaR"),
-            TailKind::ExpectedShortfall => format!("{level}% ES"),
+            TailKind::Var => format!("{level} VaR"),
+            TailKind::ExpectedShortfall => format!("{level} ES"),
         }
     }
 }
