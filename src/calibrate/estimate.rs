@@ -102,7 +102,7 @@ pub struct RowEstimate {
 }
 
 /// A likelihood-ratio (G) test of one matrix against one per group.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct HomogeneityTest {
     pub segment: String,
     /// What the groups are: calendar blocks or month-on-book bands.
@@ -114,7 +114,7 @@ pub struct HomogeneityTest {
 }
 
 /// One cell of a calendar block's cohort matrix.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CalendarCell {
     pub segment: String,
     pub first_month: String,
@@ -127,7 +127,7 @@ pub struct CalendarCell {
 }
 
 /// Share of the first month's loans in a state, observed and fitted, `months` after the start.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ShareRow {
     /// A segment's name or `all`.
     pub segment: String,

@@ -17,7 +17,6 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::{Column, DataFrame, PolarsResult};
 use serde::Serialize;
 
 use super::ReportError;
@@ -25,19 +24,23 @@ use super::charts::Header;
 use super::charts::heatmap::{self, Heatmap, HeatmapCell, HeatmapRow};
 use super::charts::line::{Axis, Bars, Fit, Line, LineChart, Markers, Scale};
 use super::charts::theme::{self, Marker, Stroke};
-use super::document::{Block, ChartBlock, Document, Table};
+use super::document::{Block, Document, Table};
 use super::format::{
-    count_of, format_count as count, format_p, matrix_cell, percent_level, share as percent,
-    thousands,
+    count_of, format_count as count, format_p, group_thousands, matrix_cell, percent_level,
+    share as percent,
 };
-use super::tables::{self, f64s, strs, u32s};
+use super::table;
 use crate::calibrate::Calibration;
 use crate::calibrate::estimate::{
-    ChargeOffTiming, HomogeneityTest, MatrixEstimate, RecoveryEstimate, RowEstimate, RowSource,
-    SegmentEstimate, ShareRow,
+    HomogeneityTest, MatrixEstimate, RecoveryEstimate, RowEstimate, RowSource, SegmentEstimate,
+    ShareRow,
 };
 use crate::calibrate::mapping::{Fallback, Method};
 use crate::model::{StateId, StateKind, StateSpace};
+use crate::results::calibration_rows::{
+    ChargeOffTimingRow, QualityRow, RecoveryCurveRow, TransitionRow,
+};
+use crate::results::table::Table as _;
 use crate::scenario::prettify_state;
 
 /// Below this p-value a homogeneity test reads as "the rates differ": the conventional 5%
@@ -95,33 +98,50 @@ fn final_dir(dir: &Path) -> PathBuf {
 /// Writes the tables; returns their stems.
 fn write_tables(cal: &Calibration, dir: &Path) -> Result<Vec<&'static str>, ReportError> {
     let mut stems = vec![
-        "transitions",
-        "state_shares",
-        "data_quality",
-        "homogeneity_tests",
+        TransitionRow::STEM,
+        ShareRow::STEM,
+        QualityRow::STEM,
+        HomogeneityTest::STEM,
     ];
-    table(dir, "transitions", transitions_frame(cal))?;
-    table(dir, "state_shares", shares_frame(&cal.shares))?;
-    table(dir, "data_quality", quality_frame(cal))?;
-    table(dir, "homogeneity_tests", tests_frame(&cal.tests))?;
+    table(dir, &transition_rows(cal))?;
+    table(dir, &cal.shares)?;
+    let quality: Vec<QualityRow> = (cal.quality.iter())
+        .map(|i| QualityRow {
+            issue: i.what.to_string(),
+            count: i.count,
+            example: i.example.clone(),
+            handling: i.handling.to_string(),
+        })
+        .collect();
+    table(dir, &quality)?;
+    table(dir, &cal.tests)?;
     if let Some(r) = &cal.recovery {
-        table(dir, "recovery_curve", recovery_frame(r))?;
-        stems.push("recovery_curve");
+        let rows: Vec<RecoveryCurveRow> = (r.curve.iter().zip(cumulative(&r.curve)))
+            .enumerate()
+            .map(|(k, (&share, cumulative))| RecoveryCurveRow {
+                months_after_charge_off: k as u32 + 1,
+                share_recovered: share,
+                cumulative_share: cumulative,
+                exposure: r.exposure.get(k).copied().unwrap_or(f64::NAN),
+                accounts: r.accounts.get(k).copied().unwrap_or(0),
+            })
+            .collect();
+        table(dir, &rows)?;
+        stems.push(RecoveryCurveRow::STEM);
     }
     if let Some(t) = &cal.charge_off_timing {
-        table(dir, "charge_off_timing", timing_frame(t))?;
-        stems.push("charge_off_timing");
+        // From month 1 (charge-off in the month of the first missed payment) on.
+        let rows: Vec<ChargeOffTimingRow> = (t.histogram.iter().enumerate())
+            .filter(|&(m, &c)| m > 0 || c > 0)
+            .map(|(m, &c)| ChargeOffTimingRow {
+                months_from_first_delinquency: m as u32,
+                accounts: c,
+            })
+            .collect();
+        table(dir, &rows)?;
+        stems.push(ChargeOffTimingRow::STEM);
     }
     Ok(stems)
-}
-
-fn table(dir: &Path, stem: &str, frame: PolarsResult<DataFrame>) -> Result<(), ReportError> {
-    let mut frame = frame.map_err(|e| ReportError::table(&dir.join(format!("{stem}.csv")), e))?;
-    tables::write_both(&mut frame, dir, stem)
-}
-
-fn u64s(name: &str, values: impl Iterator<Item = u64>) -> Column {
-    Column::new(name.into(), values.collect::<Vec<u64>>())
 }
 
 /// `data`, `pooled`, `no_data`, `base`: the words of the `source` column.
@@ -154,103 +174,34 @@ fn shown_rows(matrix: &MatrixEstimate) -> impl Iterator<Item = &RowEstimate> {
 
 /// One row per (segment, matrix, from, to) for every destination that is possible (positive
 /// probability or upper bound) or was observed.
-fn transitions_frame(cal: &Calibration) -> PolarsResult<DataFrame> {
+fn transition_rows(cal: &Calibration) -> Vec<TransitionRow> {
     let space = &cal.mapping.space;
-    let mut segment = Vec::new();
-    let mut band = Vec::new();
-    let mut from = Vec::new();
-    let mut to = Vec::new();
-    let mut count = Vec::new();
-    let mut at_risk = Vec::new();
-    let mut probability = Vec::new();
-    let mut lower = Vec::new();
-    let mut upper = Vec::new();
-    let mut source = Vec::new();
+    let mut rows = Vec::new();
     for seg in &cal.segments {
         for matrix in &seg.matrices {
             for row in shown_rows(matrix) {
                 for j in 0..space.len() {
-                    let p = row.probability.get(j).copied().unwrap_or(0.0);
-                    let c = row.counts.get(j).copied().unwrap_or(0.0);
-                    let u = row.upper.get(j).copied().unwrap_or(0.0);
-                    if !(p > 0.0 || c > 0.0 || u > 0.0) {
-                        continue;
+                    let at = |v: &[f64]| v.get(j).copied().unwrap_or(0.0);
+                    let (p, c, u) = (at(&row.probability), at(&row.counts), at(&row.upper));
+                    if p > 0.0 || c > 0.0 || u > 0.0 {
+                        rows.push(TransitionRow {
+                            segment: seg.name.clone(),
+                            months_on_book: band_label(matrix.months_on_book),
+                            from: space.name(row.from).to_string(),
+                            to: space.name(j as StateId).to_string(),
+                            count: c.round() as u64,
+                            at_risk: row.at_risk,
+                            probability: p,
+                            lower: at(&row.lower),
+                            upper: u,
+                            source: source_name(row.source).to_string(),
+                        });
                     }
-                    segment.push(seg.name.clone());
-                    band.push(band_label(matrix.months_on_book));
-                    from.push(space.name(row.from).to_string());
-                    to.push(space.name(j as StateId).to_string());
-                    count.push(c.round() as u64);
-                    at_risk.push(row.at_risk);
-                    probability.push(p);
-                    lower.push(row.lower.get(j).copied().unwrap_or(0.0));
-                    upper.push(u);
-                    source.push(source_name(row.source).to_string());
                 }
             }
         }
     }
-    DataFrame::new(
-        segment.len(),
-        vec![
-            Column::new("segment".into(), segment),
-            Column::new("months_on_book".into(), band),
-            Column::new("from".into(), from),
-            Column::new("to".into(), to),
-            Column::new("count".into(), count),
-            Column::new("at_risk".into(), at_risk),
-            Column::new("probability".into(), probability),
-            Column::new("lower".into(), lower),
-            Column::new("upper".into(), upper),
-            Column::new("source".into(), source),
-        ],
-    )
-}
-
-fn shares_frame(rows: &[ShareRow]) -> PolarsResult<DataFrame> {
-    DataFrame::new(
-        rows.len(),
-        vec![
-            strs("segment", rows.iter().map(|r| r.segment.clone())),
-            u32s("month", rows.iter().map(|r| r.month)),
-            strs("month_label", rows.iter().map(|r| r.month_label.clone())),
-            strs("state", rows.iter().map(|r| r.state.clone())),
-            f64s("observed", rows.iter().map(|r| r.observed)),
-            f64s("observed_se", rows.iter().map(|r| r.observed_se)),
-            f64s("fitted", rows.iter().map(|r| r.fitted)),
-            u64s("loans_known", rows.iter().map(|r| r.loans_known)),
-        ],
-    )
-}
-
-fn quality_frame(cal: &Calibration) -> PolarsResult<DataFrame> {
-    let q = &cal.quality;
-    DataFrame::new(
-        q.len(),
-        vec![
-            strs("issue", q.iter().map(|i| i.what.to_string())),
-            u64s("count", q.iter().map(|i| i.count)),
-            Column::new(
-                "example".into(),
-                q.iter().map(|i| i.example.clone()).collect::<Vec<_>>(),
-            ),
-            strs("handling", q.iter().map(|i| i.handling.to_string())),
-        ],
-    )
-}
-
-fn tests_frame(tests: &[HomogeneityTest]) -> PolarsResult<DataFrame> {
-    DataFrame::new(
-        tests.len(),
-        vec![
-            strs("segment", tests.iter().map(|t| t.segment.clone())),
-            strs("grouping", tests.iter().map(|t| t.grouping.clone())),
-            u64s("groups", tests.iter().map(|t| t.groups as u64)),
-            f64s("statistic", tests.iter().map(|t| t.statistic)),
-            f64s("df", tests.iter().map(|t| t.df)),
-            f64s("p_value", tests.iter().map(|t| t.p_value)),
-        ],
-    )
+    rows
 }
 
 /// Running sums of `curve`.
@@ -262,44 +213,6 @@ fn cumulative(curve: &[f64]) -> Vec<f64> {
             Some(*acc)
         })
         .collect()
-}
-
-fn recovery_frame(r: &RecoveryEstimate) -> PolarsResult<DataFrame> {
-    let n = r.curve.len();
-    DataFrame::new(
-        n,
-        vec![
-            u32s("months_after_charge_off", 1..=n as u32),
-            f64s("share_recovered", r.curve.iter().copied()),
-            f64s("cumulative_share", cumulative(&r.curve).into_iter()),
-            f64s(
-                "exposure",
-                (0..n).map(|k| r.exposure.get(k).copied().unwrap_or(f64::NAN)),
-            ),
-            u64s(
-                "accounts",
-                (0..n).map(|k| r.accounts.get(k).copied().unwrap_or(0)),
-            ),
-        ],
-    )
-}
-
-/// The histogram from month 1 (charge-off in the month of the first missed payment) on.
-fn timing_frame(t: &ChargeOffTiming) -> PolarsResult<DataFrame> {
-    let rows: Vec<(u32, u64)> = t
-        .histogram
-        .iter()
-        .enumerate()
-        .filter(|&(m, &c)| m > 0 || c > 0)
-        .map(|(m, &c)| (m as u32, c))
-        .collect();
-    DataFrame::new(
-        rows.len(),
-        vec![
-            u32s("months_from_first_delinquency", rows.iter().map(|r| r.0)),
-            u64s("accounts", rows.iter().map(|r| r.1)),
-        ],
-    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -603,11 +516,14 @@ fn gap_reading(gap: Option<&Gap>) -> String {
         return "Observed and fitted shares agree to within 0.01 percentage points in every month."
             .to_string();
     }
-    let pp = format!("{} percentage points", thousands(diff.abs() * 100.0, 1));
+    let pp = format!(
+        "{} percentage points",
+        group_thousands(diff.abs() * 100.0, 1)
+    );
     let ses = if g.se > 0.0 {
         format!(
             ", {} standard errors of the observed share",
-            thousands(diff.abs() / g.se, 1)
+            group_thousands(diff.abs() / g.se, 1)
         )
     } else {
         String::new()
@@ -636,13 +552,13 @@ fn timing_reading(observed: f64, implied: Option<f64>) -> String {
         return "the matrix never charges off from the first bucket".to_string();
     };
     let diff = implied - observed;
-    let months = thousands(implied, 1);
+    let months = group_thousands(implied, 1);
     if diff.abs() <= TIMING_TOLERANCE_MONTHS {
         format!("{months} months, close to the history")
     } else {
         format!(
             "{months} months, {} months {} than the history",
-            thousands(diff.abs(), 1),
+            group_thousands(diff.abs(), 1),
             if diff > 0.0 { "slower" } else { "faster" }
         )
     }
@@ -819,7 +735,7 @@ fn at_risk_unit(cal: &Calibration) -> &'static str {
 fn at_risk_text(cal: &Calibration, at_risk: f64) -> String {
     match cal.mapping.estimate.method {
         Method::Cohort => count(at_risk.round() as u64),
-        Method::Duration => thousands(at_risk, 1),
+        Method::Duration => group_thousands(at_risk, 1),
     }
 }
 
@@ -859,7 +775,7 @@ fn heatmap_chart(cal: &Calibration, seg: &SegmentEstimate, footnote: &str) -> He
                     HeatmapCell {
                         probability: p,
                         text: if blank { String::new() } else { percent(p) },
-                        detail: thousands(n, 0),
+                        detail: group_thousands(n, 0),
                     }
                 })
                 .collect()
@@ -875,7 +791,7 @@ fn heatmap_chart(cal: &Calibration, seg: &SegmentEstimate, footnote: &str) -> He
             title: format!("Monthly transition matrix: {}", seg.name),
             subtitle: format!(
                 "{} {}, {} ({} method){months}",
-                thousands(total, 0),
+                group_thousands(total, 0),
                 at_risk_unit(cal),
                 period(&cal.data.first_month, &cal.data.last_month),
                 method_name(cal.mapping.estimate.method),
@@ -947,7 +863,7 @@ fn shares_chart(cal: &Calibration, segment: &str, footnote: &str) -> LineChart {
         } else {
             "beyond 2 SE"
         };
-        let pp = thousands((g.observed - g.fitted).abs() * 100.0, 1);
+        let pp = group_thousands((g.observed - g.fitted).abs() * 100.0, 1);
         notes.extend([
             String::new(),
             format!("Largest gap: {pp} pp"),
@@ -1018,7 +934,7 @@ fn recovery_chart(r: &RecoveryEstimate, footnote: &str) -> LineChart {
         subtitle: format!(
             "Share of the charged-off balance recovered, by month after charge-off ({}, balance {})",
             count_of(r.charged_off_accounts, "account"),
-            thousands(r.charged_off_balance, 0)
+            group_thousands(r.charged_off_balance, 0)
         ),
         footnote: footnote.to_string(),
     };
@@ -1062,22 +978,6 @@ fn shell_path(path: &Path) -> String {
     }
 }
 
-fn heading(id: &str, text: &str) -> Block {
-    Block::Heading {
-        id: id.into(),
-        text: text.into(),
-    }
-}
-
-fn chart(stem: &str, title: &str, reading: String, files: &[&str]) -> Block {
-    Block::Chart(ChartBlock {
-        stem: stem.into(),
-        title: title.into(),
-        reading,
-        files: files.iter().map(|f| f.to_string()).collect(),
-    })
-}
-
 /// The calibration report: data, method, quality, matrices with their charts, tests, fit,
 /// recovery, timing, starting book and how to run the scenario. `dir` is the final folder.
 fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
@@ -1088,7 +988,7 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
         env!("CARGO_PKG_VERSION")
     ))];
 
-    b.push(heading("data", "Data"));
+    b.push(Block::heading("data", "Data"));
     b.push(Block::KeyValues(vec![
         (
             "Performance history".into(),
@@ -1122,10 +1022,10 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
         ),
     ]));
 
-    b.push(heading("method", "Method"));
+    b.push(Block::heading("method", "Method"));
     b.push(Block::Paragraph(method_paragraph(cal)));
 
-    b.push(heading("quality", "Data quality"));
+    b.push(Block::heading("quality", "Data quality"));
     if cal.quality.is_empty() {
         b.push(Block::Paragraph("No problems found in the history.".into()));
     } else {
@@ -1147,7 +1047,7 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
         }));
     }
 
-    b.push(heading("warnings", "Warnings"));
+    b.push(Block::heading("warnings", "Warnings"));
     if cal.warnings.is_empty() {
         b.push(Block::Paragraph("None.".into()));
     } else {
@@ -1156,7 +1056,7 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
         ));
     }
 
-    b.push(heading("matrices", "Transition matrices"));
+    b.push(Block::heading("matrices", "Transition matrices"));
     b.push(Block::Paragraph(format!(
         "Each cell is the monthly probability of moving from the row's state to the column's, with its {} interval in brackets; `0` marks a move never seen (taken as impossible). At risk is the {} behind the row.",
         percent_level(options.confidence),
@@ -1184,7 +1084,7 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
             if m == 0
                 && let Some((_, stem)) = written.heatmaps.iter().find(|(s, _)| *s == seg.name)
             {
-                b.push(chart(
+                b.push(Block::chart(
                     stem,
                     &format!("Monthly transition matrix: {}", seg.name),
                     "Each cell holds the probability of the move and, below it, the moves observed; the table above gives the intervals.".into(),
@@ -1194,7 +1094,7 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
         }
     }
 
-    b.push(heading("tests", "Is one matrix enough?"));
+    b.push(Block::heading("tests", "Is one matrix enough?"));
     if cal.tests.is_empty() {
         b.push(Block::Paragraph(format!(
             "No test was run: {}.",
@@ -1218,8 +1118,8 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
                     vec![
                         format!("`{}`", t.segment),
                         format!("{} {}", t.groups, t.grouping),
-                        thousands(t.statistic, 1),
-                        thousands(t.df, 0),
+                        group_thousands(t.statistic, 1),
+                        group_thousands(t.df, 0),
                         p.trim_start_matches("p ")
                             .trim_start_matches("= ")
                             .to_string(),
@@ -1233,7 +1133,7 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
         }));
     }
 
-    b.push(heading("fit", "Observed against fitted"));
+    b.push(Block::heading("fit", "Observed against fitted"));
     match shares_segment(&cal.shares) {
         Some(segment) => {
             let (labels, series) = grouped_shares(&cal.shares, segment, &cal.mapping.space);
@@ -1249,7 +1149,12 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
             let reading = gap_reading(largest_gap(&labels, &series).as_ref());
             if written.shares {
                 let title = "Observed against fitted state shares";
-                b.push(chart("state_shares", title, reading, &["state_shares.csv"]));
+                b.push(Block::chart(
+                    "state_shares",
+                    title,
+                    reading,
+                    &["state_shares.csv"],
+                ));
             } else {
                 b.push(Block::Paragraph(reading));
             }
@@ -1259,9 +1164,9 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
         )),
     }
 
-    b.push(heading("recovery", "Recovery after charge-off"));
+    b.push(Block::heading("recovery", "Recovery after charge-off"));
     match &cal.recovery {
-        Some(r) if written.recovery => b.push(chart(
+        Some(r) if written.recovery => b.push(Block::chart(
             "recovery_curve",
             "Recovery after charge-off",
             recovery_paragraph(r),
@@ -1271,15 +1176,15 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
         None => b.push(Block::Paragraph("No recovery curve: the history has no recovery amounts, or no account is followed after charge-off (see the warnings). The scenario has no `[recovery]`.".into())),
     }
 
-    b.push(heading("timing", "Charge-off timing"));
+    b.push(Block::heading("timing", "Charge-off timing"));
     match &cal.charge_off_timing {
         Some(t) => {
             let accounts: u64 = t.histogram.iter().sum();
             b.push(Block::Paragraph(format!(
                 "Months from the first missed payment to charge-off (the first delinquent month counts as month 1), over the {} whose whole episode is in the history: mean {}, median {}. What the fitted base matrices imply (expected months from entering the first bucket to charge-off, given charge-off without a cure in between, on the same convention):",
                 count_of(accounts, "account"),
-                thousands(t.mean, 1),
-                thousands(t.median, 0)
+                group_thousands(t.mean, 1),
+                group_thousands(t.median, 0)
             )));
             b.push(Block::Bullets(
                 t.implied_mean
@@ -1295,14 +1200,14 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
         )),
     }
 
-    b.push(heading("book", "Starting book"));
+    b.push(Block::heading("book", "Starting book"));
     b.push(Block::Paragraph(format!(
         "The loans on book in {}, which the scenario's synthetic book reproduces segment by segment.",
         month_name(&cal.data.start_month)
     )));
     b.push(Block::Table(book_table(cal)));
 
-    b.push(heading("run", "How to run"));
+    b.push(Block::heading("run", "How to run"));
     let scenario = shell_path(&dir.join("scenario.toml"));
     b.push(Block::Code {
         language: "sh".into(),
@@ -1447,8 +1352,8 @@ fn recovery_paragraph(r: &RecoveryEstimate) -> String {
         count_of(r.accounts_full, "charged-off account"),
         count_of(months as u64, "month"),
         percent(total),
-        thousands(r.recovered, 0),
-        thousands(r.charged_off_balance, 0),
+        group_thousands(r.recovered, 0),
+        group_thousands(r.charged_off_balance, 0),
         count_of(r.charged_off_accounts, "account"),
     )
 }
@@ -1477,8 +1382,8 @@ fn book_table(cal: &Calibration) -> Table {
             let mut row = vec![
                 format!("`{}`", b.segment),
                 count(b.loans),
-                thousands(b.balance_mean, 2),
-                thousands(b.balance_sd, 2),
+                group_thousands(b.balance_mean, 2),
+                group_thousands(b.balance_sd, 2),
                 format!("{}–{}", b.months_on_book.0, b.months_on_book.1),
             ];
             row.extend(states.iter().map(|&id| match state_share(&b.states, id) {
@@ -1756,30 +1661,22 @@ term_months = 24
         band.months_on_book = Some((0, 2));
         band.rows[0].source = RowSource::Base;
         cal.segments[0].matrices.push(band);
-        let frame = transitions_frame(&cal).unwrap();
-        let bands = frame.column("months_on_book").unwrap().str().unwrap();
-        let froms = frame.column("from").unwrap().str().unwrap();
-        let sources = frame.column("source").unwrap().str().unwrap();
-        let band_rows: Vec<&str> = (0..frame.height())
-            .filter(|&i| bands.get(i) == Some("0-2"))
-            .map(|i| froms.get(i).unwrap())
+        let rows = transition_rows(&cal);
+        let band_rows: Vec<&str> = (rows.iter().filter(|r| r.months_on_book == "0-2"))
+            .map(|r| r.from.as_str())
             .collect();
         assert!(!band_rows.is_empty());
         assert!(!band_rows.contains(&"current"), "{band_rows:?}");
-        assert!((0..frame.height()).all(|i| sources.get(i) != Some("base")));
+        assert!(rows.iter().all(|r| r.source != "base"));
         // Every row of the base matrix sums to one over the destinations listed.
-        let probabilities = frame.column("probability").unwrap().f64().unwrap();
-        let segments = frame.column("segment").unwrap().str().unwrap();
         for seg in &cal.segments {
             for row in &seg.matrices[0].rows {
                 let from = cal.mapping.space.name(row.from);
-                let sum: f64 = (0..frame.height())
-                    .filter(|&i| {
-                        segments.get(i) == Some(seg.name.as_str())
-                            && bands.get(i) == Some("all")
-                            && froms.get(i) == Some(from)
+                let sum: f64 = (rows.iter())
+                    .filter(|r| {
+                        r.segment == seg.name && r.months_on_book == "all" && r.from == from
                     })
-                    .map(|i| probabilities.get(i).unwrap())
+                    .map(|r| r.probability)
                     .sum();
                 assert!((sum - 1.0).abs() < 1e-9, "{} {from}: {sum}", seg.name);
             }

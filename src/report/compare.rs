@@ -47,17 +47,19 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::{Column, DataFrame};
-
 use super::charts::overlay::{self, Banded, Losses, Overlaid, RunsMeta};
-use super::document::{self, Block, ChartBlock, Document, Table, Unit};
-use super::{ReportError, check_destination, tables, write_atomically};
+use super::document::{self, Block, Document, Table, Unit};
+use super::{ReportError, check_destination, write_atomically};
 use crate::metrics::estimate::TailMeasure;
 use crate::metrics::paired::{TailKind, paired_se, paired_tail_interval};
 use crate::metrics::recovery::{CurveRow, WriteOffRow};
 use crate::model::group_thousands;
+use crate::results::compare_rows::{
+    BandRow, ComparisonRow, LossRow, RecoveryBandRow, TailComparisonRow, WriteOffBandRow,
+};
 use crate::results::folder::Contents;
 use crate::results::rows::{FactorRow, PathRow};
+use crate::results::table::Table as _;
 use crate::results::{FolderError, ResultFolder, Trust};
 
 /// Tables a run's folder must hold to be compared.
@@ -83,10 +85,10 @@ const SIGNIFICANT_Z: f64 = 2.0;
 
 /// Chart and table stems of the comparison folder.
 const LOSS_STEM: &str = "loss_distributions";
-const WRITE_OFF_STEM: &str = "cumulative_net_write_offs";
-const RECOVERY_STEM: &str = "recovery_curves";
-const LOSS_TABLE: &str = "net_credit_loss_by_path";
-const TAIL_TABLE: &str = "tail_comparison";
+const WRITE_OFF_STEM: &str = WriteOffBandRow::STEM;
+const RECOVERY_STEM: &str = RecoveryBandRow::STEM;
+const LOSS_TABLE: &str = LossRow::STEM;
+const TAIL_TABLE: &str = TailComparisonRow::STEM;
 
 /// `output/compare-<first>-vs-<second>...`.
 pub fn default_folder(results: &[PathBuf]) -> PathBuf {
@@ -277,7 +279,7 @@ pub struct FigureComparison {
 impl FigureComparison {
     /// What the analyst calls it: `Net credit loss`.
     pub fn label(&self) -> String {
-        label(&self.key)
+        super::run_report::figure_label(&self.key)
     }
 }
 
@@ -875,11 +877,10 @@ pub struct TailComparison {
 impl TailComparison {
     /// `99% VaR`, `99.9% ES`.
     pub fn label(&self) -> String {
-        let level = group_thousands(100.0 * self.level, 1);
-        let level = level.trim_end_matches(".0");
+        let level = super::format::percent_level(self.level);
         match self.kind {
-            TailKind::Var => format!("{level}% VaR"),
-            TailKind::ExpectedShortfall => format!("{level}% ES"),
+            TailKind::Var => format!("{level} VaR"),
+            TailKind::ExpectedShortfall => format!("{level} ES"),
         }
     }
 }
@@ -948,12 +949,6 @@ fn compare_tails(
         }
     }
     Ok(out)
-}
-
-/// What the analyst calls a figure (`net_credit_loss` -> `Net credit loss`), as the run
-/// report names it.
-pub fn label(key: &str) -> String {
-    super::run_report::figure_label(key)
 }
 
 /// A signed amount: `+1,234`, `−1,234` (a true minus sign), `0`.
@@ -1028,13 +1023,8 @@ fn write_files(
     comparison: &Comparison,
     command: &str,
 ) -> Result<(), ReportError> {
-    let stem = "comparison";
-    let mut frame =
-        comparison_frame(comparison).map_err(|e| ReportError::table(&dir.join(stem), e))?;
-    tables::write_both(&mut frame, dir, stem)?;
-    let mut frame =
-        tail_frame(comparison).map_err(|e| ReportError::table(&dir.join(TAIL_TABLE), e))?;
-    tables::write_both(&mut frame, dir, TAIL_TABLE)?;
+    super::table(dir, &comparison_rows(comparison))?;
+    super::table(dir, &tail_rows(comparison))?;
 
     let meta = runs_meta(&comparison.runs);
     let charts = ChartData::read(runs)?;
@@ -1056,98 +1046,70 @@ fn write_files(
 }
 
 /// `comparison.csv`: one row per figure and run.
-fn comparison_frame(c: &Comparison) -> polars::prelude::PolarsResult<DataFrame> {
-    let reference = &c.runs[0].name;
-    let (mut figure, mut unit, mut run, mut refs) = (vec![], vec![], vec![], vec![]);
-    let (mut mean, mut se, mut diff, mut diff_se) = (vec![], vec![], vec![], vec![]);
-    let (mut relative, mut paired, mut significant) = (vec![], vec![], vec![]);
+fn comparison_rows(c: &Comparison) -> Vec<ComparisonRow> {
+    let mut rows = Vec::new();
     for f in &c.figures {
-        for (k, &(m, s)) in f.estimates.iter().enumerate() {
-            figure.push(f.key.clone());
-            unit.push(
-                match f.unit {
+        let base = f.estimates[0].0;
+        for (k, &(mean, se)) in f.estimates.iter().enumerate() {
+            let d = (k > 0).then(|| f.differences[k - 1]);
+            let or_nan = |v: Option<f64>| v.unwrap_or(f64::NAN);
+            rows.push(ComparisonRow {
+                figure: f.key.clone(),
+                unit: match f.unit {
                     Unit::Currency => "currency",
                     Unit::Count => "count",
                     Unit::Fraction => "fraction",
                 }
                 .to_string(),
-            );
-            run.push(c.runs[k].name.clone());
-            refs.push(reference.clone());
-            mean.push(m);
-            se.push(s);
-            let d = (k > 0).then(|| f.differences[k - 1]);
-            diff.push(d.map(|d| d.value));
-            diff_se.push(d.map(|d| d.se));
-            let base = f.estimates[0].0;
-            relative.push(d.and_then(|d| (base != 0.0).then(|| d.value / base.abs())));
-            paired.push(d.map(|d| d.paired));
-            significant.push(d.map(|d| d.significant()));
+                run: c.runs[k].name.clone(),
+                reference: c.runs[0].name.clone(),
+                mean,
+                se,
+                difference: or_nan(d.map(|d| d.value)),
+                difference_se: or_nan(d.map(|d| d.se)),
+                relative_difference: or_nan(
+                    d.and_then(|d| (base != 0.0).then(|| d.value / base.abs())),
+                ),
+                paired: d.map(|d| d.paired),
+                significant: d.map(|d| d.significant()),
+            });
         }
     }
-    let height = figure.len();
-    DataFrame::new(
-        height,
-        vec![
-            tables::strs("figure", figure.into_iter()),
-            tables::strs("unit", unit.into_iter()),
-            tables::strs("run", run.into_iter()),
-            tables::strs("reference", refs.into_iter()),
-            tables::f64s("mean", mean.into_iter()),
-            tables::f64s("se", se.into_iter()),
-            Column::new("difference".into(), diff),
-            Column::new("difference_se".into(), diff_se),
-            Column::new("relative_difference".into(), relative),
-            Column::new("paired".into(), paired),
-            Column::new("significant".into(), significant),
-        ],
-    )
+    rows
 }
 
-/// `tail_comparison.csv`: one row per measure, level and run.
-fn tail_frame(c: &Comparison) -> polars::prelude::PolarsResult<DataFrame> {
-    let reference = &c.runs[0].name;
-    let (mut measure, mut level, mut run, mut refs) = (vec![], vec![], vec![], vec![]);
-    let (mut value, mut low, mut high) = (vec![], vec![], vec![]);
-    let (mut diff, mut diff_low, mut diff_high, mut paired) = (vec![], vec![], vec![], vec![]);
+/// `tail_comparison.csv`: one row per measure, level and run; an interval end that is not
+/// finite is left empty.
+fn tail_rows(c: &Comparison) -> Vec<TailComparisonRow> {
+    let mut rows = Vec::new();
     for t in &c.tails {
-        for (k, &(v, lo, hi)) in t.values.iter().enumerate() {
-            measure.push(
-                match t.kind {
+        for (k, &(value, ci_low, ci_high)) in t.values.iter().enumerate() {
+            let (difference, low, high) = if k > 0 {
+                t.differences[k - 1]
+            } else {
+                (f64::NAN, f64::NAN, f64::NAN)
+            };
+            let finite = |v: f64| if v.is_finite() { v } else { f64::NAN };
+            rows.push(TailComparisonRow {
+                measure: match t.kind {
                     TailKind::Var => "var",
                     TailKind::ExpectedShortfall => "expected_shortfall",
                 }
                 .to_string(),
-            );
-            level.push(t.level);
-            run.push(c.runs[k].name.clone());
-            refs.push(reference.clone());
-            value.push(v);
-            low.push(lo);
-            high.push(hi);
-            let d = (k > 0).then(|| t.differences[k - 1]);
-            diff.push(d.map(|d| d.0));
-            diff_low.push(d.and_then(|d| d.1.is_finite().then_some(d.1)));
-            diff_high.push(d.and_then(|d| d.2.is_finite().then_some(d.2)));
-            paired.push((k > 0).then(|| c.sharing[k - 1].is_shared()));
+                level: t.level,
+                run: c.runs[k].name.clone(),
+                reference: c.runs[0].name.clone(),
+                value,
+                ci_low,
+                ci_high,
+                difference,
+                difference_ci_low: finite(low),
+                difference_ci_high: finite(high),
+                paired: (k > 0).then(|| c.sharing[k - 1].is_shared()),
+            });
         }
     }
-    DataFrame::new(
-        measure.len(),
-        vec![
-            tables::strs("measure", measure.into_iter()),
-            tables::f64s("level", level.into_iter()),
-            tables::strs("run", run.into_iter()),
-            tables::strs("reference", refs.into_iter()),
-            tables::f64s("value", value.into_iter()),
-            tables::f64s("ci_low", low.into_iter()),
-            tables::f64s("ci_high", high.into_iter()),
-            Column::new("difference".into(), diff),
-            Column::new("difference_ci_low".into(), diff_low),
-            Column::new("difference_ci_high".into(), diff_high),
-            Column::new("paired".into(), paired),
-        ],
-    )
+    rows
 }
 
 /// Title, paths and footnote of the charts.
@@ -1270,83 +1232,47 @@ impl ChartData {
 
     /// The tables behind the charts, long form: one row per run and month (or path).
     fn write_tables(&self, dir: &Path, runs: &[RunInfo]) -> Result<(), ReportError> {
-        let lines = |months: &[u32], series: &[Banded], x: &str, y: &str| {
-            let (mut run, mut month, mut mean, mut p5, mut p95) =
-                (vec![], vec![], vec![], vec![], vec![]);
-            for Banded {
-                name,
-                values: m,
-                low: lo,
-                high: hi,
-            } in series
-            {
-                for i in 0..months.len() {
-                    if m[i].is_finite() {
-                        run.push(name.clone());
-                        month.push(months[i]);
-                        mean.push(m[i]);
-                        p5.push(lo.get(i).copied().unwrap_or(f64::NAN));
-                        p95.push(hi.get(i).copied().unwrap_or(f64::NAN));
+        let bands = |months: &[u32], series: &[Banded]| {
+            let mut rows = Vec::new();
+            for line in series {
+                for (i, &month) in months.iter().enumerate() {
+                    if line.values[i].is_finite() {
+                        rows.push(BandRow {
+                            run: line.name.clone(),
+                            month,
+                            mean: line.values[i],
+                            p5: line.low.get(i).copied().unwrap_or(f64::NAN),
+                            p95: line.high.get(i).copied().unwrap_or(f64::NAN),
+                        });
                     }
                 }
             }
-            DataFrame::new(
-                run.len(),
-                vec![
-                    tables::strs("run", run.into_iter()),
-                    tables::u32s(x, month.into_iter()),
-                    tables::f64s(y, mean.into_iter()),
-                    tables::f64s(&format!("{y}_p5"), p5.into_iter()),
-                    tables::f64s(&format!("{y}_p95"), p95.into_iter()),
-                ],
-            )
+            rows
         };
-        let mut frame = lines(
-            &self.write_off_months,
-            &self.write_offs,
-            "month",
-            "cumulative_net_write_offs",
-        )
-        .map_err(|e| ReportError::table(&dir.join(WRITE_OFF_STEM), e))?;
-        tables::write_both(&mut frame, dir, WRITE_OFF_STEM)?;
-        let mut frame = lines(
-            &self.recovery_months,
-            &self.recovery,
-            "months_since_default",
-            "cumulative_recovery_rate",
-        )
-        .map_err(|e| ReportError::table(&dir.join(RECOVERY_STEM), e))?;
-        tables::write_both(&mut frame, dir, RECOVERY_STEM)?;
+        let rows = bands(&self.write_off_months, &self.write_offs);
+        super::table(
+            dir,
+            &rows.into_iter().map(WriteOffBandRow).collect::<Vec<_>>(),
+        )?;
+        let rows = bands(&self.recovery_months, &self.recovery);
+        super::table(
+            dir,
+            &rows.into_iter().map(RecoveryBandRow).collect::<Vec<_>>(),
+        )?;
 
-        let (mut run, mut path, mut loss, mut weight) = (vec![], vec![], vec![], vec![]);
-        for (
-            Losses {
-                name,
-                values,
-                weights,
-            },
-            info,
-        ) in self.losses.iter().zip(runs)
-        {
-            debug_assert_eq!(name, &info.name);
-            for (i, v) in values.iter().enumerate() {
-                run.push(name.clone());
-                path.push(i as u32);
-                loss.push(*v);
-                weight.push(weights.get(i).copied().unwrap_or(1.0));
+        let mut rows = Vec::new();
+        for (losses, info) in self.losses.iter().zip(runs) {
+            debug_assert_eq!(losses.name, info.name);
+            for (i, &loss) in losses.values.iter().enumerate() {
+                rows.push(LossRow {
+                    run: losses.name.clone(),
+                    path: i as u32,
+                    net_credit_loss: loss,
+                    weight: losses.weights.get(i).copied().unwrap_or(1.0),
+                });
             }
         }
-        let mut frame = DataFrame::new(
-            run.len(),
-            vec![
-                tables::strs("run", run.into_iter()),
-                tables::u32s("path", path.into_iter()),
-                tables::f64s("net_credit_loss", loss.into_iter()),
-                tables::f64s("weight", weight.into_iter()),
-            ],
-        )
-        .map_err(|e| ReportError::table(&dir.join(LOSS_TABLE), e))?;
-        tables::write_both(&mut frame, dir, LOSS_TABLE)
+        super::table(dir, &rows)
     }
 }
 
@@ -1391,20 +1317,14 @@ fn report(c: &Comparison, charts: &ChartData, command: &str) -> Document {
     let names: Vec<String> = c.runs.iter().map(|r| format!("`{}`", r.name)).collect();
     let mut blocks = Vec::new();
 
-    blocks.push(Block::Heading {
-        id: "runs".into(),
-        text: "Runs compared".into(),
-    });
+    blocks.push(Block::heading("runs", "Runs compared"));
     blocks.push(Block::Paragraph(format!(
         "The first run, `{}`, is the reference: every difference is a later run minus it. Each figure is the mean across paths ± its Monte Carlo standard error.",
         c.runs[0].name
     )));
     blocks.push(Block::Table(runs_table(&c.runs)));
 
-    blocks.push(Block::Heading {
-        id: "random-numbers".into(),
-        text: "Random numbers".into(),
-    });
+    blocks.push(Block::heading("random-numbers", "Random numbers"));
     blocks.push(Block::Paragraph(
         "arrears draws every random number from a stream keyed by (seed, path, loan), so runs with the same seed, number of paths and book share their random numbers path by path, and a difference between them reflects only what the scenarios change. Its standard error then comes from the per-path differences (paired), usually far smaller than the independent sqrt(se_a² + se_b²).".into(),
     ));
@@ -1426,10 +1346,7 @@ fn report(c: &Comparison, charts: &ChartData, command: &str) -> Document {
     warnings.extend(c.left_out.iter().cloned());
     blocks.push(Block::Warnings(warnings));
 
-    blocks.push(Block::Heading {
-        id: "differences".into(),
-        text: "Headline differences".into(),
-    });
+    blocks.push(Block::heading("differences", "Headline differences"));
     for k in 1..c.runs.len() {
         blocks.push(Block::Table(differences_table(
             c,
@@ -1440,10 +1357,7 @@ fn report(c: &Comparison, charts: &ChartData, command: &str) -> Document {
     }
     let others = c.others();
     if !others.is_empty() {
-        blocks.push(Block::Heading {
-            id: "every-figure".into(),
-            text: "Every other figure".into(),
-        });
+        blocks.push(Block::heading("every-figure", "Every other figure"));
         for k in 1..c.runs.len() {
             blocks.push(Block::Table(differences_table(
                 c,
@@ -1455,10 +1369,7 @@ fn report(c: &Comparison, charts: &ChartData, command: &str) -> Document {
     }
 
     if !c.tails.is_empty() {
-        blocks.push(Block::Heading {
-            id: "tail".into(),
-            text: "Tail of net credit loss".into(),
-        });
+        blocks.push(Block::heading("tail", "Tail of net credit loss"));
         blocks.push(Block::Paragraph(format!(
             "Value at risk (VaR) and expected shortfall (ES) of net credit loss, each with its 95% confidence interval. A difference from `{}` carries a 95% interval from the paths resampled in pairs (bootstrap) when the runs shared random numbers; otherwise compare the runs' own intervals.",
             c.runs[0].name
@@ -1466,45 +1377,39 @@ fn report(c: &Comparison, charts: &ChartData, command: &str) -> Document {
         blocks.push(Block::Table(tail_table(c)));
     }
 
-    blocks.push(Block::Heading {
-        id: "charts".into(),
-        text: "Charts".into(),
-    });
-    blocks.push(Block::Chart(ChartBlock {
-        stem: LOSS_STEM.into(),
-        title: "Net credit loss across paths".into(),
-        reading: loss_reading(c),
-        files: vec![format!("{LOSS_TABLE}.csv")],
-    }));
-    blocks.push(Block::Chart(ChartBlock {
-        stem: WRITE_OFF_STEM.into(),
-        title: "Cumulative net write-offs".into(),
-        reading: line_reading(
+    blocks.push(Block::heading("charts", "Charts"));
+    blocks.push(Block::chart(
+        LOSS_STEM,
+        "Net credit loss across paths",
+        loss_reading(c),
+        &[&format!("{LOSS_TABLE}.csv")],
+    ));
+    blocks.push(Block::chart(
+        WRITE_OFF_STEM,
+        "Cumulative net write-offs",
+        line_reading(
             &charts.write_off_months,
             &charts.write_offs,
             "cumulative net write-offs",
             "by month",
             Unit::Currency,
         ),
-        files: vec![format!("{WRITE_OFF_STEM}.csv")],
-    }));
-    blocks.push(Block::Chart(ChartBlock {
-        stem: RECOVERY_STEM.into(),
-        title: "Cumulative recovery after default".into(),
-        reading: line_reading(
+        &[&format!("{WRITE_OFF_STEM}.csv")],
+    ));
+    blocks.push(Block::chart(
+        RECOVERY_STEM,
+        "Cumulative recovery after default",
+        line_reading(
             &charts.recovery_months,
             &charts.recovery,
             "the cumulative recovery rate",
             "months after default",
             Unit::Fraction,
         ),
-        files: vec![format!("{RECOVERY_STEM}.csv")],
-    }));
+        &[&format!("{RECOVERY_STEM}.csv")],
+    ));
 
-    blocks.push(Block::Heading {
-        id: "tables".into(),
-        text: "Tables".into(),
-    });
+    blocks.push(Block::heading("tables", "Tables"));
     blocks.push(Block::Links(vec![
         (
             "`comparison.csv`: every figure of every run, with the difference from the reference and its standard error".into(),
@@ -1926,6 +1831,7 @@ mod tests {
         assert_eq!(difference_se_value(Unit::Fraction, 0.0), "0.000 pp");
         assert_eq!(relative_text(-254.0, 6200.0), "−4.1%");
         assert_eq!(relative_text(1.0, 0.0), "n/a");
+        let label = super::super::run_report::figure_label;
         assert_eq!(label("net_credit_loss"), "Net credit loss");
         assert_eq!(label("gross_write_offs"), "Gross write-offs");
     }

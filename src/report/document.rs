@@ -91,6 +91,24 @@ pub enum Unit {
     Fraction,
 }
 
+impl Block {
+    pub fn heading(id: &str, text: &str) -> Block {
+        Block::Heading {
+            id: id.into(),
+            text: text.into(),
+        }
+    }
+    /// A chart and its reading, with the tables behind it.
+    pub fn chart(stem: &str, title: &str, reading: String, files: &[&str]) -> Block {
+        Block::Chart(ChartBlock {
+            stem: stem.into(),
+            title: title.into(),
+            reading,
+            files: files.iter().map(|f| f.to_string()).collect(),
+        })
+    }
+}
+
 impl Unit {
     /// From the `unit` field of `summary.json` figures.
     pub fn from_summary(unit: &str) -> Unit {

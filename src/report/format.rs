@@ -227,10 +227,6 @@ pub(crate) fn format_log_count(t: &f64) -> String {
 pub(crate) fn format_month(month: &f64) -> String {
     format!("{}", month.round() as i64)
 }
-/// `1234567.8` with `decimals`: `1,234,567.80`.
-pub(crate) fn thousands(x: f64, decimals: usize) -> String {
-    group_thousands(x, decimals)
-}
 
 /// A fraction as percent with one decimal, `<0.1%` for tiny positive values.
 pub(crate) fn share(x: f64) -> String {
@@ -240,7 +236,7 @@ pub(crate) fn share(x: f64) -> String {
     if x > 0.0 && x < 0.0005 {
         return "<0.1%".to_string();
     }
-    format!("{}%", thousands(x * 100.0, 1))
+    format!("{}%", group_thousands(x * 100.0, 1))
 }
 
 /// A fraction as a bare percent number for a matrix cell: one decimal, two under 1%, so small
@@ -256,7 +252,7 @@ pub(crate) fn percent_number(x: f64) -> String {
     if pct < 0.005 {
         return "<0.01".to_string();
     }
-    thousands(pct, if pct < 1.0 { 2 } else { 1 })
+    group_thousands(pct, if pct < 1.0 { 2 } else { 1 })
 }
 
 /// A matrix cell: `12.3% [11.8–12.9]`; `0` for a move that is impossible and never seen.
@@ -287,7 +283,7 @@ pub(crate) fn format_p(p: f64) -> String {
 
 /// `90%`, `95%`, `99.5%`.
 pub(crate) fn percent_level(confidence: f64) -> String {
-    let text = thousands(confidence * 100.0, 1);
+    let text = group_thousands(confidence * 100.0, 1);
     format!("{}%", text.trim_end_matches(".0"))
 }
 

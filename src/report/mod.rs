@@ -15,7 +15,6 @@ pub mod format;
 pub mod recompute;
 pub mod run_report;
 mod states;
-pub mod tables;
 mod vintage;
 
 use std::path::{Path, PathBuf};
@@ -55,8 +54,6 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot write table `{}`: {message}", path.display())]
-    Table { path: PathBuf, message: String },
     #[error(transparent)]
     Chart(#[from] charts::ChartError),
     #[error(transparent)]
@@ -73,12 +70,6 @@ impl ReportError {
         ReportError::Io {
             path: path.to_path_buf(),
             source,
-        }
-    }
-    pub(crate) fn table(path: &Path, e: impl std::fmt::Display) -> ReportError {
-        ReportError::Table {
-            path: path.to_path_buf(),
-            message: e.to_string(),
         }
     }
 }
@@ -168,23 +159,7 @@ pub fn write_calibration(
         let path = tmp.join("scenario.toml");
         std::fs::write(&path, scenario_text).map_err(|e| ReportError::io(&path, e))?;
         if !calibration.calendar.is_empty() {
-            let c = &calibration.calendar;
-            let stem = "transitions_by_calendar_block";
-            let mut frame = polars::prelude::DataFrame::new(
-                c.len(),
-                vec![
-                    tables::strs("segment", c.iter().map(|x| x.segment.clone())),
-                    tables::strs("first_month", c.iter().map(|x| x.first_month.clone())),
-                    tables::strs("last_month", c.iter().map(|x| x.last_month.clone())),
-                    tables::strs("from", c.iter().map(|x| x.from.clone())),
-                    tables::strs("to", c.iter().map(|x| x.to.clone())),
-                    tables::f64s("count", c.iter().map(|x| x.count)),
-                    tables::f64s("at_risk", c.iter().map(|x| x.at_risk)),
-                    tables::f64s("probability", c.iter().map(|x| x.probability)),
-                ],
-            )
-            .map_err(|e| ReportError::table(&tmp.join(stem), e))?;
-            tables::write_both(&mut frame, tmp, stem)?;
+            table(tmp, &calibration.calendar)?;
         }
         calibration::write_calibration_report(calibration, tmp)?;
         crate::results::manifest::write(tmp, FolderKind::Calibration)

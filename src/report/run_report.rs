@@ -12,7 +12,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::ReportError;
-use super::document::{self, Block, ChartBlock, Document, FigureRow, Table, Unit, percent};
+use super::document::{self, Block, Document, FigureRow, Table, Unit, percent};
+use super::format::percent_level;
 use crate::book::cells::BucketingRow;
 use crate::metrics::disposition::{BuyerRow, DecisionRow};
 use crate::metrics::estimate::TailMeasure;
@@ -193,7 +194,7 @@ fn tail_table(summary: &RunSummaryFile) -> Table {
         for t in tails {
             rows.push(vec![
                 what.to_string(),
-                format!("{}%", trim_level(100.0 * t.level)),
+                percent_level(t.level),
                 group_thousands(t.var, 0),
                 format!(
                     "{} – {}",
@@ -233,20 +234,8 @@ fn tail_table(summary: &RunSummaryFile) -> Table {
     }
 }
 
-fn trim_level(x: f64) -> String {
-    let s = format!("{x:.1}");
-    s.trim_end_matches(".0").to_string()
-}
-
 // ---------------------------------------------------------------------------------------------
 // The run's document
-
-fn heading(id: &str, text: &str) -> Block {
-    Block::Heading {
-        id: id.into(),
-        text: text.into(),
-    }
-}
 
 fn warnings(folder: &ResultFolder) -> Vec<String> {
     let mut out = Vec::new();
@@ -283,7 +272,7 @@ fn warnings(folder: &ResultFolder) -> Vec<String> {
 }
 
 fn scenario_blocks(folder: &ResultFolder) -> Vec<Block> {
-    let mut blocks = vec![heading("scenario", "The scenario")];
+    let mut blocks = vec![Block::heading("scenario", "The scenario")];
     let description = folder.description();
     if !description.is_empty() {
         blocks.push(Block::Bullets(description.to_vec()));
@@ -382,7 +371,7 @@ fn bucketing_blocks(folder: &ResultFolder) -> Result<Vec<Block>, FolderError> {
             percentage_points(r.max_apr_change),
         ]
     };
-    let mut blocks = vec![heading("cells", "The book as cells")];
+    let mut blocks = vec![Block::heading("cells", "The book as cells")];
     if let Some(all) = rows.iter().find(|r| r.segment == "all") {
         let c = cells_of(all);
         blocks.push(Block::Paragraph(format!(
@@ -445,18 +434,10 @@ fn chart(
     reading: String,
     files: &[&str],
 ) -> Option<Block> {
-    folder.has_chart(stem).then(|| {
-        Block::Chart(ChartBlock {
-            stem: stem.into(),
-            title: title.into(),
-            reading,
-            files: files
-                .iter()
-                .filter(|f| folder.dir.join(f).is_file())
-                .map(|f| f.to_string())
-                .collect(),
-        })
-    })
+    let files: Vec<&str> = (files.iter().copied())
+        .filter(|f| folder.dir.join(f).is_file())
+        .collect();
+    (folder.has_chart(stem)).then(|| Block::chart(stem, title, reading, &files))
 }
 
 /// The report of one run's folder.
@@ -471,7 +452,7 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
     let horizon = f64::from(summary.run.horizon_months);
     let mut blocks = vec![
         Block::Warnings(warnings(folder)),
-        heading("figures", "Headline figures"),
+        Block::heading("figures", "Headline figures"),
         Block::Paragraph(headline_paragraph(summary)),
         Block::Figures(key_figures(summary)),
         Block::Table(tail_table(summary)),
@@ -481,142 +462,108 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
     blocks.extend(bucketing_blocks(folder)?);
 
     let readings = Readings::load(folder)?;
-    let push = |blocks: &mut Vec<Block>, block: Option<Block>| blocks.extend(block);
 
-    blocks.push(heading("book", "The book over time"));
-    push(
-        &mut blocks,
-        chart(
-            folder,
-            "balance_by_state",
-            "Balance by state",
-            readings.balance_by_state(),
-            &["timeline.csv"],
-        ),
-    );
-    push(
-        &mut blocks,
-        chart(
-            folder,
-            "balance_fan",
-            "Balances by state with their spread",
-            readings.balance_fan(),
-            &["timeline.csv"],
-        ),
-    );
-    push(
-        &mut blocks,
-        chart(
-            folder,
-            "stage_flow",
-            "Stage flow",
-            readings.stage_flow(),
-            &["stage_flow.csv", "timeline.csv"],
-        ),
-    );
+    blocks.push(Block::heading("book", "The book over time"));
+    blocks.extend(chart(
+        folder,
+        "balance_by_state",
+        "Balance by state",
+        readings.balance_by_state(),
+        &["timeline.csv"],
+    ));
+    blocks.extend(chart(
+        folder,
+        "balance_fan",
+        "Balances by state with their spread",
+        readings.balance_fan(),
+        &["timeline.csv"],
+    ));
+    blocks.extend(chart(
+        folder,
+        "stage_flow",
+        "Stage flow",
+        readings.stage_flow(),
+        &["stage_flow.csv", "timeline.csv"],
+    ));
     for segment in readings.segments() {
         let stem = format!("transition_heatmap_{segment}");
-        push(
-            &mut blocks,
-            chart(
-                folder,
-                &stem,
-                &format!("Transition matrix of `{segment}`"),
-                readings.heatmap(&segment)?,
-                &["transitions.csv"],
-            ),
-        );
+        blocks.extend(chart(
+            folder,
+            &stem,
+            &format!("Transition matrix of `{segment}`"),
+            readings.heatmap(&segment)?,
+            &["transitions.csv"],
+        ));
     }
 
-    blocks.push(heading("losses", "Losses and write-offs"));
-    push(
-        &mut blocks,
-        chart(
-            folder,
-            "loss_distribution",
-            "Distribution of net credit loss",
-            readings.loss_distribution(),
-            &["paths.csv"],
-        ),
-    );
-    push(
-        &mut blocks,
-        chart(
-            folder,
-            "loss_distribution_log",
-            "The tail of net credit loss (log scale)",
-            readings.loss_tail()?,
-            &["paths.csv"],
-        ),
-    );
-    push(
-        &mut blocks,
-        chart(
-            folder,
-            "write_offs_by_month",
-            "Write-offs by month",
-            readings.write_offs(horizon),
-            &["write_offs.csv"],
-        ),
-    );
-    push(
-        &mut blocks,
-        chart(
-            folder,
-            "vintage_curves",
-            "Vintage curves",
-            readings.vintages()?,
-            &["vintage_curves.csv"],
-        ),
-    );
-    push(
-        &mut blocks,
-        chart(
-            folder,
-            "convergence",
-            "Convergence of the loss estimates",
-            readings.convergence(paths)?,
-            &["convergence.csv"],
-        ),
-    );
+    blocks.push(Block::heading("losses", "Losses and write-offs"));
+    blocks.extend(chart(
+        folder,
+        "loss_distribution",
+        "Distribution of net credit loss",
+        readings.loss_distribution(),
+        &["paths.csv"],
+    ));
+    blocks.extend(chart(
+        folder,
+        "loss_distribution_log",
+        "The tail of net credit loss (log scale)",
+        readings.loss_tail()?,
+        &["paths.csv"],
+    ));
+    blocks.extend(chart(
+        folder,
+        "write_offs_by_month",
+        "Write-offs by month",
+        readings.write_offs(horizon),
+        &["write_offs.csv"],
+    ));
+    blocks.extend(chart(
+        folder,
+        "vintage_curves",
+        "Vintage curves",
+        readings.vintages()?,
+        &["vintage_curves.csv"],
+    ));
+    blocks.extend(chart(
+        folder,
+        "convergence",
+        "Convergence of the loss estimates",
+        readings.convergence(paths)?,
+        &["convergence.csv"],
+    ));
 
-    blocks.push(heading("recoveries", "Recoveries"));
-    push(
-        &mut blocks,
-        chart(
-            folder,
-            "recovery_curve",
-            "Recovery curve",
-            readings.recovery_curve()?,
-            &["recovery_curve.csv"],
-        ),
-    );
+    blocks.push(Block::heading("recoveries", "Recoveries"));
+    blocks.extend(chart(
+        folder,
+        "recovery_curve",
+        "Recovery curve",
+        readings.recovery_curve()?,
+        &["recovery_curve.csv"],
+    ));
     if let Some(table) = readings.recovery_table()? {
         blocks.push(Block::Table(table));
     }
 
     if folder.has("disposition.parquet") {
-        blocks.push(heading("disposition", "Disposition: hold, agency or sale"));
-        push(
-            &mut blocks,
-            chart(
-                folder,
-                "disposition_values",
-                "Value of each disposition",
-                readings.disposition()?,
-                &["disposition.csv", "disposition_decision.csv"],
-            ),
-        );
-        push(
-            &mut blocks,
-            chart(
-                folder,
-                "buyer_price_vs_hurdle",
-                "What a debt buyer can pay",
-                readings.buyer()?,
-                &["buyer_price_curve.csv", "buyer_pricing.csv"],
-            ),
-        );
+        blocks.push(Block::heading(
+            "disposition",
+            "Disposition: hold, agency or sale",
+        ));
+        blocks.extend(chart(
+            folder,
+            "disposition_values",
+            "Value of each disposition",
+            readings.disposition()?,
+            &["disposition.csv", "disposition_decision.csv"],
+        ));
+        blocks.extend(chart(
+            folder,
+            "buyer_price_vs_hurdle",
+            "What a debt buyer can pay",
+            readings.buyer()?,
+            &["buyer_price_curve.csv", "buyer_pricing.csv"],
+        ));
         if let Some(table) = readings.decision_table()? {
             blocks.push(Block::Table(table));
         }
@@ -641,27 +588,24 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
         .collect();
     others.sort();
     if !others.is_empty() {
-        blocks.push(heading("other-charts", "Other charts"));
+        blocks.push(Block::heading("other-charts", "Other charts"));
         for stem in others {
             let title = figure_label(&stem);
-            push(
-                &mut blocks,
-                chart(
-                    folder,
-                    &stem,
-                    &title,
-                    "The tables beside the report hold its numbers.".into(),
-                    &[],
-                ),
-            );
+            blocks.extend(chart(
+                folder,
+                &stem,
+                &title,
+                "The tables beside the report hold its numbers.".into(),
+                &[],
+            ));
         }
     }
 
-    blocks.push(heading("all-figures", "All figures"));
+    blocks.push(Block::heading("all-figures", "All figures"));
     blocks.push(Block::Figures(
         summary.figures.values().map(figure_row).collect(),
     ));
-    blocks.push(heading("files", "Files"));
+    blocks.push(Block::heading("files", "Files"));
     blocks.push(Block::Table(files_table(&folder.dir)?));
 
     Ok(Document {
@@ -1250,7 +1194,7 @@ pub fn stress_document(folder: &ResultFolder) -> Result<Document, ReportError> {
     };
     let name = set.display.title.clone();
     let mut blocks = vec![Block::Warnings(warnings(folder))];
-    blocks.push(heading("comparison", "Stress scenarios compared"));
+    blocks.push(Block::heading("comparison", "Stress scenarios compared"));
     let t = folder.table::<StressRow>()?;
     let rows: Vec<Vec<String>> = t
         .iter()
@@ -1341,7 +1285,7 @@ pub fn stress_document(folder: &ResultFolder) -> Result<Document, ReportError> {
         ),
         &["stress_comparison.csv"],
     ));
-    blocks.push(heading("scenarios", "Each scenario's report"));
+    blocks.push(Block::heading("scenarios", "Each scenario's report"));
     blocks.push(Block::Links(
         set.scenarios
             .iter()
@@ -1349,7 +1293,7 @@ pub fn stress_document(folder: &ResultFolder) -> Result<Document, ReportError> {
             .collect(),
     ));
     blocks.extend(scenario_blocks(folder));
-    blocks.push(heading("files", "Files"));
+    blocks.push(Block::heading("files", "Files"));
     blocks.push(Block::Table(files_table(&folder.dir)?));
     Ok(Document {
         title: format!("{name}: stress set report"),

@@ -14,6 +14,8 @@
 //! What it does not do: compute statistics (`metrics`) or lay out reports and charts
 //! (`report`). docs/RESULTS.md documents the files for analysts.
 
+pub mod calibration_rows;
+pub mod compare_rows;
 pub mod folder;
 pub mod manifest;
 pub mod outcomes;

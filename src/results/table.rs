@@ -59,6 +59,10 @@ enum Access<R> {
     U64(Get<R, u64>, Set<R, u64>),
     Bool(Get<R, bool>, Set<R, bool>),
     Text(Get<R, String>, Set<R, String>),
+    /// Text that may be absent (null).
+    OptText(Get<R, Option<String>>, Set<R, Option<String>>),
+    /// A yes/no that may be absent (null): undefined for the reference row of a comparison.
+    OptBool(Get<R, Option<bool>>, Set<R, Option<bool>>),
     /// Text that must be one of a fixed list (a closed vocabulary: measures, strategies).
     Choice(Get<R, String>, Set<R, String>, &'static [&'static str]),
 }
@@ -119,6 +123,26 @@ impl<R: 'static> Field<R> {
         Field {
             name: name.into(),
             access: Access::Text(Box::new(get), Box::new(set)),
+        }
+    }
+    pub fn opt_text(
+        name: &str,
+        get: impl Fn(&R) -> Option<String> + 'static,
+        set: impl Fn(&mut R, Option<String>) + 'static,
+    ) -> Field<R> {
+        Field {
+            name: name.into(),
+            access: Access::OptText(Box::new(get), Box::new(set)),
+        }
+    }
+    pub fn opt_bool(
+        name: &str,
+        get: impl Fn(&R) -> Option<bool> + 'static,
+        set: impl Fn(&mut R, Option<bool>) + 'static,
+    ) -> Field<R> {
+        Field {
+            name: name.into(),
+            access: Access::OptBool(Box::new(get), Box::new(set)),
         }
     }
     pub fn choice(
@@ -245,6 +269,12 @@ pub fn frame<T: Table>(rows: &[T]) -> PolarsResult<DataFrame> {
                 Access::Choice(get, _, _) => {
                     Column::new(name, rows.iter().map(get).collect::<Vec<String>>())
                 }
+                Access::OptText(get, _) => {
+                    Column::new(name, rows.iter().map(get).collect::<Vec<Option<String>>>())
+                }
+                Access::OptBool(get, _) => {
+                    Column::new(name, rows.iter().map(get).collect::<Vec<Option<bool>>>())
+                }
             }
         })
         .collect();
@@ -365,6 +395,18 @@ pub fn rows_of<T: Table>(frame: &DataFrame, path: &Path) -> Result<Vec<T>, Table
                 let values = column.str().map_err(|_| wrong("String"))?;
                 for (row, (r, v)) in rows.iter_mut().zip(values.iter()).enumerate() {
                     set(r, v.ok_or_else(|| null(row))?.to_string());
+                }
+            }
+            Access::OptText(_, set) => {
+                let values = column.str().map_err(|_| wrong("String"))?;
+                for (r, v) in rows.iter_mut().zip(values.iter()) {
+                    set(r, v.map(str::to_string));
+                }
+            }
+            Access::OptBool(_, set) => {
+                let values = column.bool().map_err(|_| wrong("Boolean"))?;
+                for (r, v) in rows.iter_mut().zip(values.iter()) {
+                    set(r, v);
                 }
             }
             Access::Choice(_, set, choices) => {
