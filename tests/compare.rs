@@ -17,17 +17,15 @@ const PATHS: &str = "40";
 
 /// An example scenario with its book a hundred times smaller, written into `dir`.
 fn small_scenario(dir: &Path, example: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("scenarios").join(example)).unwrap();
-    let small = text
-        .replace("loans = 40000", "loans = 400")
-        .replace("loans = 20000", "loans = 200");
+    let path = common::small_example(dir, example);
+    let original = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(example);
     assert_ne!(
-        small, text,
+        std::fs::read_to_string(&path).unwrap(),
+        std::fs::read_to_string(original).unwrap(),
         "{example}: the book's sizes changed; update this test"
     );
-    let path = dir.join(example);
-    std::fs::write(&path, small).unwrap();
     path
 }
 

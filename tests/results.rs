@@ -7,28 +7,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use arrears::report::recompute::recompute;
 use arrears::results::Trust;
 use common::{arrears, output_text};
-
-/// An example scenario with its book shrunk, written into `dir`.
-fn small(dir: &Path, example: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let text = std::fs::read_to_string(root.join(example)).unwrap();
-    let small = text
-        .replace("loans = 40000", "loans = 300")
-        .replace("loans = 20000", "loans = 150")
-        // Tapes and panels are relative to the scenario.
-        .replace(
-            "path = \"data/",
-            &format!("path = \"{}/data/", root.display()),
-        );
-    let path = dir.join(example);
-    std::fs::write(&path, small).unwrap();
-    path
-}
 
 fn run(scenario: &Path, out: &Path, extra: &[&str]) {
     let mut args = vec![
@@ -76,7 +59,7 @@ fn every_example_recomputes_its_summary_to_the_bit() {
         "tail_risk.toml",
         "tape.toml",
     ] {
-        let scenario = small(tmp.path(), example);
+        let scenario = common::small_example(tmp.path(), example);
         let out = tmp.path().join(example.trim_end_matches(".toml"));
         run(&scenario, &out, &[]);
         assert_recomputes(&out);
@@ -295,7 +278,7 @@ fn assert_refused(o: &std::process::Output, what: &str, names: &str) {
 #[test]
 fn every_kind_of_tampering_is_refused_by_report_and_compare() {
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = small(tmp.path(), "baseline.toml");
+    let scenario = common::small_example(tmp.path(), "baseline.toml");
     let good = tmp.path().join("good");
     run(&scenario, &good, &[]);
     let o = arrears(&["report", good.to_str().unwrap(), "-q"]);
@@ -338,7 +321,7 @@ fn every_kind_of_tampering_is_refused_by_report_and_compare() {
 #[test]
 fn a_stress_scenario_changed_inside_its_set_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = small(tmp.path(), "stress_set.toml");
+    let scenario = common::small_example(tmp.path(), "stress_set.toml");
     let out = tmp.path().join("set");
     run(&scenario, &out, &[]);
     delete_last_row(&out.join("adverse/paths.csv"));
@@ -349,7 +332,7 @@ fn a_stress_scenario_changed_inside_its_set_is_refused() {
 #[test]
 fn trusted_modifications_are_reported_as_such_and_values_are_still_checked() {
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = small(tmp.path(), "baseline.toml");
+    let scenario = common::small_example(tmp.path(), "baseline.toml");
     let good = tmp.path().join("good");
     run(&scenario, &good, &[]);
 
@@ -427,7 +410,7 @@ fn tables_read_back_equal_what_was_written() {
     use arrears::results::ResultFolder;
     use arrears::results::rows::{PathRow, TransitionRow};
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = small(tmp.path(), "baseline.toml");
+    let scenario = common::small_example(tmp.path(), "baseline.toml");
     let out = tmp.path().join("out");
     run(&scenario, &out, &[]);
     let folder = ResultFolder::open(&out, Trust::Verified).unwrap();

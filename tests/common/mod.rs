@@ -3,7 +3,7 @@
 
 pub mod panel;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use arrears::book;
@@ -136,4 +136,21 @@ pub fn output_text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+/// An example scenario with its book a hundred times smaller, written into `dir` (its tape
+/// and panel paths made absolute, so it runs from there).
+pub fn small_example(dir: &Path, example: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let text = std::fs::read_to_string(root.join(example)).unwrap();
+    let small = text
+        .replace("loans = 40000", "loans = 400")
+        .replace("loans = 20000", "loans = 200")
+        .replace(
+            "path = \"data/",
+            &format!("path = \"{}/data/", root.display()),
+        );
+    let path = dir.join(example);
+    std::fs::write(&path, small).unwrap();
+    path
 }
