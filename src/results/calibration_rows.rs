@@ -4,7 +4,7 @@
 //! ([`ShareRow`], [`HomogeneityTest`], [`CalendarCell`]) are written as they are; the report
 //! ([`crate::report::calibration`]) fills the others from a `Calibration`.
 
-use super::table::{Check, Field, Table};
+use super::table::{Field, Table, field};
 use crate::calibrate::estimate::{CalendarCell, HomogeneityTest, ShareRow};
 
 /// One destination of one row of an estimated matrix.
@@ -29,44 +29,16 @@ impl Table for TransitionRow {
     const ROW: &'static str = "a (segment, matrix, from, to) transition with its interval";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::text(
-                "segment",
-                |r: &Self| r.segment.clone(),
-                |r, v| r.segment = v,
-            ),
-            Field::text(
-                "months_on_book",
-                |r: &Self| r.months_on_book.clone(),
-                |r, v| r.months_on_book = v,
-            ),
-            Field::text("from", |r: &Self| r.from.clone(), |r, v| r.from = v),
-            Field::text("to", |r: &Self| r.to.clone(), |r, v| r.to = v),
-            Field::u64("count", |r: &Self| r.count, |r, v| r.count = v),
-            Field::f64(
-                "at_risk",
-                Check::NonNegative,
-                |r: &Self| r.at_risk,
-                |r, v| r.at_risk = v,
-            ),
-            Field::f64(
-                "probability",
-                Check::Probability,
-                |r: &Self| r.probability,
-                |r, v| r.probability = v,
-            ),
-            Field::f64(
-                "lower",
-                Check::Probability,
-                |r: &Self| r.lower,
-                |r, v| r.lower = v,
-            ),
-            Field::f64(
-                "upper",
-                Check::Probability,
-                |r: &Self| r.upper,
-                |r, v| r.upper = v,
-            ),
-            Field::text("source", |r: &Self| r.source.clone(), |r, v| r.source = v),
+            field!(text "segment" => segment),
+            field!(text "months_on_book" => months_on_book),
+            field!(text "from" => from),
+            field!(text "to" => to),
+            field!(u64 "count" => count),
+            field!(f64 "at_risk", NonNegative => at_risk),
+            field!(f64 "probability", Probability => probability),
+            field!(f64 "lower", Probability => lower),
+            field!(f64 "upper", Probability => upper),
+            field!(text "source" => source),
         ]
     }
 }
@@ -76,41 +48,14 @@ impl Table for ShareRow {
     const ROW: &'static str = "a segment, month and state: observed and fitted share";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::text(
-                "segment",
-                |r: &Self| r.segment.clone(),
-                |r, v| r.segment = v,
-            ),
-            Field::u32("month", |r: &Self| r.month, |r, v| r.month = v),
-            Field::text(
-                "month_label",
-                |r: &Self| r.month_label.clone(),
-                |r, v| r.month_label = v,
-            ),
-            Field::text("state", |r: &Self| r.state.clone(), |r, v| r.state = v),
-            Field::f64(
-                "observed",
-                Check::Probability,
-                |r: &Self| r.observed,
-                |r, v| r.observed = v,
-            ),
-            Field::f64(
-                "observed_se",
-                Check::Any,
-                |r: &Self| r.observed_se,
-                |r, v| r.observed_se = v,
-            ),
-            Field::f64(
-                "fitted",
-                Check::Probability,
-                |r: &Self| r.fitted,
-                |r, v| r.fitted = v,
-            ),
-            Field::u64(
-                "loans_known",
-                |r: &Self| r.loans_known,
-                |r, v| r.loans_known = v,
-            ),
+            field!(text "segment" => segment),
+            field!(u32 "month" => month),
+            field!(text "month_label" => month_label),
+            field!(text "state" => state),
+            field!(f64 "observed", Probability => observed),
+            field!(f64 "observed_se", Any => observed_se),
+            field!(f64 "fitted", Probability => fitted),
+            field!(u64 "loans_known" => loans_known),
         ]
     }
 }
@@ -129,18 +74,14 @@ impl Table for QualityRow {
     const ROW: &'static str = "a kind of problem in the panel: count, example, handling";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::text("issue", |r: &Self| r.issue.clone(), |r, v| r.issue = v),
-            Field::u64("count", |r: &Self| r.count, |r, v| r.count = v),
+            field!(text "issue" => issue),
+            field!(u64 "count" => count),
             Field::opt_text(
                 "example",
                 |r: &Self| r.example.clone(),
                 |r, v| r.example = v,
             ),
-            Field::text(
-                "handling",
-                |r: &Self| r.handling.clone(),
-                |r, v| r.handling = v,
-            ),
+            field!(text "handling" => handling),
         ]
     }
 }
@@ -150,34 +91,16 @@ impl Table for HomogeneityTest {
     const ROW: &'static str = "a G test of one matrix against one per group";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::text(
-                "segment",
-                |r: &Self| r.segment.clone(),
-                |r, v| r.segment = v,
-            ),
-            Field::text(
-                "grouping",
-                |r: &Self| r.grouping.clone(),
-                |r, v| r.grouping = v,
-            ),
+            field!(text "segment" => segment),
+            field!(text "grouping" => grouping),
             Field::u64(
                 "groups",
                 |r: &Self| r.groups as u64,
                 |r, v| r.groups = v as usize,
             ),
-            Field::f64(
-                "statistic",
-                Check::Any,
-                |r: &Self| r.statistic,
-                |r, v| r.statistic = v,
-            ),
-            Field::f64("df", Check::Any, |r: &Self| r.df, |r, v| r.df = v),
-            Field::f64(
-                "p_value",
-                Check::Probability,
-                |r: &Self| r.p_value,
-                |r, v| r.p_value = v,
-            ),
+            field!(f64 "statistic", Any => statistic),
+            field!(f64 "df", Any => df),
+            field!(f64 "p_value", Probability => p_value),
         ]
     }
 }
@@ -197,30 +120,11 @@ impl Table for RecoveryCurveRow {
     const ROW: &'static str = "a month after charge-off: share recovered, running sum, exposure";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::u32(
-                "months_after_charge_off",
-                |r: &Self| r.months_after_charge_off,
-                |r, v| r.months_after_charge_off = v,
-            ),
-            Field::f64(
-                "share_recovered",
-                Check::Any,
-                |r: &Self| r.share_recovered,
-                |r, v| r.share_recovered = v,
-            ),
-            Field::f64(
-                "cumulative_share",
-                Check::Any,
-                |r: &Self| r.cumulative_share,
-                |r, v| r.cumulative_share = v,
-            ),
-            Field::f64(
-                "exposure",
-                Check::Any,
-                |r: &Self| r.exposure,
-                |r, v| r.exposure = v,
-            ),
-            Field::u64("accounts", |r: &Self| r.accounts, |r, v| r.accounts = v),
+            field!(u32 "months_after_charge_off" => months_after_charge_off),
+            field!(f64 "share_recovered", Any => share_recovered),
+            field!(f64 "cumulative_share", Any => cumulative_share),
+            field!(f64 "exposure", Any => exposure),
+            field!(u64 "accounts" => accounts),
         ]
     }
 }
@@ -237,12 +141,8 @@ impl Table for ChargeOffTimingRow {
     const ROW: &'static str = "months from the first missed payment to charge-off: accounts";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::u32(
-                "months_from_first_delinquency",
-                |r: &Self| r.months_from_first_delinquency,
-                |r, v| r.months_from_first_delinquency = v,
-            ),
-            Field::u64("accounts", |r: &Self| r.accounts, |r, v| r.accounts = v),
+            field!(u32 "months_from_first_delinquency" => months_from_first_delinquency),
+            field!(u64 "accounts" => accounts),
         ]
     }
 }
@@ -252,36 +152,14 @@ impl Table for CalendarCell {
     const ROW: &'static str = "a cell of a calendar block's cohort matrix";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::text(
-                "segment",
-                |r: &Self| r.segment.clone(),
-                |r, v| r.segment = v,
-            ),
-            Field::text(
-                "first_month",
-                |r: &Self| r.first_month.clone(),
-                |r, v| r.first_month = v,
-            ),
-            Field::text(
-                "last_month",
-                |r: &Self| r.last_month.clone(),
-                |r, v| r.last_month = v,
-            ),
-            Field::text("from", |r: &Self| r.from.clone(), |r, v| r.from = v),
-            Field::text("to", |r: &Self| r.to.clone(), |r, v| r.to = v),
-            Field::f64("count", Check::Any, |r: &Self| r.count, |r, v| r.count = v),
-            Field::f64(
-                "at_risk",
-                Check::Any,
-                |r: &Self| r.at_risk,
-                |r, v| r.at_risk = v,
-            ),
-            Field::f64(
-                "probability",
-                Check::Probability,
-                |r: &Self| r.probability,
-                |r, v| r.probability = v,
-            ),
+            field!(text "segment" => segment),
+            field!(text "first_month" => first_month),
+            field!(text "last_month" => last_month),
+            field!(text "from" => from),
+            field!(text "to" => to),
+            field!(f64 "count", Any => count),
+            field!(f64 "at_risk", Any => at_risk),
+            field!(f64 "probability", Probability => probability),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! `cumulative_net_write_offs`, `recovery_curves` and `net_credit_loss_by_path`. The first run
 //! is the reference; its row leaves the difference columns empty (null).
 
+use super::table::field;
 use super::table::{Check, Field, Table};
 
 /// A headline figure of one run, and its difference from the reference's.
@@ -27,34 +28,15 @@ impl Table for ComparisonRow {
     const ROW: &'static str = "a figure of a run: its mean and its difference from the reference";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::text("figure", |r: &Self| r.figure.clone(), |r, v| r.figure = v),
-            Field::text("unit", |r: &Self| r.unit.clone(), |r, v| r.unit = v),
-            Field::text("run", |r: &Self| r.run.clone(), |r, v| r.run = v),
-            Field::text(
-                "reference",
-                |r: &Self| r.reference.clone(),
-                |r, v| r.reference = v,
-            ),
-            Field::f64("mean", Check::Any, |r: &Self| r.mean, |r, v| r.mean = v),
-            Field::f64("se", Check::Any, |r: &Self| r.se, |r, v| r.se = v),
-            Field::f64(
-                "difference",
-                Check::Any,
-                |r: &Self| r.difference,
-                |r, v| r.difference = v,
-            ),
-            Field::f64(
-                "difference_se",
-                Check::Any,
-                |r: &Self| r.difference_se,
-                |r, v| r.difference_se = v,
-            ),
-            Field::f64(
-                "relative_difference",
-                Check::Any,
-                |r: &Self| r.relative_difference,
-                |r, v| r.relative_difference = v,
-            ),
+            field!(text "figure" => figure),
+            field!(text "unit" => unit),
+            field!(text "run" => run),
+            field!(text "reference" => reference),
+            field!(f64 "mean", Any => mean),
+            field!(f64 "se", Any => se),
+            field!(f64 "difference", Any => difference),
+            field!(f64 "difference_se", Any => difference_se),
+            field!(f64 "relative_difference", Any => relative_difference),
             Field::opt_bool("paired", |r: &Self| r.paired, |r, v| r.paired = v),
             Field::opt_bool(
                 "significant",
@@ -88,54 +70,16 @@ impl Table for TailComparisonRow {
     const ROW: &'static str = "a tail measure of a run at a level, with its difference";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::text(
-                "measure",
-                |r: &Self| r.measure.clone(),
-                |r, v| r.measure = v,
-            ),
-            Field::f64(
-                "level",
-                Check::Probability,
-                |r: &Self| r.level,
-                |r, v| r.level = v,
-            ),
-            Field::text("run", |r: &Self| r.run.clone(), |r, v| r.run = v),
-            Field::text(
-                "reference",
-                |r: &Self| r.reference.clone(),
-                |r, v| r.reference = v,
-            ),
-            Field::f64("value", Check::Any, |r: &Self| r.value, |r, v| r.value = v),
-            Field::f64(
-                "ci_low",
-                Check::Any,
-                |r: &Self| r.ci_low,
-                |r, v| r.ci_low = v,
-            ),
-            Field::f64(
-                "ci_high",
-                Check::Any,
-                |r: &Self| r.ci_high,
-                |r, v| r.ci_high = v,
-            ),
-            Field::f64(
-                "difference",
-                Check::Any,
-                |r: &Self| r.difference,
-                |r, v| r.difference = v,
-            ),
-            Field::f64(
-                "difference_ci_low",
-                Check::Any,
-                |r: &Self| r.difference_ci_low,
-                |r, v| r.difference_ci_low = v,
-            ),
-            Field::f64(
-                "difference_ci_high",
-                Check::Any,
-                |r: &Self| r.difference_ci_high,
-                |r, v| r.difference_ci_high = v,
-            ),
+            field!(text "measure" => measure),
+            field!(f64 "level", Probability => level),
+            field!(text "run" => run),
+            field!(text "reference" => reference),
+            field!(f64 "value", Any => value),
+            field!(f64 "ci_low", Any => ci_low),
+            field!(f64 "ci_high", Any => ci_high),
+            field!(f64 "difference", Any => difference),
+            field!(f64 "difference_ci_low", Any => difference_ci_low),
+            field!(f64 "difference_ci_high", Any => difference_ci_high),
             Field::opt_bool("paired", |r: &Self| r.paired, |r, v| r.paired = v),
         ]
     }
@@ -229,20 +173,10 @@ impl Table for LossRow {
     const ROW: &'static str = "a path of a run: its net credit loss and weight";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::text("run", |r: &Self| r.run.clone(), |r, v| r.run = v),
-            Field::u32("path", |r: &Self| r.path, |r, v| r.path = v),
-            Field::f64(
-                "net_credit_loss",
-                Check::Any,
-                |r: &Self| r.net_credit_loss,
-                |r, v| r.net_credit_loss = v,
-            ),
-            Field::f64(
-                "weight",
-                Check::Any,
-                |r: &Self| r.weight,
-                |r, v| r.weight = v,
-            ),
+            field!(text "run" => run),
+            field!(u32 "path" => path),
+            field!(f64 "net_credit_loss", Any => net_credit_loss),
+            field!(f64 "weight", Any => weight),
         ]
     }
 }

@@ -3,6 +3,7 @@
 //! summarised; the few tables `report` derives (transitions, stage flow, factor, paths) have
 //! their row types here.
 
+use super::table::field;
 use super::table::{Check, Field, Table};
 use crate::book::cells::BucketingRow;
 use crate::metrics::disposition::{
@@ -29,27 +30,17 @@ impl Table for TimelineRow {
         "one month, state or flow, and measure: its mean across paths and band";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::u32("month", |r: &Self| r.month, |r, v| r.month = v),
-            Field::choice(
-                "category",
-                CATEGORIES,
-                |r: &Self| r.category.clone(),
-                |r, v| r.category = v,
-            ),
-            Field::text("item", |r: &Self| r.item.clone(), |r, v| r.item = v),
-            Field::text("stage", |r: &Self| r.stage.clone(), |r, v| r.stage = v),
-            Field::choice(
-                "measure",
-                MEASURES,
-                |r: &Self| r.measure.clone(),
-                |r, v| r.measure = v,
-            ),
-            Field::choice("unit", UNITS, |r: &Self| r.unit.clone(), |r, v| r.unit = v),
-            Field::f64("mean", Check::Any, |r: &Self| r.mean, |r, v| r.mean = v),
-            Field::f64("se", Check::Any, |r: &Self| r.se, |r, v| r.se = v),
-            Field::f64("p5", Check::Any, |r: &Self| r.p5, |r, v| r.p5 = v),
-            Field::f64("p50", Check::Any, |r: &Self| r.p50, |r, v| r.p50 = v),
-            Field::f64("p95", Check::Any, |r: &Self| r.p95, |r, v| r.p95 = v),
+            field!(u32 "month" => month),
+            field!(choice "category", CATEGORIES => category),
+            field!(text "item" => item),
+            field!(text "stage" => stage),
+            field!(choice "measure", MEASURES => measure),
+            field!(choice "unit", UNITS => unit),
+            field!(f64 "mean", Any => mean),
+            field!(f64 "se", Any => se),
+            field!(f64 "p5", Any => p5),
+            field!(f64 "p50", Any => p50),
+            field!(f64 "p95", Any => p95),
         ]
     }
 }
@@ -59,56 +50,16 @@ impl Table for GroupRow {
     const ROW: &'static str = "a group of defaults (all, a segment, a stage at default, a vintage)";
     fn fields() -> Vec<Field<Self>> {
         let mut f = vec![
-            Field::choice(
-                "dimension",
-                GROUP_DIMENSIONS,
-                |r: &Self| r.dimension.clone(),
-                |r, v| r.dimension = v,
-            ),
-            Field::text("group", |r: &Self| r.group.clone(), |r, v| r.group = v),
+            field!(choice "dimension", GROUP_DIMENSIONS => dimension),
+            field!(text "group" => group),
         ];
-        f.extend(Field::estimate(
-            "defaults",
-            Check::Any,
-            |r: &Self| &r.defaults,
-            |r: &mut Self| &mut r.defaults,
-        ));
-        f.extend(Field::estimate(
-            "exposure_at_default",
-            Check::Any,
-            |r: &Self| &r.exposure_at_default,
-            |r: &mut Self| &mut r.exposure_at_default,
-        ));
-        f.extend(Field::estimate(
-            "recovery_rate",
-            Check::Any,
-            |r: &Self| &r.recovery_rate,
-            |r: &mut Self| &mut r.recovery_rate,
-        ));
-        f.extend(Field::estimate(
-            "recovery_rate_net",
-            Check::Any,
-            |r: &Self| &r.recovery_rate_net,
-            |r: &mut Self| &mut r.recovery_rate_net,
-        ));
-        f.extend(Field::estimate(
-            "recovery_rate_discounted_gross",
-            Check::Any,
-            |r: &Self| &r.recovery_rate_discounted_gross,
-            |r: &mut Self| &mut r.recovery_rate_discounted_gross,
-        ));
-        f.extend(Field::estimate(
-            "recovery_rate_discounted",
-            Check::Any,
-            |r: &Self| &r.recovery_rate_discounted,
-            |r: &mut Self| &mut r.recovery_rate_discounted,
-        ));
-        f.extend(Field::estimate(
-            "loss_given_default",
-            Check::Any,
-            |r: &Self| &r.loss_given_default,
-            |r: &mut Self| &mut r.loss_given_default,
-        ));
+        f.extend(field!(estimate "defaults", Any => defaults));
+        f.extend(field!(estimate "exposure_at_default", Any => exposure_at_default));
+        f.extend(field!(estimate "recovery_rate", Any => recovery_rate));
+        f.extend(field!(estimate "recovery_rate_net", Any => recovery_rate_net));
+        f.extend(field!(estimate "recovery_rate_discounted_gross", Any => recovery_rate_discounted_gross));
+        f.extend(field!(estimate "recovery_rate_discounted", Any => recovery_rate_discounted));
+        f.extend(field!(estimate "loss_given_default", Any => loss_given_default));
         f
     }
 }
@@ -118,16 +69,11 @@ impl Table for HistogramRow {
     const ROW: &'static str = "a band of loan-level recovery rates: the share of defaults in it";
     fn fields() -> Vec<Field<Self>> {
         let mut f = vec![
-            Field::text("bin", |r: &Self| r.bin.clone(), |r, v| r.bin = v),
-            Field::f64("lower", Check::Any, |r: &Self| r.lower, |r, v| r.lower = v),
-            Field::f64("upper", Check::Any, |r: &Self| r.upper, |r, v| r.upper = v),
+            field!(text "bin" => bin),
+            field!(f64 "lower", Any => lower),
+            field!(f64 "upper", Any => upper),
         ];
-        f.extend(Field::estimate(
-            "share",
-            Check::Probability,
-            |r: &Self| &r.share,
-            |r: &mut Self| &mut r.share,
-        ));
+        f.extend(field!(estimate "share", Probability => share));
         f
     }
 }
@@ -137,17 +83,8 @@ impl Table for CurveRow {
     const ROW: &'static str =
         "months since default: cumulative cash recovered over exposure at default";
     fn fields() -> Vec<Field<Self>> {
-        let mut f = vec![Field::u32(
-            "months_since_default",
-            |r: &Self| r.months_since_default,
-            |r, v| r.months_since_default = v,
-        )];
-        f.extend(Field::estimate(
-            "cumulative_recovery_rate",
-            Check::Any,
-            |r: &Self| &r.cumulative_recovery_rate,
-            |r: &mut Self| &mut r.cumulative_recovery_rate,
-        ));
+        let mut f = vec![field!(u32 "months_since_default" => months_since_default)];
+        f.extend(field!(estimate "cumulative_recovery_rate", Any => cumulative_recovery_rate));
         f
     }
 }
@@ -158,49 +95,15 @@ impl Table for WriteOffRow {
         "a month and a segment (or `all`): gross and net write-offs, in the month and cumulative";
     fn fields() -> Vec<Field<Self>> {
         let mut f = vec![
-            Field::u32("month", |r: &Self| r.month, |r, v| r.month = v),
-            Field::text(
-                "segment",
-                |r: &Self| r.segment.clone(),
-                |r, v| r.segment = v,
-            ),
+            field!(u32 "month" => month),
+            field!(text "segment" => segment),
         ];
-        f.extend(Field::estimate(
-            "gross",
-            Check::Any,
-            |r: &Self| &r.gross,
-            |r: &mut Self| &mut r.gross,
-        ));
-        f.extend(Field::estimate(
-            "net",
-            Check::Any,
-            |r: &Self| &r.net,
-            |r: &mut Self| &mut r.net,
-        ));
-        f.extend(Field::estimate(
-            "cumulative_gross",
-            Check::Any,
-            |r: &Self| &r.cumulative_gross,
-            |r: &mut Self| &mut r.cumulative_gross,
-        ));
-        f.extend(Field::estimate(
-            "cumulative_net",
-            Check::Any,
-            |r: &Self| &r.cumulative_net,
-            |r: &mut Self| &mut r.cumulative_net,
-        ));
-        f.push(Field::f64(
-            "cumulative_gross_share",
-            Check::Any,
-            |r: &Self| r.cumulative_gross_share,
-            |r, v| r.cumulative_gross_share = v,
-        ));
-        f.push(Field::f64(
-            "cumulative_net_share",
-            Check::Any,
-            |r: &Self| r.cumulative_net_share,
-            |r, v| r.cumulative_net_share = v,
-        ));
+        f.extend(field!(estimate "gross", Any => gross));
+        f.extend(field!(estimate "net", Any => net));
+        f.extend(field!(estimate "cumulative_gross", Any => cumulative_gross));
+        f.extend(field!(estimate "cumulative_net", Any => cumulative_net));
+        f.push(field!(f64 "cumulative_gross_share", Any => cumulative_gross_share));
+        f.push(field!(f64 "cumulative_net_share", Any => cumulative_net_share));
         f
     }
 }
@@ -211,54 +114,19 @@ impl Table for VintageRow {
         "a vintage and a month of the run: cumulative write-offs and their rate";
     fn fields() -> Vec<Field<Self>> {
         let mut f = vec![
-            Field::text(
-                "vintage",
-                |r: &Self| r.vintage.clone(),
-                |r, v| r.vintage = v,
-            ),
-            Field::u32(
-                "months_on_book_at_start",
-                |r: &Self| r.months_on_book_at_start,
-                |r, v| r.months_on_book_at_start = v,
-            ),
-            Field::u32("month", |r: &Self| r.month, |r, v| r.month = v),
-            Field::u32(
-                "months_on_book",
-                |r: &Self| r.months_on_book,
-                |r, v| r.months_on_book = v,
-            ),
-            Field::u64("loans", |r: &Self| r.loans, |r, v| r.loans = v),
-            Field::f64(
-                "starting_balance",
-                Check::NonNegative,
-                |r: &Self| r.starting_balance,
-                |r, v| r.starting_balance = v,
-            ),
+            field!(text "vintage" => vintage),
+            field!(u32 "months_on_book_at_start" => months_on_book_at_start),
+            field!(u32 "month" => month),
+            field!(u32 "months_on_book" => months_on_book),
+            field!(u64 "loans" => loans),
+            field!(f64 "starting_balance", NonNegative => starting_balance),
         ];
-        f.extend(Field::estimate(
-            "cumulative_gross_write_offs",
-            Check::Any,
-            |r: &Self| &r.cumulative_gross_write_offs,
-            |r: &mut Self| &mut r.cumulative_gross_write_offs,
-        ));
-        f.extend(Field::estimate(
-            "cumulative_net_write_offs",
-            Check::Any,
-            |r: &Self| &r.cumulative_net_write_offs,
-            |r: &mut Self| &mut r.cumulative_net_write_offs,
-        ));
-        f.extend(Field::estimate(
-            "cumulative_gross_write_off_rate",
-            Check::Any,
-            |r: &Self| &r.cumulative_gross_rate,
-            |r: &mut Self| &mut r.cumulative_gross_rate,
-        ));
-        f.extend(Field::estimate(
-            "cumulative_net_write_off_rate",
-            Check::Any,
-            |r: &Self| &r.cumulative_net_rate,
-            |r: &mut Self| &mut r.cumulative_net_rate,
-        ));
+        f.extend(
+            field!(estimate "cumulative_gross_write_offs", Any => cumulative_gross_write_offs),
+        );
+        f.extend(field!(estimate "cumulative_net_write_offs", Any => cumulative_net_write_offs));
+        f.extend(field!(estimate "cumulative_gross_write_off_rate", Any => cumulative_gross_rate));
+        f.extend(field!(estimate "cumulative_net_write_off_rate", Any => cumulative_net_rate));
         f
     }
 }
@@ -268,50 +136,16 @@ impl Table for DispositionRow {
     const ROW: &'static str = "a sale point, segment and disposition: its value per unit of face";
     fn fields() -> Vec<Field<Self>> {
         let mut f = vec![
-            Field::text("sale_point", |r: &Self| r.point.clone(), |r, v| r.point = v),
-            Field::u32("dpd", |r: &Self| r.dpd, |r, v| r.dpd = v),
-            Field::text(
-                "segment",
-                |r: &Self| r.segment.clone(),
-                |r, v| r.segment = v,
-            ),
-            Field::choice(
-                "disposition",
-                &STRATEGIES,
-                |r: &Self| r.strategy.clone(),
-                |r, v| r.strategy = v,
-            ),
-            Field::f64(
-                "loans",
-                Check::NonNegative,
-                |r: &Self| r.loans,
-                |r, v| r.loans = v,
-            ),
-            Field::f64(
-                "face",
-                Check::NonNegative,
-                |r: &Self| r.face,
-                |r, v| r.face = v,
-            ),
+            field!(text "sale_point" => point),
+            field!(u32 "dpd" => dpd),
+            field!(text "segment" => segment),
+            field!(choice "disposition", &STRATEGIES => strategy),
+            field!(f64 "loans", NonNegative => loans),
+            field!(f64 "face", NonNegative => face),
         ];
-        f.extend(Field::estimate(
-            "value_per_face",
-            Check::Any,
-            |r: &Self| &r.value_per_face,
-            |r: &mut Self| &mut r.value_per_face,
-        ));
-        f.extend(Field::estimate(
-            "value",
-            Check::Any,
-            |r: &Self| &r.value,
-            |r: &mut Self| &mut r.value,
-        ));
-        f.extend(Field::estimate(
-            "minus_hold_per_face",
-            Check::Any,
-            |r: &Self| &r.minus_hold_per_face,
-            |r: &mut Self| &mut r.minus_hold_per_face,
-        ));
+        f.extend(field!(estimate "value_per_face", Any => value_per_face));
+        f.extend(field!(estimate "value", Any => value));
+        f.extend(field!(estimate "minus_hold_per_face", Any => minus_hold_per_face));
         f
     }
 }
@@ -321,49 +155,16 @@ impl Table for DecisionRow {
     const ROW: &'static str = "a sale point and segment: the best disposition and its lead";
     fn fields() -> Vec<Field<Self>> {
         let mut f = vec![
-            Field::text("sale_point", |r: &Self| r.point.clone(), |r, v| r.point = v),
-            Field::u32("dpd", |r: &Self| r.dpd, |r, v| r.dpd = v),
-            Field::text(
-                "segment",
-                |r: &Self| r.segment.clone(),
-                |r, v| r.segment = v,
-            ),
-            Field::choice(
-                "best",
-                &STRATEGIES,
-                |r: &Self| r.best.clone(),
-                |r, v| r.best = v,
-            ),
-            Field::f64(
-                "best_value_per_face",
-                Check::Any,
-                |r: &Self| r.best_value_per_face,
-                |r, v| r.best_value_per_face = v,
-            ),
-            Field::choice(
-                "runner_up",
-                &STRATEGIES,
-                |r: &Self| r.runner_up.clone(),
-                |r, v| r.runner_up = v,
-            ),
+            field!(text "sale_point" => point),
+            field!(u32 "dpd" => dpd),
+            field!(text "segment" => segment),
+            field!(choice "best", &STRATEGIES => best),
+            field!(f64 "best_value_per_face", Any => best_value_per_face),
+            field!(choice "runner_up", &STRATEGIES => runner_up),
         ];
-        f.extend(Field::estimate(
-            "lead_per_face",
-            Check::Any,
-            |r: &Self| &r.lead_per_face,
-            |r: &mut Self| &mut r.lead_per_face,
-        ));
-        f.extend(Field::estimate(
-            "lead",
-            Check::Any,
-            |r: &Self| &r.lead,
-            |r: &mut Self| &mut r.lead,
-        ));
-        f.push(Field::bool(
-            "within_noise",
-            |r: &Self| r.within_noise,
-            |r, v| r.within_noise = v,
-        ));
+        f.extend(field!(estimate "lead_per_face", Any => lead_per_face));
+        f.extend(field!(estimate "lead", Any => lead));
+        f.push(field!(bool "within_noise" => within_noise));
         f
     }
 }
@@ -373,29 +174,14 @@ impl Table for BuyerRow {
     const ROW: &'static str = "a sale point: the buyer's fair price, bid, money multiple and IRR";
     fn fields() -> Vec<Field<Self>> {
         let mut f = vec![
-            Field::text("sale_point", |r: &Self| r.point.clone(), |r, v| r.point = v),
-            Field::u32("dpd", |r: &Self| r.dpd, |r, v| r.dpd = v),
-            Field::f64(
-                "face",
-                Check::NonNegative,
-                |r: &Self| r.face,
-                |r, v| r.face = v,
-            ),
+            field!(text "sale_point" => point),
+            field!(u32 "dpd" => dpd),
+            field!(f64 "face", NonNegative => face),
         ];
-        f.extend(Field::estimate(
-            "fair_price",
-            Check::Any,
-            |r: &Self| &r.fair_price,
-            |r: &mut Self| &mut r.fair_price,
-        ));
+        f.extend(field!(estimate "fair_price", Any => fair_price));
         f.extend([
-            Field::f64(
-                "bid_confidence",
-                Check::Probability,
-                |r: &Self| r.bid_confidence,
-                |r, v| r.bid_confidence = v,
-            ),
-            Field::f64("bid", Check::Any, |r: &Self| r.bid, |r, v| r.bid = v),
+            field!(f64 "bid_confidence", Probability => bid_confidence),
+            field!(f64 "bid", Any => bid),
             Field::f64(
                 "bid_ci_low",
                 Check::Any,
@@ -408,33 +194,13 @@ impl Table for BuyerRow {
                 |r: &Self| r.bid_ci.1,
                 |r, v| r.bid_ci.1 = v,
             ),
-            Field::f64(
-                "quoted_price",
-                Check::Any,
-                |r: &Self| r.quoted_price,
-                |r, v| r.quoted_price = v,
-            ),
+            field!(f64 "quoted_price", Any => quoted_price),
         ]);
-        f.extend(Field::estimate(
-            "money_multiple",
-            Check::Any,
-            |r: &Self| &r.money_multiple,
-            |r: &mut Self| &mut r.money_multiple,
-        ));
+        f.extend(field!(estimate "money_multiple", Any => money_multiple));
         f.extend([
-            Field::f64("irr", Check::Any, |r: &Self| r.irr, |r, v| r.irr = v),
-            Field::f64(
-                "irr_p5",
-                Check::Any,
-                |r: &Self| r.irr_p5,
-                |r, v| r.irr_p5 = v,
-            ),
-            Field::f64(
-                "irr_p95",
-                Check::Any,
-                |r: &Self| r.irr_p95,
-                |r, v| r.irr_p95 = v,
-            ),
+            field!(f64 "irr", Any => irr),
+            field!(f64 "irr_p5", Any => irr_p5),
+            field!(f64 "irr_p95", Any => irr_p95),
         ]);
         f
     }
@@ -445,20 +211,10 @@ impl Table for PriceCurveRow {
     const ROW: &'static str = "a sale point and a hurdle rate: the buyer's fair price";
     fn fields() -> Vec<Field<Self>> {
         let mut f = vec![
-            Field::text("sale_point", |r: &Self| r.point.clone(), |r, v| r.point = v),
-            Field::f64(
-                "hurdle_rate",
-                Check::Finite,
-                |r: &Self| r.hurdle_rate,
-                |r, v| r.hurdle_rate = v,
-            ),
+            field!(text "sale_point" => point),
+            field!(f64 "hurdle_rate", Finite => hurdle_rate),
         ];
-        f.extend(Field::estimate(
-            "fair_price",
-            Check::Any,
-            |r: &Self| &r.price,
-            |r: &mut Self| &mut r.price,
-        ));
+        f.extend(field!(estimate "fair_price", Any => price));
         f
     }
 }
@@ -468,31 +224,11 @@ impl Table for ConvergenceRow {
     const ROW: &'static str = "a number of paths and a risk measure: its estimate and 95% interval";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::u64("paths", |r: &Self| r.paths, |r, v| r.paths = v),
-            Field::choice(
-                "measure",
-                CONVERGENCE_MEASURES,
-                |r: &Self| r.measure.clone(),
-                |r, v| r.measure = v,
-            ),
-            Field::f64(
-                "estimate",
-                Check::Any,
-                |r: &Self| r.estimate,
-                |r, v| r.estimate = v,
-            ),
-            Field::f64(
-                "ci_low",
-                Check::Any,
-                |r: &Self| r.ci_low,
-                |r, v| r.ci_low = v,
-            ),
-            Field::f64(
-                "ci_high",
-                Check::Any,
-                |r: &Self| r.ci_high,
-                |r, v| r.ci_high = v,
-            ),
+            field!(u64 "paths" => paths),
+            field!(choice "measure", CONVERGENCE_MEASURES => measure),
+            field!(f64 "estimate", Any => estimate),
+            field!(f64 "ci_low", Any => ci_low),
+            field!(f64 "ci_high", Any => ci_high),
         ]
     }
 }
@@ -517,11 +253,7 @@ impl Table for StressRow {
         "a scenario of the stress set (or the weighted blend): losses and their tails";
     fn fields() -> Vec<Field<Self>> {
         let mut f = vec![
-            Field::text(
-                "scenario",
-                |r: &Self| r.scenario.clone(),
-                |r, v| r.scenario = v,
-            ),
+            field!(text "scenario" => scenario),
             Field::f64(
                 "weight",
                 Check::Any,
@@ -529,12 +261,7 @@ impl Table for StressRow {
                 |r, v| r.weight = (!v.is_nan()).then_some(v),
             ),
         ];
-        f.extend(Field::estimate(
-            "expected_loss",
-            Check::Any,
-            |r: &Self| &r.net_credit_loss,
-            |r: &mut Self| &mut r.net_credit_loss,
-        ));
+        f.extend(field!(estimate "expected_loss", Any => net_credit_loss));
         type Part = (
             &'static str,
             fn(&TailMeasure) -> f64,
@@ -574,24 +301,9 @@ impl Table for StressRow {
                 ));
             }
         }
-        f.extend(Field::estimate(
-            "gross_write_offs",
-            Check::Any,
-            |r: &Self| &r.gross_write_offs,
-            |r: &mut Self| &mut r.gross_write_offs,
-        ));
-        f.extend(Field::estimate(
-            "net_write_offs",
-            Check::Any,
-            |r: &Self| &r.net_write_offs,
-            |r: &mut Self| &mut r.net_write_offs,
-        ));
-        f.extend(Field::estimate(
-            "recovery_rate",
-            Check::Any,
-            |r: &Self| &r.recovery_rate,
-            |r: &mut Self| &mut r.recovery_rate,
-        ));
+        f.extend(field!(estimate "gross_write_offs", Any => gross_write_offs));
+        f.extend(field!(estimate "net_write_offs", Any => net_write_offs));
+        f.extend(field!(estimate "recovery_rate", Any => recovery_rate));
         f
     }
 }
@@ -654,13 +366,9 @@ impl Table for BucketingRow {
             ),
         ];
         let mut f = vec![
-            Field::text(
-                "segment",
-                |r: &Self| r.segment.clone(),
-                |r, v| r.segment = v,
-            ),
-            Field::u64("loans", |r: &Self| r.loans, |r, v| r.loans = v),
-            Field::u64("cells", |r: &Self| r.cells, |r, v| r.cells = v),
+            field!(text "segment" => segment),
+            field!(u64 "loans" => loans),
+            field!(u64 "cells" => cells),
         ];
         for ((before, get_before, set_before), (after, get_after, set_after)) in money {
             f.push(Field::f64(before, Check::Finite, get_before, set_before));
@@ -674,24 +382,9 @@ impl Table for BucketingRow {
             ));
         }
         f.extend([
-            Field::f64(
-                "max_balance_change",
-                Check::Any,
-                |r: &Self| r.max_balance_change,
-                |r, v| r.max_balance_change = v,
-            ),
-            Field::f64(
-                "mean_balance_change",
-                Check::Any,
-                |r: &Self| r.mean_balance_change,
-                |r, v| r.mean_balance_change = v,
-            ),
-            Field::f64(
-                "max_apr_change",
-                Check::Any,
-                |r: &Self| r.max_apr_change,
-                |r, v| r.max_apr_change = v,
-            ),
+            field!(f64 "max_balance_change", Any => max_balance_change),
+            field!(f64 "mean_balance_change", Any => mean_balance_change),
+            field!(f64 "max_apr_change", Any => max_apr_change),
         ]);
         f
     }
@@ -715,24 +408,11 @@ impl Table for TransitionRow {
         "a segment, months-on-book band, from-state and to-state: the monthly probability";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::text(
-                "segment",
-                |r: &Self| r.segment.clone(),
-                |r, v| r.segment = v,
-            ),
-            Field::text(
-                "months_on_book",
-                |r: &Self| r.months_on_book.clone(),
-                |r, v| r.months_on_book = v,
-            ),
-            Field::text("from", |r: &Self| r.from.clone(), |r, v| r.from = v),
-            Field::text("to", |r: &Self| r.to.clone(), |r, v| r.to = v),
-            Field::f64(
-                "probability",
-                Check::Probability,
-                |r: &Self| r.probability,
-                |r, v| r.probability = v,
-            ),
+            field!(text "segment" => segment),
+            field!(text "months_on_book" => months_on_book),
+            field!(text "from" => from),
+            field!(text "to" => to),
+            field!(f64 "probability", Probability => probability),
         ]
     }
 }
@@ -754,21 +434,16 @@ impl Table for StageFlowRow {
         "a month and a stage (accounts and balance) or a flow (accounts moving)";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::u32("month", |r: &Self| r.month, |r, v| r.month = v),
+            field!(u32 "month" => month),
             Field::choice(
                 "kind",
                 &["stage", "flow"],
                 |r: &Self| r.kind.clone(),
                 |r, v| r.kind = v,
             ),
-            Field::text("name", |r: &Self| r.name.clone(), |r, v| r.name = v),
-            Field::f64("loans", Check::Any, |r: &Self| r.loans, |r, v| r.loans = v),
-            Field::f64(
-                "balance",
-                Check::Any,
-                |r: &Self| r.balance,
-                |r, v| r.balance = v,
-            ),
+            field!(text "name" => name),
+            field!(f64 "loans", Any => loans),
+            field!(f64 "balance", Any => balance),
         ]
     }
 }
@@ -787,20 +462,10 @@ impl Table for FactorRow {
     const ROW: &'static str = "a path and a month: the systematic factor, with the path's weight";
     fn fields() -> Vec<Field<Self>> {
         vec![
-            Field::u64("path", |r: &Self| r.path, |r, v| r.path = v),
-            Field::u32("month", |r: &Self| r.month, |r, v| r.month = v),
-            Field::f64(
-                "factor",
-                Check::Finite,
-                |r: &Self| r.factor,
-                |r, v| r.factor = v,
-            ),
-            Field::f64(
-                "weight",
-                Check::NonNegative,
-                |r: &Self| r.weight,
-                |r, v| r.weight = v,
-            ),
+            field!(u64 "path" => path),
+            field!(u32 "month" => month),
+            field!(f64 "factor", Finite => factor),
+            field!(f64 "weight", NonNegative => weight),
         ]
     }
 }
@@ -827,7 +492,7 @@ impl Table for PathRow {
     const STEM: &'static str = "paths";
     const ROW: &'static str = "a path: every per-path figure";
     fn fields() -> Vec<Field<Self>> {
-        let mut f = vec![Field::u64("path", |r: &Self| r.path, |r, v| r.path = v)];
+        let mut f = vec![field!(u64 "path" => path)];
         for (i, m) in METRICS.iter().enumerate() {
             f.push(Field::f64(
                 m.name,

@@ -207,6 +207,44 @@ impl<R: 'static> Field<R> {
     }
 }
 
+/// A [`Field`] of a row type whose column reads and writes one of its fields by that name:
+/// `field!(text "sale_point" => point)`, `field!(f64 "face", NonNegative => face)`,
+/// `field!(choice "best", STRATEGIES => best)`, and `field!(estimate "value", Any => value)`
+/// (a `Vec` of the estimate's columns). Used inside `impl Table for ...`.
+macro_rules! field {
+    (text $name:literal => $f:ident) => {
+        $crate::results::table::Field::text($name, |r: &Self| r.$f.clone(), |r, v| r.$f = v)
+    };
+    (choice $name:literal, $choices:expr => $f:ident) => {
+        $crate::results::table::Field::choice(
+            $name,
+            $choices,
+            |r: &Self| r.$f.clone(),
+            |r, v| r.$f = v,
+        )
+    };
+    (f64 $name:literal, $check:ident => $f:ident) => {
+        $crate::results::table::Field::f64(
+            $name,
+            $crate::results::table::Check::$check,
+            |r: &Self| r.$f,
+            |r, v| r.$f = v,
+        )
+    };
+    (estimate $name:literal, $check:ident => $f:ident) => {
+        $crate::results::table::Field::estimate(
+            $name,
+            $crate::results::table::Check::$check,
+            |r: &Self| &r.$f,
+            |r: &mut Self| &mut r.$f,
+        )
+    };
+    ($kind:ident $name:literal => $f:ident) => {
+        $crate::results::table::Field::$kind($name, |r: &Self| r.$f, |r, v| r.$f = v)
+    };
+}
+pub(crate) use field;
+
 /// A table of the result folder: its file stem and its columns, in order.
 pub trait Table: Default + Sized + 'static {
     /// The files are `{STEM}.csv` and `{STEM}.parquet`.
