@@ -54,12 +54,18 @@ fn the_error_catalogue_lists_every_fixture_and_names_real_tests() {
     for row in &rows {
         for cited in row[3].split('`').skip(1).step_by(2) {
             if let Some((file, test)) = cited.split_once("::") {
-                let source = root().join("tests").join(format!("{file}.rs"));
+                // `file::test` for tests/FILE.rs, `src/PATH.rs::test` for a unit test.
+                let source = if file.starts_with("src/") {
+                    root().join(file)
+                } else {
+                    root().join("tests").join(format!("{file}.rs"))
+                };
                 let text = std::fs::read_to_string(&source)
                     .unwrap_or_else(|_| panic!("{cited}: no tests/{file}.rs"));
                 assert!(
                     text.contains(&format!("fn {test}(")),
-                    "{cited}: no test `{test}` in tests/{file}.rs"
+                    "{cited}: no test `{test}` in {}",
+                    source.display()
                 );
             } else if let Some(fixture) = cited.strip_prefix("bad/") {
                 assert!(

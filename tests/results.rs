@@ -207,7 +207,8 @@ const TAMPERS: &[Tamper] = &[
         what: "another version's folder",
         change: |d| {
             edit(&d.join("manifest.json"), |t| {
-                t.replacen("\"format_version\": 2", "\"format_version\": 1", 1)
+                let this = format!("\"format_version\": {}", arrears::results::FORMAT_VERSION);
+                t.replacen(&this, "\"format_version\": 1", 1)
             })
         },
         names: "manifest.json",

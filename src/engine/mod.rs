@@ -61,6 +61,21 @@ pub struct StressRun {
 }
 
 impl RunOutput {
+    /// Every pass's importance weights through [`normalise_weights`], once the run's paths are
+    /// all there (a stress set's main pass is its first scenario's, so is copied again).
+    pub fn normalise_weights(&mut self) {
+        normalise_weights(&mut self.paths);
+        if let Some(study) = &mut self.study_paths {
+            normalise_weights(study);
+        }
+        for run in &mut self.stress_runs {
+            normalise_weights(&mut run.paths);
+        }
+        if let Some(first) = self.stress_runs.first() {
+            self.paths.clone_from(&first.paths);
+        }
+    }
+
     /// The outcomes that carry the disposition study.
     pub fn study_outcomes(&self) -> &[PathOutcome] {
         self.study_paths.as_deref().unwrap_or(&self.paths)
@@ -104,9 +119,10 @@ const ALLOCATION_OVERHEAD: usize = 16;
 /// What a path costs while the outcomes are summarised and written, beyond its outcome: the
 /// figures' per-path value vectors and their sorted copies, the paths and factor tables as
 /// frames, the CSV and Parquet buffers. Measured as the slope of the peak resident set between
-/// 40,000 and 80,000 paths of one loan over 24 months (9,750 bytes a path, of which the
-/// outcome is 8,180); `tests/faults.rs` checks the estimate against that slope.
-const SUMMARY_BYTES_PER_PATH: f64 = 1_500.0;
+/// 40,000 and 80,000 paths of one loan over 24 months: 8,600 to 8,750 bytes a path over four
+/// runs (result format 3), of which the outcome is 8,320 (9,750 when the report layer still
+/// copied tables); `tests/faults.rs` checks the estimate against that slope.
+const SUMMARY_BYTES_PER_PATH: f64 = 700.0;
 
 /// Runs `simulation.paths` paths of `book` under `model`. `threads` overrides the scenario's
 /// setting; `progress` is called with the number of paths finished over all passes.
@@ -114,6 +130,29 @@ pub fn run(
     simulation: &Simulation,
     model: &Model,
     book: &LoanBook,
+    threads: Option<usize>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<RunOutput, EngineError> {
+    let mut output = run_paths(
+        simulation,
+        model,
+        book,
+        0..simulation.paths,
+        threads,
+        progress,
+    )?;
+    output.normalise_weights();
+    Ok(output)
+}
+
+/// Runs the paths `range` of a run (a shard: path `i` is the same path whatever the range, as
+/// its random numbers are keyed by its number). Importance weights are left as the paths
+/// produced them: [`RunOutput::normalise_weights`] needs every path of the run.
+pub fn run_paths(
+    simulation: &Simulation,
+    model: &Model,
+    book: &LoanBook,
+    range: std::ops::Range<u64>,
     threads: Option<usize>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<RunOutput, EngineError> {
@@ -135,6 +174,7 @@ pub fn run(
             simulation,
             model,
             book,
+            range.clone(),
             false,
             Some(stress),
             &pool,
@@ -155,6 +195,7 @@ pub fn run(
             simulation,
             model,
             book,
+            range.clone(),
             !separate_study,
             None,
             &pool,
@@ -165,7 +206,12 @@ pub fn run(
     let study_paths = if separate_study {
         let mut hold = model.clone();
         hold.debt_sale = None;
-        Some(pass(simulation, &hold, book, true, None, &pool, &done, progress)?.1)
+        Some(
+            pass(
+                simulation, &hold, book, range, true, None, &pool, &done, progress,
+            )?
+            .1,
+        )
     } else {
         None
     };
@@ -186,6 +232,7 @@ fn pass(
     simulation: &Simulation,
     model: &Model,
     book: &LoanBook,
+    range: std::ops::Range<u64>,
     study: bool,
     stress: Option<&StressPath>,
     pool: &rayon::ThreadPool,
@@ -204,7 +251,7 @@ fn pass(
     );
     let count_mode = simulation.mode == Mode::Count;
     let paths = pool.install(|| {
-        (0..simulation.paths)
+        range
             .into_par_iter()
             .map_init(
                 || (PathScratch::new(&cx), count::CountScratch::new(&cx)),
@@ -221,8 +268,6 @@ fn pass(
             )
             .collect()
     });
-    let mut paths: Vec<PathOutcome> = paths;
-    normalise_weights(&mut paths);
     Ok((cx.layout, paths))
 }
 

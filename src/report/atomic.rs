@@ -1,5 +1,5 @@
 //! The life of a result folder on disk: checks on the destination before anything runs, the
-//! temporary folder `.NAME.tmp-PID` it is written into, the rename into place that never
+//! temporary folder `.NAME.tmp-PID@HOST` it is written into, the rename into place that never
 //! replaces a folder it did not check, and clean-up after interrupted runs.
 //!
 //! - Without `--force` the final rename is a no-replace rename (`renameat2` with
@@ -8,7 +8,9 @@
 //! - `--force` replaces only a folder that [`is_result_folder`] recognises.
 //! - SIGINT and SIGTERM remove the temporary folders of the run before it exits
 //!   ([`clean_up_on_signals`]); a later run removes those of processes that are gone (killed
-//!   with SIGKILL, or a machine that lost power) and says so.
+//!   with SIGKILL, or a machine that lost power) and says so. Only this machine's: on a
+//!   shared file system (shards of a cluster run writing into one parts folder) another
+//!   node's process id means nothing here, so its temporary folders are left alone.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -202,9 +204,40 @@ pub(super) fn parent_of(dir: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// `(NAME, PID)` of a temporary folder name `.NAME.tmp-PID` or `.NAME.old-PID`.
+/// This machine's name as temporary folders carry it (`@HOST`), when it has a usable one.
+fn host() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let name = name.trim();
+    let usable = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+    usable.then(|| name.to_string())
+}
+
+/// `.NAME.tmp-PID@HOST` (or without `@HOST` where the machine has no usable name).
+fn temporary_folder(parent: &Path, name: &str, kind: &str) -> PathBuf {
+    let pid = std::process::id();
+    parent.join(match host() {
+        Some(host) => format!(".{name}.{kind}-{pid}@{host}"),
+        None => format!(".{name}.{kind}-{pid}"),
+    })
+}
+
+/// `(NAME, old, PID)` of a temporary folder name `.NAME.tmp-PID` or `.NAME.old-PID` of this
+/// machine (with `@HOST` this machine's name, or without a host); `None` for another's.
 fn temporary_name(file: &str) -> Option<(&str, bool, u32)> {
     let rest = file.strip_prefix('.')?;
+    let rest = match rest.rsplit_once('@') {
+        Some((rest, other)) => {
+            if host().as_deref() != Some(other) {
+                return None;
+            }
+            rest
+        }
+        None => rest,
+    };
     let (stem, pid) = rest.rsplit_once('-')?;
     let pid: u32 = pid.parse().ok()?;
     if let Some(name) = stem.strip_suffix(".tmp") {
@@ -294,8 +327,7 @@ pub(super) fn write_atomically(
     let name = dir
         .file_name()
         .map_or("result".into(), |n| n.to_string_lossy().into_owned());
-    let pid = std::process::id();
-    let tmp = parent.join(format!(".{name}.tmp-{pid}"));
+    let tmp = temporary_folder(parent, &name, "tmp");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(|e| ReportError::io(&tmp, e))?;
     }
@@ -330,7 +362,7 @@ fn place(
     if force && std::fs::symlink_metadata(dir).is_ok() {
         // Move the old result aside first so a failed rename loses nothing, and check what
         // was moved: another process may have put something else there since the check.
-        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        let old = temporary_folder(parent, name, "old");
         std::fs::rename(dir, &old).map_err(|e| ReportError::io(dir, e))?;
         if let Some(why) = result_folder_problem(&old) {
             let _ = rename_no_replace(&old, dir);
@@ -360,4 +392,30 @@ fn place(
             ReportError::io(dir, e)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_machines_temporary_folders_are_judged() {
+        assert_eq!(temporary_name(".r.tmp-42"), Some(("r", false, 42)));
+        assert_eq!(temporary_name(".a-b.old-7"), Some(("a-b", true, 7)));
+        assert_eq!(temporary_name("r.tmp-42"), None);
+        // Another node of a cluster: its process ids mean nothing here.
+        assert_eq!(
+            temporary_name(".part-00001-of-00008.tmp-42@another-node-7"),
+            None
+        );
+        if let Some(host) = host() {
+            let tmp = temporary_folder(Path::new("/x"), "part-00001-of-00008", "tmp");
+            let file = tmp.file_name().unwrap().to_str().unwrap();
+            assert!(file.ends_with(&format!("@{host}")), "{file}");
+            assert_eq!(
+                temporary_name(file),
+                Some(("part-00001-of-00008", false, std::process::id()))
+            );
+        }
+    }
 }

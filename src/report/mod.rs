@@ -33,9 +33,11 @@ use crate::metrics::BookProfile;
 use crate::metrics::disposition::DispositionSummary;
 use crate::metrics::figures::{METRICS, metric};
 use crate::metrics::summary::RunSummary;
+use crate::results::part::PartFile;
 use crate::results::rows::{FactorRow, PathRow};
 use crate::results::summary::{
-    DispositionSection, Figure, RecoverySection, RunSummaryFile, StressSetSummaryFile, to_json,
+    BookFacts, DispositionSection, Figure, RecoverySection, RunSummaryFile, StressSetSummaryFile,
+    to_json,
 };
 use crate::results::{FolderKind, ResultFolder, Trust, outcomes};
 use crate::scenario::Scenario;
@@ -112,18 +114,27 @@ pub fn check_destination(dir: &Path, force: bool) -> Result<(), ReportError> {
     atomic::check_destination(dir, force)
 }
 
+/// What the summaries and reports say of `book` as `scenario` simulates it; `bucketing`: what
+/// count mode's bucketing changed, when it bucketed the book.
+pub fn book_facts(
+    scenario: &Scenario,
+    book: &LoanBook,
+    bucketing: Option<&Bucketing>,
+) -> BookFacts {
+    BookFacts {
+        scenario_description: describe::describe(scenario, book, bucketing),
+        book: book_summary(book, scenario),
+        bucketing: bucketing.cloned(),
+        book_profile: BookProfile::new(book, scenario.model.segments.len()),
+    }
+}
+
 /// Writes every output of a run into `dir` (atomically: temporary folder, then rename).
-/// `bucketing`: what count mode's bucketing changed, when it bucketed the book.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the run's parts as the command holds them; a struct would only rename them"
-)]
 pub fn write_results(
     dir: &Path,
     force: bool,
     scenario: &Scenario,
-    book: &LoanBook,
-    bucketing: Option<&Bucketing>,
+    book: &BookFacts,
     output: &RunOutput,
     summary: &RunSummary,
     facts: &RunFacts,
@@ -132,12 +143,10 @@ pub fn write_results(
         let kind = if output.stress_runs.is_empty() {
             let study = output.study_paths.as_deref();
             let passes = outcome_passes(&output.paths, study);
-            write_into(
-                tmp, None, scenario, book, bucketing, &passes, summary, facts,
-            )?;
+            write_into(tmp, None, scenario, book, &passes, summary, facts)?;
             FolderKind::Run
         } else {
-            write_stress_set(tmp, scenario, book, bucketing, output, summary, facts)?;
+            write_stress_set(tmp, scenario, book, output, summary, facts)?;
             FolderKind::StressSet
         };
         // Then the reports, from the files just written, exactly as `arrears report` rebuilds
@@ -164,6 +173,33 @@ pub fn write_calibration(
         calibration::write_calibration_report(calibration, tmp)?;
         crate::results::manifest::write(tmp, FolderKind::Calibration)
             .map_err(|e| ReportError::io(tmp, e))
+    })
+}
+
+/// Writes a part of a sharded run into `dir`, atomically: the scenario as run, the part's
+/// outcomes (path numbers the run's), `part.json` and the manifest. A scheduler's retry of the
+/// shard replaces it whole or not at all.
+pub fn write_part(
+    dir: &Path,
+    force: bool,
+    scenario: &Scenario,
+    file: &PartFile,
+    passes: &crate::results::part::Passes,
+) -> Result<(), ReportError> {
+    write_atomically(dir, force, |tmp| {
+        write_scenario_copy(tmp, scenario)?;
+        let passes: Vec<outcomes::Pass<'_>> = passes
+            .iter()
+            .map(|(name, paths)| outcomes::Pass {
+                name,
+                first_path: file.first_path,
+                paths,
+            })
+            .collect();
+        outcomes::write(tmp, &passes)?;
+        let path = tmp.join(crate::results::part::PART_FILE);
+        std::fs::write(&path, to_json(file)).map_err(|e| ReportError::io(&path, e))?;
+        crate::results::manifest::write(tmp, FolderKind::Part).map_err(|e| ReportError::io(tmp, e))
     })
 }
 
@@ -219,8 +255,7 @@ pub(crate) fn write_manifests(dir: &Path, kind: FolderKind) -> Result<(), Report
 fn write_stress_set(
     dir: &Path,
     scenario: &Scenario,
-    book: &LoanBook,
-    bucketing: Option<&Bucketing>,
+    book: &BookFacts,
     output: &RunOutput,
     summary: &RunSummary,
     facts: &RunFacts,
@@ -238,7 +273,6 @@ fn write_stress_set(
             Some(&run.stress.name),
             scenario,
             book,
-            bucketing,
             &outcome_passes(&run.paths, None),
             sub_summary,
             facts,
@@ -279,10 +313,10 @@ fn write_stress_set(
     write_scenario_copy(dir, scenario)?;
     let file = StressSetSummaryFile {
         run: facts.clone(),
-        scenario_description: describe::describe(scenario, book, bucketing),
+        scenario_description: book.scenario_description.clone(),
         display: scenario.simulation.display.clone(),
-        book: book_summary(book, scenario),
-        bucketing: bucketing.cloned(),
+        book: book.book.clone(),
+        bucketing: book.bucketing.clone(),
         default_definition: summary.default_definition.clone(),
         scenarios: output
             .stress_runs
@@ -313,16 +347,11 @@ fn chart_meta(scenario: &Scenario) -> charts::ChartMeta {
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the run's parts as the command holds them, plus the stress label"
-)]
 fn write_into(
     dir: &Path,
     label: Option<&str>,
     scenario: &Scenario,
-    book: &LoanBook,
-    bucketing: Option<&Bucketing>,
+    book: &BookFacts,
     passes: &[outcomes::Pass<'_>],
     summary: &RunSummary,
     facts: &RunFacts,
@@ -334,16 +363,16 @@ fn write_into(
         summary,
         About {
             run: facts.clone(),
-            scenario_description: describe::describe(scenario, book, bucketing),
+            scenario_description: book.scenario_description.clone(),
             display: scenario.simulation.display.clone(),
             stress_scenario: label.map(str::to_string),
-            book: book_summary(book, scenario),
-            bucketing: bucketing.cloned(),
-            book_profile: BookProfile::new(book, scenario.model.segments.len()),
+            book: book.book.clone(),
+            bucketing: book.bucketing.clone(),
+            book_profile: book.book_profile.clone(),
         },
     );
     std::fs::write(&summary_path, to_json(&file)).map_err(|e| ReportError::io(&summary_path, e))?;
-    if let Some(bucketing) = bucketing {
+    if let Some(bucketing) = &book.bucketing {
         let rows: Vec<BucketingRow> = bucketing
             .segments
             .iter()
@@ -440,7 +469,7 @@ fn write_into(
         _ => None,
     };
     write_recovery_outputs(dir, &meta, summary, sale_age)?;
-    vintage::write_vintage_outputs(dir, &meta, summary, book)?;
+    vintage::write_vintage_outputs(dir, &meta, summary)?;
     states::write_state_outputs(dir, &meta, summary, scenario)?;
     if let Some(d) = &summary.disposition {
         write_disposition_outputs(dir, &meta, d, scenario)?;

@@ -323,10 +323,17 @@ fn scenario_blocks(folder: &ResultFolder) -> Vec<Block> {
         ),
         (
             "Run".into(),
-            format!(
-                "{} on {} threads, {:.1} s",
-                m.created_utc, m.threads, m.run_seconds
-            ),
+            if m.shards > 1 {
+                format!(
+                    "{} in {} shards on up to {} threads each, {:.1} s in all",
+                    m.created_utc, m.shards, m.threads, m.run_seconds
+                )
+            } else {
+                format!(
+                    "{} on {} threads, {:.1} s",
+                    m.created_utc, m.threads, m.run_seconds
+                )
+            },
         ),
     ]);
     blocks.push(Block::KeyValues(pairs));

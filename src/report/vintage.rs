@@ -9,7 +9,6 @@ use std::path::Path;
 use super::charts::ChartMeta;
 use super::charts::vintage::{VintageSeries, vintage_curves};
 use super::{ReportError, table};
-use crate::book::LoanBook;
 use crate::metrics::summary::RunSummary;
 
 /// Writes `vintage_curves.{csv,parquet,png,svg}`.
@@ -17,7 +16,6 @@ pub(crate) fn write_vintage_outputs(
     dir: &Path,
     meta: &ChartMeta,
     summary: &RunSummary,
-    _book: &LoanBook,
 ) -> Result<(), ReportError> {
     let rows = &summary.vintage_curves;
     table(dir, rows)?;

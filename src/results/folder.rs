@@ -101,11 +101,20 @@ impl ResultFolder {
             Trust::BeingWritten => (None, Vec::new()),
             Trust::Verified | Trust::Modified => {
                 let manifest = manifest::read(dir)?;
-                if !matches!(manifest.kind, FolderKind::Run | FolderKind::StressSet) {
-                    return Err(FolderError::Kind {
-                        dir: dir.to_path_buf(),
-                        expected: "run's result folder (it holds a comparison or a calibration)",
-                    });
+                match manifest.kind {
+                    FolderKind::Run | FolderKind::StressSet => {}
+                    FolderKind::Part => {
+                        return Err(FolderError::Kind {
+                            dir: dir.to_path_buf(),
+                            expected: "run's result folder (it is one part of a sharded run: merge the parts with `arrears merge`)",
+                        });
+                    }
+                    FolderKind::Comparison | FolderKind::Calibration => {
+                        return Err(FolderError::Kind {
+                            dir: dir.to_path_buf(),
+                            expected: "run's result folder (it holds a comparison or a calibration)",
+                        });
+                    }
                 }
                 let differences =
                     manifest::verify(dir, &manifest).map_err(|e| FolderError::Read {

@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 /// The value of `format` in every manifest arrears writes.
 pub const FORMAT: &str = "arrears-result";
 /// The version of the result format this build writes and reads. Version 1 had no
-/// `manifest.json` (the run facts lived in `summary.json` alone).
-pub const FORMAT_VERSION: u32 = 2;
+/// `manifest.json` (the run facts lived in `summary.json` alone); version 2 had no
+/// `log_weight` in `outcomes.parquet` and no `shards` in the run's facts.
+pub const FORMAT_VERSION: u32 = 3;
 /// The manifest's file name.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
@@ -28,6 +29,8 @@ pub enum FolderKind {
     Comparison,
     /// `arrears calibrate`.
     Calibration,
+    /// A part of a sharded run (`arrears run --shard I/N`), for `arrears merge`.
+    Part,
 }
 
 /// One file of the folder, as written.
@@ -377,7 +380,7 @@ mod tests {
         .unwrap();
         let err = read(d).unwrap_err().to_string();
         assert!(
-            err.contains("version 7") && err.contains("reads version 2"),
+            err.contains("version 7") && err.contains("reads version 3"),
             "{err}"
         );
         std::fs::write(d.join(MANIFEST_FILE), r#"{"format": "other"}"#).unwrap();

@@ -10,6 +10,7 @@
 //! - [`outcomes`]: `outcomes.parquet`, every path's outcome, from which every statistic of the
 //!   folder can be recomputed to the bit.
 //! - [`folder`]: [`ResultFolder`], a folder opened and verified.
+//! - [`part`]: a part of a sharded run (`part.json`), and how parts are checked and combined.
 //!
 //! What it does not do: compute statistics (`metrics`) or lay out reports and charts
 //! (`report`). docs/RESULTS.md documents the files for analysts.
@@ -19,6 +20,7 @@ pub mod compare_rows;
 pub mod folder;
 pub mod manifest;
 pub mod outcomes;
+pub mod part;
 pub mod rows;
 pub mod summary;
 pub mod table;

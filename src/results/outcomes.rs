@@ -3,7 +3,9 @@
 //! the bit (and shards can be merged, and sweeps compared, without rerunning).
 //!
 //! Columns: `pass` (`main`, or `disposition_study` for the study's own pass when the scenario
-//! sells debt), `path` (the path's number in the run), `weight` and `clipped_rows`, one
+//! sells debt; in a part of a sharded stress set, `stress:NAME` for each scenario), `path` (the
+//! path's number in the run), `weight`, `log_weight` (its logarithm before normalisation, what
+//! a merge of shards normalises again) and `clipped_rows`, one
 //! column per [`Total`] by its name, and one list column per per-path array of the
 //! [`OutcomeLayout`]: `timeline`, `write_offs`, `vintage_write_offs`, `recovery_groups`,
 //! `recovery_rate_histogram`, `recovery_curve`, `disposition`, `buyer_cash`, `factor`. The
@@ -55,13 +57,13 @@ const LISTS: [(&str, ListGet, ListSet); 9] = [
 
 /// The outcomes of one pass, with the number of the first path.
 pub struct Pass<'a> {
-    pub name: &'static str,
+    pub name: &'a str,
     pub first_path: u64,
     pub paths: &'a [PathOutcome],
 }
 
 /// One row of the table: the pass, the path's number and its outcome.
-type Row<'a> = (&'static str, u64, &'a PathOutcome);
+type Row<'a> = (&'a str, u64, &'a PathOutcome);
 
 fn frame(rows: &[Row<'_>]) -> PolarsResult<DataFrame> {
     let all = || rows.iter().map(|r| r.2);
@@ -77,6 +79,10 @@ fn frame(rows: &[Row<'_>]) -> PolarsResult<DataFrame> {
         Column::new(
             "weight".into(),
             all().map(|p| p.weight).collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "log_weight".into(),
+            all().map(|p| p.log_weight).collect::<Vec<f64>>(),
         ),
         Column::new(
             "clipped_rows".into(),
@@ -184,6 +190,9 @@ pub fn read(
         .collect();
     for (o, w) in outcomes.iter_mut().zip(f64s("weight")?) {
         o.weight = w;
+    }
+    for (o, w) in outcomes.iter_mut().zip(f64s("log_weight")?) {
+        o.log_weight = w;
     }
     for (o, c) in outcomes.iter_mut().zip(f64s("clipped_rows")?) {
         o.clipped_rows = c;

@@ -37,6 +37,10 @@ pub struct RunFacts {
     /// in count mode.
     pub cells: u64,
     pub threads: usize,
+    /// Shards the paths were simulated in (`arrears run --shard`, then `arrears merge`); 1 for
+    /// a run on one machine. Like `threads`, `run_seconds` and `created_utc`, it describes
+    /// the run, not its results: every other byte is the same for any number of shards.
+    pub shards: u64,
     pub rng: String,
     /// What the spread of results reflects: process noise only, or estimation uncertainty too.
     pub uncertainty: String,
@@ -88,6 +92,19 @@ pub struct DispositionSection {
     /// Best disposition at each sale point for the whole book (segments in the tables).
     pub decisions: Vec<DecisionRow>,
     pub buyer: Vec<BuyerRow>,
+}
+
+/// What a run's summaries and reports say of the book as simulated: taken from the loaded
+/// book once, and carried by each part of a sharded run, so a merge reads no loan tape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookFacts {
+    /// The scenario in words.
+    pub scenario_description: Vec<String>,
+    pub book: BookSummary,
+    /// Count mode: what bucketing the loans into cells changed; `null` otherwise.
+    pub bucketing: Option<Bucketing>,
+    pub book_profile: BookProfile,
 }
 
 /// `summary.json` of one run (or of one scenario of a stress set).

@@ -154,3 +154,143 @@ pub fn small_example(dir: &Path, example: &str) -> PathBuf {
     std::fs::write(&path, small).unwrap();
     path
 }
+
+/// Every file below `dir`, relative, `/`-separated, sorted.
+pub fn files_below(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, rel: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(root.join(rel)).unwrap() {
+            let entry = entry.unwrap();
+            let rel = rel.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                walk(root, &rel, out);
+            } else {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, Path::new(""), &mut out);
+    out.sort();
+    out
+}
+
+/// The run's own facts, which may differ between a run on one machine and the same run in
+/// shards: in `summary.json` the `run` object's threads, shards, seconds and time.
+const RUN_FACT_KEYS: [&str; 4] = [
+    "\"threads\":",
+    "\"shards\":",
+    "\"run_seconds\":",
+    "\"created_utc\":",
+];
+
+/// A report's text with the run's own facts masked: timestamps, and the `Run` line (time,
+/// threads, shards, seconds).
+fn mask_report(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            if line.starts_with("| Run |") || line.starts_with("<dt>Run</dt>") {
+                return "<run>".to_string();
+            }
+            let bytes = line.as_bytes();
+            let mut out = String::new();
+            let mut i = 0;
+            while i < line.len() {
+                let is_stamp = i + 20 <= line.len()
+                    && line.is_char_boundary(i)
+                    && line.is_char_boundary(i + 20)
+                    && "0000-00-00T00:00:00Z"
+                        .bytes()
+                        .zip(&bytes[i..i + 20])
+                        .all(|(s, &c)| {
+                            if s == b'0' {
+                                c.is_ascii_digit()
+                            } else {
+                                s == c
+                            }
+                        });
+                if is_stamp {
+                    out.push_str("<created>");
+                    i += 20;
+                } else {
+                    let c = line[i..].chars().next().unwrap();
+                    out.push(c);
+                    i += c.len_utf8();
+                }
+            }
+            out
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Asserts that two result folders of the same scenario and seed are the same byte for byte,
+/// except the fields that describe the run itself (timestamps, run time, threads, shards): in
+/// each `summary.json` the `run` object's `threads`, `shards`, `run_seconds`, `created_utc`;
+/// the reports' timestamps and `Run` line; and the manifests' hashes and sizes of those files
+/// (and of a stress set's inner manifests, which hold theirs).
+pub fn assert_same_result(one: &Path, other: &Path) {
+    let files = files_below(one);
+    assert_eq!(
+        files,
+        files_below(other),
+        "{} and {} hold different files",
+        one.display(),
+        other.display()
+    );
+    let name = |f: &str| f.rsplit('/').next().unwrap().to_string();
+    let differs_with_facts = |f: &str| {
+        matches!(
+            name(f).as_str(),
+            "summary.json" | "report.html" | "report.md" | "manifest.json"
+        )
+    };
+    for file in &files {
+        let (a, b) = (one.join(file), other.join(file));
+        let (ba, bb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+        let what = format!("{} vs {}", a.display(), b.display());
+        match name(file).as_str() {
+            "summary.json" => {
+                let strip = |bytes: &[u8]| {
+                    String::from_utf8_lossy(bytes)
+                        .lines()
+                        .filter(|l| !RUN_FACT_KEYS.iter().any(|k| l.trim_start().starts_with(k)))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                let (sa, sb) = (strip(&ba), strip(&bb));
+                let first = sa.lines().zip(sb.lines()).find(|(x, y)| x != y);
+                assert!(sa == sb, "{what}: first difference {first:?}");
+            }
+            "report.html" | "report.md" => {
+                let (ma, mb) = (
+                    mask_report(&String::from_utf8_lossy(&ba)),
+                    mask_report(&String::from_utf8_lossy(&bb)),
+                );
+                let first = ma.lines().zip(mb.lines()).find(|(x, y)| x != y);
+                assert!(ma == mb, "{what}: first difference {first:?}");
+            }
+            "manifest.json" => {
+                let parse = |bytes: &[u8]| -> serde_json::Value {
+                    let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                    for entry in v["files"].as_array_mut().unwrap() {
+                        let path = entry["path"].as_str().unwrap().to_string();
+                        if differs_with_facts(&path) {
+                            entry["sha256"] = serde_json::Value::Null;
+                            entry["bytes"] = serde_json::Value::Null;
+                        }
+                    }
+                    v
+                };
+                let (ma, mb) = (parse(&ba), parse(&bb));
+                let first = ma["files"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .zip(mb["files"].as_array().unwrap())
+                    .find(|(x, y)| x != y);
+                assert!(ma == mb, "{what}: first difference {first:?}");
+            }
+            _ => assert!(ba == bb, "{what}: the bytes differ"),
+        }
+    }
+}

@@ -9,12 +9,16 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+mod shard;
+
 use crate::book::{self, BookError};
 use crate::engine::{self, EngineError};
 use crate::metrics::summary::{RunSummary, summarise};
 use crate::model::group_thousands;
 use crate::report::{self, ReportError, RunFacts};
 use crate::results::Trust;
+use crate::results::part::{self, PartError, PartFile};
+use crate::results::summary::BookFacts;
 use crate::scenario::{self, BookSource, Mode, Scenario, ScenarioError};
 
 #[derive(Debug, Parser)]
@@ -62,6 +66,31 @@ pub enum Command {
         /// `arrears calibrate` (same as `parameter_uncertainty = "posterior"`)
         #[arg(long)]
         posterior: bool,
+        /// Simulate only shard I of N (paths floor(I*P/N) to floor((I+1)*P/N)) and write it as
+        /// a part for `arrears merge`, into `--out` (the parts folder) [default:
+        /// output/<simulation.name>.parts]; `auto` reads I and N from a Slurm array, a
+        /// Kubernetes Indexed Job (with `--shards`) or an AWS Batch array
+        #[arg(long, value_name = "I/N|auto")]
+        shard: Option<String>,
+        /// Number of shards, for `--shard auto` under Kubernetes (its Job's `completions`)
+        #[arg(long, value_name = "N")]
+        shards: Option<u64>,
+    },
+    /// Merge the parts of a sharded run (`arrears run --shard`) into its result folder, the
+    /// same as a run on one machine
+    Merge {
+        /// Part folders, or folders holding them (e.g. `output/baseline.parts`)
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// Result folder [default: output/<simulation.name>]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the result folder if it exists
+        #[arg(long)]
+        force: bool,
+        /// No figures on stdout
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Estimate a scenario from a loan performance history (panel) and write it with a report
     Calibrate {
@@ -137,6 +166,8 @@ pub enum CliError {
     Report(#[from] ReportError),
     #[error(transparent)]
     Calibrate(#[from] crate::calibrate::CalibrateError),
+    #[error(transparent)]
+    Part(#[from] PartError),
     /// A bug: the scenario calibration wrote does not validate.
     #[error(
         "the scenario written by calibration does not validate (a bug in arrears; please report it):\n{0}"
@@ -151,7 +182,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Scenario(_) | CliError::Book(_) | CliError::Usage { .. } => 2,
-            CliError::Calibrate(_) => 2,
+            CliError::Calibrate(_) | CliError::Part(_) => 2,
             CliError::Engine(EngineError::Actions(_)) => 2,
             CliError::Report(ReportError::Exists { .. } | ReportError::Raced { .. }) => 2,
             CliError::Report(ReportError::Folder(_) | ReportError::Input { .. }) => 2,
@@ -168,6 +199,7 @@ impl CliError {
                 "two runs wrote to the same folder at once; run again with another `--out`, or with `--force` to replace it".into(),
             ),
             CliError::Usage { hint, .. } => Some(hint.clone()),
+            CliError::Part(e) => Some(e.hint()),
             CliError::Report(ReportError::Input { hint, .. }) => Some(hint.clone()),
             CliError::Report(ReportError::Folder(e)) => Some(
                 e.hint()
@@ -215,6 +247,8 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             force,
             quiet,
             posterior,
+            shard,
+            shards,
         } => run(&RunOptions {
             scenario,
             paths,
@@ -224,7 +258,15 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             force,
             quiet,
             posterior,
+            shard,
+            shards,
         }),
+        Command::Merge {
+            parts,
+            out,
+            force,
+            quiet,
+        } => merge(&parts, out, force, quiet),
         Command::Calibrate {
             calibration,
             panel,
@@ -291,19 +333,19 @@ fn validate(path: &Path) -> Result<(), CliError> {
         path.display(),
         scenario,
         group_thousands(book.loans() as f64, 0),
-        in_cells(&scenario, &book),
+        in_cells(&scenario, book.len() as u64),
         group_thousands(book.total_balance(), 0)
     );
     Ok(())
 }
 
 /// ` in 1,234 cells` in count mode, nothing in loan mode.
-fn in_cells(scenario: &Scenario, book: &book::LoanBook) -> String {
+fn in_cells(scenario: &Scenario, cells: u64) -> String {
     match scenario.simulation.mode {
         Mode::Count => format!(
             " in {} cell{}",
-            group_thousands(book.len() as f64, 0),
-            if book.len() == 1 { "" } else { "s" }
+            group_thousands(cells as f64, 0),
+            if cells == 1 { "" } else { "s" }
         ),
         Mode::Loan => String::new(),
     }
@@ -320,6 +362,9 @@ pub struct RunOptions {
     pub force: bool,
     pub quiet: bool,
     pub posterior: bool,
+    /// `--shard I/N` or `auto`.
+    pub shard: Option<String>,
+    pub shards: Option<u64>,
 }
 
 /// `arrears run`: load, check the destination, simulate, summarise, write.
@@ -344,52 +389,130 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
         }
         scenario.model.draw_posterior = true;
     }
-    let out_dir = options
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("output").join(&scenario.simulation.name));
-    report::check_destination(&out_dir, options.force)?;
+    let paths = scenario.simulation.paths;
+    let env = |name: &str| std::env::var(name).ok();
+    let shard = shard::resolve(options.shard.as_deref(), options.shards, paths, &env)?;
+    let (index, shards) = shard.unwrap_or((0, 1));
+    let range = part::path_range(index, shards, paths);
+    let name = &scenario.simulation.name;
+    let out_dir = match (shard, &options.out) {
+        (None, Some(out)) => out.clone(),
+        (None, None) => Path::new("output").join(name),
+        (Some(_), out) => out
+            .clone()
+            .unwrap_or_else(|| Path::new("output").join(format!("{name}.parts")))
+            .join(part::folder_name(index, shards)),
+    };
+    // A shard run again (a scheduler's retry) replaces its own part of the same run.
+    let force = options.force || (shard.is_some() && same_part(&out_dir, &scenario, index, shards));
+    report::check_destination(&out_dir, force)?;
     let (book, bucketing) = book::load_for_run(&scenario)?;
-    check_memory(&scenario, &book)?;
-    check_duration(&scenario, &book)?;
+    check_memory(&scenario, &book, range.end - range.start)?;
+    check_duration(&scenario, &book, range.end - range.start)?;
     if let Some(w) = small_cells_warning(&scenario, &book) {
         eprintln!("warning: {w}");
     }
 
     let started = Instant::now();
     let bar = progress_bar(
-        scenario.simulation.paths * engine::passes(&scenario.model),
+        "simulating",
+        (range.end - range.start) * engine::passes(&scenario.model),
+        "paths",
         options.quiet,
     );
-    let output = engine::run(
+    let output = engine::run_paths(
         &scenario.simulation,
         &scenario.model,
         &book,
+        range.clone(),
         options.threads,
         &|done| {
             bar.set_position(done);
         },
     )?;
     bar.finish_and_clear();
-    let run_seconds = started.elapsed().as_secs_f64();
-    let profile = crate::metrics::BookProfile::new(&book, scenario.model.segments.len());
-    let summary = summarise(&output, &scenario.model, &profile);
-    let facts = run_facts(&scenario, &book, output.threads, run_seconds);
-    report::write_results(
-        &out_dir,
-        options.force,
+    let facts = run_facts(
         &scenario,
         &book,
-        bucketing.as_ref(),
+        output.threads,
+        started.elapsed().as_secs_f64(),
+        shards,
+    );
+    let file = PartFile {
+        shard: index,
+        shards,
+        first_path: range.start,
+        end_path: range.end,
+        posterior: scenario.model.draw_posterior,
+        run: facts,
+        book: report::book_facts(&scenario, &book, bucketing.as_ref()),
+        outcome_layout: output.layout,
+        passes: part::pass_names(&scenario.model),
+    };
+    let passes = part::passes_of(output);
+    if shard.is_some() {
+        report::write_part(&out_dir, force, &scenario, &file, &passes)?;
+        eprintln!(
+            "part {index} of {shards} (paths {} to {} of {paths}) in {}",
+            range.start,
+            range.end - 1,
+            out_dir.display()
+        );
+        return Ok(());
+    }
+    // One machine: the run is its only part, finished by the same code as `arrears merge`.
+    let output = part::combine(
+        &scenario.model,
+        file.outcome_layout,
+        file.run.threads,
+        [passes],
+    );
+    finish(
+        &scenario,
+        &file.book,
         &output,
-        &summary,
-        &facts,
-    )?;
-    if !options.quiet {
+        file.run,
+        &out_dir,
+        options.force,
+        options.quiet,
+    )
+}
+
+/// Whether `dir` holds a part of shard `index` of `shards` of the same scenario, seed and
+/// paths (whole or damaged): what a rerun of the shard, a scheduler's retry, may replace
+/// without `--force`.
+fn same_part(dir: &Path, scenario: &Scenario, index: u64, shards: u64) -> bool {
+    part::is_part(dir)
+        && std::fs::read_to_string(dir.join(part::PART_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_str::<PartFile>(&t).ok())
+            .is_some_and(|f| {
+                f.shard == index
+                    && f.shards == shards
+                    && f.run.scenario_sha256 == scenario.file_sha256
+                    && f.run.seed == scenario.simulation.seed
+                    && f.run.paths == scenario.simulation.paths
+            })
+}
+
+/// The end of every run, on one machine or merged from shards: summarise the outcomes, write
+/// the result folder, print the figures.
+fn finish(
+    scenario: &Scenario,
+    book: &BookFacts,
+    output: &engine::RunOutput,
+    facts: RunFacts,
+    out_dir: &Path,
+    force: bool,
+    quiet: bool,
+) -> Result<(), CliError> {
+    let summary = summarise(output, &scenario.model, &book.book_profile);
+    report::write_results(out_dir, force, scenario, book, output, &summary, &facts)?;
+    if !quiet {
         if summary.stress.is_empty() {
-            print_figures(&scenario, &book, &summary, run_seconds, output.threads);
+            print_figures(scenario, book, &facts, &summary);
         } else {
-            print_stress(&scenario, &summary, run_seconds, output.threads);
+            print_stress(scenario, &summary, &facts);
         }
     }
     for w in &summary.warnings {
@@ -397,6 +520,64 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
     }
     eprintln!("results in {}", out_dir.display());
     Ok(())
+}
+
+/// `arrears merge PARTS...`: checks the parts belong together, then finishes the run.
+fn merge(args: &[PathBuf], out: Option<PathBuf>, force: bool, quiet: bool) -> Result<(), CliError> {
+    let started = Instant::now();
+    let parts = part::gather(args)?
+        .into_iter()
+        .map(|dir| part::read(&dir).map(|file| (dir, file)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let parts = part::check_together(parts)?;
+    let (first_dir, first) = &parts[0];
+    let scenario_path = first_dir.join("scenario.toml");
+    let text = std::fs::read_to_string(&scenario_path).map_err(|e| PartError::Damaged {
+        dir: first_dir.clone(),
+        message: format!("cannot read `scenario.toml`: {e}"),
+    })?;
+    let mut scenario = scenario::parse(&text, &scenario_path)?;
+    scenario.simulation.seed = first.run.seed;
+    scenario.simulation.paths = first.run.paths;
+    scenario.model.draw_posterior = first.posterior;
+    if part::pass_names(&scenario.model) != first.passes {
+        return Err(PartError::Damaged {
+            dir: first_dir.clone(),
+            message: format!(
+                "its passes {:?} are not those of its scenario {:?}",
+                first.passes,
+                part::pass_names(&scenario.model)
+            ),
+        }
+        .into());
+    }
+    let out_dir = out.unwrap_or_else(|| Path::new("output").join(&scenario.simulation.name));
+    report::check_destination(&out_dir, force)?;
+    let bar = progress_bar("reading", parts.len() as u64, "parts", quiet);
+    let mut passes = Vec::with_capacity(parts.len());
+    for (dir, file) in &parts {
+        passes.push(part::read_outcomes(dir, file)?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let threads = parts.iter().map(|(_, f)| f.run.threads).max().unwrap_or(1);
+    let output = part::combine(&scenario.model, first.outcome_layout, threads, passes);
+    let facts = RunFacts {
+        threads,
+        run_seconds: parts.iter().map(|(_, f)| f.run.run_seconds).sum::<f64>()
+            + started.elapsed().as_secs_f64(),
+        created_utc: report::utc_now(),
+        ..first.run.clone()
+    };
+    finish(
+        &scenario,
+        &first.book,
+        &output,
+        facts,
+        &out_dir,
+        force,
+        quiet,
+    )
 }
 
 /// `arrears calibrate`: estimate, write the scenario (checked by the scenario's own validation)
@@ -527,13 +708,13 @@ fn check_overrides(options: &RunOptions) -> Result<(), CliError> {
 pub const MAX_LOAN_MONTHS: f64 = 1e12;
 
 /// Refuses loan-mode runs that would take hours, pointing to count mode.
-fn check_duration(scenario: &Scenario, book: &book::LoanBook) -> Result<(), CliError> {
+fn check_duration(scenario: &Scenario, book: &book::LoanBook, paths: u64) -> Result<(), CliError> {
     if scenario.simulation.mode != Mode::Loan {
         return Ok(());
     }
     let loan_months = book.loans() as f64
         * f64::from(scenario.simulation.horizon_months)
-        * scenario.simulation.paths as f64
+        * paths as f64
         * engine::passes(&scenario.model) as f64;
     if loan_months > MAX_LOAN_MONTHS {
         return Err(CliError::Usage {
@@ -541,11 +722,11 @@ fn check_duration(scenario: &Scenario, book: &book::LoanBook) -> Result<(), CliE
                 "loan mode would simulate {} loans x {} months x {} paths = {:.1e} loan-months, above the limit of {MAX_LOAN_MONTHS:.0e} (about 40 minutes on 2 cores); this run would take {} hours or more",
                 group_thousands(book.loans() as f64, 0),
                 scenario.simulation.horizon_months,
-                group_thousands(scenario.simulation.paths as f64, 0),
+                group_thousands(paths as f64, 0),
                 loan_months,
                 group_thousands((loan_months / 4e8 / 3600.0).max(1.0), 0)
             ),
-            hint: "set `mode = \"count\"` in `[simulation]` (cells of identical loans moved by counts, for very large books), or fewer paths".into(),
+            hint: "set `mode = \"count\"` in `[simulation]` (cells of identical loans moved by counts, for very large books), fewer paths, or split the run into shards (`--shard I/N`, then `arrears merge`)".into(),
         });
     }
     Ok(())
@@ -554,10 +735,11 @@ fn check_duration(scenario: &Scenario, book: &book::LoanBook) -> Result<(), CliE
 /// Per-path outcomes are kept for exact percentiles; refuse a run whose outcomes alone would not
 /// fit comfortably in memory rather than fail an hour in. The book is needed: outcomes hold
 /// write-offs by vintage.
-fn check_memory(scenario: &Scenario, book: &book::LoanBook) -> Result<(), CliError> {
+fn check_memory(scenario: &Scenario, book: &book::LoanBook, paths: u64) -> Result<(), CliError> {
     const LIMIT_BYTES: f64 = 8.0 * 1024.0 * 1024.0 * 1024.0;
-    let needed = engine::outcome_bytes(&scenario.simulation, &scenario.model, book);
-    let per_path = needed / scenario.simulation.paths.max(1) as f64;
+    let per_path = engine::outcome_bytes(&scenario.simulation, &scenario.model, book)
+        / scenario.simulation.paths.max(1) as f64;
+    let needed = per_path * paths as f64;
     if needed > LIMIT_BYTES {
         let max_paths = (LIMIT_BYTES / per_path).floor();
         return Err(CliError::Usage {
@@ -596,15 +778,17 @@ fn small_cells_warning(scenario: &Scenario, book: &book::LoanBook) -> Option<Str
     })
 }
 
-fn progress_bar(paths: u64, quiet: bool) -> indicatif::ProgressBar {
+/// A progress bar on a terminal (hidden otherwise): `what` is `simulating` or `reading`,
+/// `unit` what is counted.
+fn progress_bar(what: &str, len: u64, unit: &str, quiet: bool) -> indicatif::ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new(paths);
+    let bar = indicatif::ProgressBar::new(len);
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "simulating [{bar:30}] {pos}/{len} paths, {elapsed} elapsed, ~{eta} left",
-        )
+        indicatif::ProgressStyle::with_template(&format!(
+            "{what} [{{bar:30}}] {{pos}}/{{len}} {unit}, {{elapsed}} elapsed, ~{{eta}} left"
+        ))
         .expect("valid template")
         .progress_chars("=> "),
     );
@@ -616,6 +800,7 @@ fn run_facts(
     book: &book::LoanBook,
     threads: usize,
     run_seconds: f64,
+    shards: u64,
 ) -> RunFacts {
     let loan_tape_sha256 = match &scenario.book {
         BookSource::Tape { path } => std::fs::read(path).ok().map(|b| scenario::sha256_hex(&b)),
@@ -635,6 +820,7 @@ fn run_facts(
         mode: scenario.simulation.mode.name().into(),
         cells: book.len() as u64,
         threads,
+        shards,
         rng: match scenario.simulation.mode {
             scenario::Mode::Loan => {
                 "Xoshiro256++ per (seed, path, loan), seeded through SplitMix64"
@@ -655,24 +841,17 @@ fn run_facts(
     }
 }
 
-fn print_figures(
-    scenario: &Scenario,
-    book: &book::LoanBook,
-    summary: &RunSummary,
-    seconds: f64,
-    threads: usize,
-) {
+fn print_figures(scenario: &Scenario, book: &BookFacts, facts: &RunFacts, summary: &RunSummary) {
     println!(
-        "{}: {} loans{}, balance {}; {} paths x {} months, seed {} ({:.1} s on {threads} thread{})",
+        "{}: {} loans{}, balance {}; {} paths x {} months, seed {} ({})",
         scenario.simulation.name,
-        group_thousands(book.loans() as f64, 0),
-        in_cells(scenario, book),
-        group_thousands(book.total_balance(), 0),
+        group_thousands(book.book.loans as f64, 0),
+        in_cells(scenario, facts.cells),
+        group_thousands(book.book.balance, 0),
         group_thousands(scenario.simulation.paths as f64, 0),
         scenario.simulation.horizon_months,
         scenario.simulation.seed,
-        seconds,
-        if threads == 1 { "" } else { "s" },
+        how_run(facts),
     );
     if scenario.model.draw_posterior {
         println!("spread reflects {UNCERTAINTY_POSTERIOR}");
@@ -716,15 +895,29 @@ fn print_figures(
     }
 }
 
-fn print_stress(scenario: &Scenario, summary: &RunSummary, seconds: f64, threads: usize) {
+/// `2.3 s on 2 threads`, or `41.0 s over 8 shards, up to 2 threads each`.
+fn how_run(facts: &RunFacts) -> String {
+    let threads = facts.threads;
+    let plural = if threads == 1 { "" } else { "s" };
+    if facts.shards > 1 {
+        format!(
+            "{:.1} s over {} shards, up to {threads} thread{plural} each",
+            facts.run_seconds, facts.shards
+        )
+    } else {
+        format!("{:.1} s on {threads} thread{plural}", facts.run_seconds)
+    }
+}
+
+fn print_stress(scenario: &Scenario, summary: &RunSummary, facts: &RunFacts) {
     println!(
-        "{}: stress set of {} scenarios, {} paths x {} months each, seed {} ({:.1} s on {threads} threads)",
+        "{}: stress set of {} scenarios, {} paths x {} months each, seed {} ({})",
         scenario.simulation.name,
         scenario.model.stress.len(),
         group_thousands(scenario.simulation.paths as f64, 0),
         scenario.simulation.horizon_months,
         scenario.simulation.seed,
-        seconds,
+        how_run(facts),
     );
     println!(
         "{:<12} {:>8} {:>28} {:>16} {:>16}",
