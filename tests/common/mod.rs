@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod panel;
+pub mod shards;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
