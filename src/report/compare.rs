@@ -984,12 +984,7 @@ fn comparison_rows(c: &Comparison) -> Vec<ComparisonRow> {
             let or_nan = |v: Option<f64>| v.unwrap_or(f64::NAN);
             rows.push(ComparisonRow {
                 figure: f.key.clone(),
-                unit: match f.unit {
-                    Unit::Currency => "currency",
-                    Unit::Count => "count",
-                    Unit::Fraction => "fraction",
-                }
-                .to_string(),
+                unit: f.unit.name().to_string(),
                 run: c.runs[k].name.clone(),
                 reference: c.runs[0].name.clone(),
                 mean,

@@ -353,14 +353,13 @@ fn html_figures(out: &mut String, rows: &[FigureRow]) {
         let _ = writeln!(
             out,
             "<tr data-figure=\"{key}\" data-mean=\"{mean:e}\" data-se=\"{se:e}\"><td>{label}</td>\
-             <td class=\"num mean\">{fmean} ± {fse}</td><td class=\"num\">{p5}</td>\
+             <td class=\"num mean\">{estimate}</td><td class=\"num\">{p5}</td>\
              <td class=\"num\">{p50}</td><td class=\"num\">{p95}</td><td class=\"desc\">{desc}</td></tr>",
             key = escape(&r.key),
             mean = r.mean,
             se = r.se,
             label = escape(&r.label),
-            fmean = r.unit.format(r.mean),
-            fse = r.unit.format_se(r.se),
+            estimate = r.unit.estimate(r.mean, r.se),
             p5 = r.unit.format(r.p5),
             p50 = r.unit.format(r.p50),
             p95 = r.unit.format(r.p95),

@@ -417,6 +417,15 @@ impl Unit {
         }
     }
 
+    /// The name [`Unit::from_summary`] reads: `currency`, `count`, `fraction`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Currency => "currency",
+            Unit::Count => "count",
+            Unit::Fraction => "fraction",
+        }
+    }
+
     /// A value in this unit: `6,205,858`, `11.39%`.
     pub fn format(self, x: f64) -> String {
         match self {

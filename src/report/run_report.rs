@@ -537,16 +537,8 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
             _ => None,
         })
         .collect();
-    let mut others: Vec<String> = std::fs::read_dir(&folder.dir)
-        .map_err(|e| ReportError::io(&folder.dir, e))?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.strip_suffix(".png").map(str::to_string)
-        })
-        .filter(|stem| !shown.contains(stem))
-        .collect();
-    others.sort();
+    let mut others = stems(&folder.dir, ".png")?;
+    others.retain(|stem| !shown.contains(stem));
     if !others.is_empty() {
         blocks.push(Block::heading("other-charts", "Other charts"));
         for stem in others {
@@ -626,16 +618,21 @@ fn file_description(stem: &str) -> &'static str {
     }
 }
 
-fn files_table(dir: &Path) -> Result<Table, ReportError> {
+/// The stems of the files in `dir` ending in `suffix`, sorted.
+fn stems(dir: &Path, suffix: &str) -> Result<Vec<String>, ReportError> {
     let mut stems: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| ReportError::io(dir, e))?
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            name.strip_suffix(".csv").map(str::to_string)
+            name.strip_suffix(suffix).map(str::to_string)
         })
         .collect();
     stems.sort();
+    Ok(stems)
+}
+
+fn files_table(dir: &Path) -> Result<Table, ReportError> {
     let mut rows = vec![
         vec!["`summary.json`".into(), file_description("summary").into()],
         vec![
@@ -643,7 +640,7 @@ fn files_table(dir: &Path) -> Result<Table, ReportError> {
             file_description("scenario").into(),
         ],
     ];
-    for stem in stems {
+    for stem in stems(dir, ".csv")? {
         rows.push(vec![
             format!("`{stem}.csv`, `{stem}.parquet`"),
             file_description(&stem).into(),
