@@ -26,8 +26,8 @@ use super::charts::line::{Axis, Bars, Fit, Line, LineChart, Markers, Scale};
 use super::charts::theme::{self, Marker, Stroke};
 use super::document::{Block, Document, Table};
 use super::format::{
-    count_of, format_count as count, format_p, group_thousands, matrix_cell, percent_level,
-    share as percent,
+    count_of, format_count as count, format_p, group_thousands, matrix_cell, month_name,
+    percent_level, period, share as percent,
 };
 use super::table;
 use crate::calibrate::Calibration;
@@ -450,25 +450,7 @@ fn state_share(states: &[(StateId, f64)], id: StateId) -> f64 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Number formatting and readings
-
-/// A month label as prose: `2023-06` as is, an index month as `month 7`.
-fn month_name(label: &str) -> String {
-    if label.parse::<i64>().is_ok() {
-        format!("month {label}")
-    } else {
-        label.to_string()
-    }
-}
-
-/// `2021-01 to 2023-12`, or `months 0 to 23` for index months.
-fn period(first: &str, last: &str) -> String {
-    if first.parse::<i64>().is_ok() {
-        format!("months {first} to {last}")
-    } else {
-        format!("{first} to {last}")
-    }
-}
+// Readings
 
 /// What a homogeneity test says, in one line.
 fn homogeneity_reading(t: &HomogeneityTest) -> String {
@@ -1029,22 +1011,18 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
     if cal.quality.is_empty() {
         b.push(Block::Paragraph("No problems found in the history.".into()));
     } else {
-        b.push(Block::Table(Table {
-            header: ["Issue", "Count", "Example", "Handling"]
-                .map(String::from)
-                .to_vec(),
-            rows: cal
-                .quality
-                .iter()
-                .map(|q| {
-                    let example = q.example.clone().unwrap_or_default();
-                    vec![q.what.into(), count(q.count), example, q.handling.into()]
-                })
-                .collect(),
-            numeric: vec![false, true, false, false],
-            files: vec!["data_quality.csv".into()],
-            ..Table::default()
-        }));
+        let rows = (cal.quality.iter())
+            .map(|q| {
+                let example = q.example.clone().unwrap_or_default();
+                vec![q.what.into(), count(q.count), example, q.handling.into()]
+            })
+            .collect();
+        let header = ["Issue", "Count", "Example", "Handling"];
+        b.push(Block::Table(
+            Table::new(header, rows)
+                .numeric(&[false, true, false, false])
+                .files(["data_quality.csv"]),
+        ));
     }
 
     b.push(Block::heading("warnings", "Warnings"));
@@ -1106,31 +1084,25 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
         )));
     } else {
         b.push(Block::Paragraph("Likelihood-ratio (G) tests of one matrix against one per group (Anderson and Goodman, 1957): a small p-value says the groups' transition rates differ by more than chance.".into()));
-        b.push(Block::Table(Table {
-            header: ["Segment", "Groups", "G", "df", "p-value", "Reading"]
-                .map(String::from)
-                .to_vec(),
-            rows: cal
-                .tests
-                .iter()
-                .map(|t| {
-                    let p = format_p(t.p_value);
-                    vec![
-                        format!("`{}`", t.segment),
-                        format!("{} {}", t.groups, t.grouping),
-                        group_thousands(t.statistic, 1),
-                        group_thousands(t.df, 0),
-                        p.trim_start_matches("p ")
-                            .trim_start_matches("= ")
-                            .to_string(),
-                        homogeneity_reading(t),
-                    ]
-                })
-                .collect(),
-            numeric: vec![false, false, true, true, true, false],
-            files: vec!["homogeneity_tests.csv".into()],
-            ..Table::default()
-        }));
+        let rows = (cal.tests.iter())
+            .map(|t| {
+                let p = format_p(t.p_value);
+                vec![
+                    format!("`{}`", t.segment),
+                    format!("{} {}", t.groups, t.grouping),
+                    group_thousands(t.statistic, 1),
+                    group_thousands(t.df, 0),
+                    p.trim_start_matches("p ").trim_start_matches("= ").into(),
+                    homogeneity_reading(t),
+                ]
+            })
+            .collect();
+        let header = ["Segment", "Groups", "G", "df", "p-value", "Reading"];
+        b.push(Block::Table(
+            Table::new(header, rows)
+                .numeric(&[false, false, true, true, true, false])
+                .files(["homogeneity_tests.csv"]),
+        ));
     }
 
     b.push(Block::heading("fit", "Observed against fitted"));
@@ -1322,15 +1294,7 @@ fn matrix_table(
         })
         .collect();
     notes.dedup();
-    let mut numeric = vec![false];
-    numeric.extend(std::iter::repeat_n(true, columns.len() + 1));
-    let table = Table {
-        header,
-        rows,
-        numeric,
-        ..Table::default()
-    };
-    (table, notes)
+    (Table::new(header, rows).numeric_from(1), notes)
 }
 
 fn recovery_paragraph(r: &RecoveryEstimate) -> String {
@@ -1393,14 +1357,7 @@ fn book_table(cal: &Calibration) -> Table {
             row
         })
         .collect();
-    let mut numeric = vec![false];
-    numeric.extend(std::iter::repeat_n(true, states.len() + 4));
-    Table {
-        header,
-        rows,
-        numeric,
-        ..Table::default()
-    }
+    Table::new(header, rows).numeric_from(1)
 }
 
 #[cfg(test)]
