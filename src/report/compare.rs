@@ -47,14 +47,15 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::ReportError;
 use super::charts::overlay::{self, Banded, Losses, Overlaid, RunsMeta};
 use super::document::{Block, Document, Table};
 use super::format::{Unit, relative_change, signed, z_text};
-use super::{ReportError, check_destination, write_atomically};
 use crate::metrics::estimate::TailMeasure;
 use crate::metrics::paired::{TailKind, paired_se, paired_tail_interval};
 use crate::metrics::recovery::{CurveRow, WriteOffRow};
 use crate::model::group_thousands;
+use crate::results::atomic::{check_destination, write_atomically};
 use crate::results::compare_rows::{
     BandRow, ComparisonRow, LossRow, RecoveryBandRow, TailComparisonRow, WriteOffBandRow,
 };
