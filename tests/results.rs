@@ -9,8 +9,8 @@ mod common;
 
 use std::path::Path;
 
-use arrears::report::recompute::recompute;
 use arrears::results::Trust;
+use arrears::results::recompute::recompute;
 use common::{arrears, output_text};
 
 fn run(scenario: &Path, out: &Path, extra: &[&str]) {

@@ -8,8 +8,8 @@ mod common;
 
 use std::path::Path;
 
-use arrears::report::recompute::recompute;
 use arrears::results::Trust;
+use arrears::results::recompute::recompute;
 use common::{arrears, assert_same_result, output_text};
 
 const PATHS: &str = "24";

@@ -17,6 +17,7 @@ use crate::metrics::summary::{RunSummary, summarise};
 use crate::model::group_thousands;
 use crate::report::{self, ReportError, RunFacts};
 use crate::results::Trust;
+use crate::results::atomic::{self, PlaceError};
 use crate::results::part::{self, PartError, PartFile};
 use crate::results::summary::BookFacts;
 use crate::scenario::{self, BookSource, Mode, Scenario, ScenarioError};
@@ -168,6 +169,8 @@ pub enum CliError {
     Calibrate(#[from] crate::calibrate::CalibrateError),
     #[error(transparent)]
     Part(#[from] PartError),
+    #[error(transparent)]
+    Place(#[from] PlaceError),
     /// A bug: the scenario calibration wrote does not validate.
     #[error(
         "the scenario written by calibration does not validate (a bug in arrears; please report it):\n{0}"
@@ -184,7 +187,10 @@ impl CliError {
             CliError::Scenario(_) | CliError::Book(_) | CliError::Usage { .. } => 2,
             CliError::Calibrate(_) | CliError::Part(_) => 2,
             CliError::Engine(EngineError::Actions(_)) => 2,
-            CliError::Report(ReportError::Exists { .. } | ReportError::Raced { .. }) => 2,
+            CliError::Place(p) | CliError::Report(ReportError::Place(p)) => match p {
+                PlaceError::Io { .. } => 1,
+                _ => 2,
+            },
             CliError::Report(ReportError::Folder(_) | ReportError::Input { .. }) => 2,
             _ => 1,
         }
@@ -192,12 +198,16 @@ impl CliError {
 
     fn hint(&self) -> Option<String> {
         match self {
-            CliError::Report(ReportError::Exists { .. }) => Some(
-                "pass `--force` to replace it, or `--out DIR` to write somewhere else".into(),
-            ),
-            CliError::Report(ReportError::Raced { .. }) => Some(
-                "two runs wrote to the same folder at once; run again with another `--out`, or with `--force` to replace it".into(),
-            ),
+            CliError::Place(p) | CliError::Report(ReportError::Place(p)) => match p {
+                PlaceError::Exists { .. } => Some(
+                    "pass `--force` to replace it, or `--out DIR` to write somewhere else".into(),
+                ),
+                PlaceError::Raced { .. } => Some(
+                    "two runs wrote to the same folder at once; run again with another `--out`, or with `--force` to replace it".into(),
+                ),
+                PlaceError::Input { hint, .. } => Some(hint.clone()),
+                PlaceError::Io { .. } => None,
+            },
             CliError::Usage { hint, .. } => Some(hint.clone()),
             CliError::Part(e) => Some(e.hint()),
             CliError::Report(ReportError::Input { hint, .. }) => Some(hint.clone()),
@@ -217,7 +227,7 @@ impl CliError {
 /// Parses the arguments, runs the command and returns the exit code.
 pub fn main() -> ExitCode {
     let args = Args::parse();
-    report::clean_up_on_signals();
+    atomic::clean_up_on_signals();
     match execute(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -405,7 +415,7 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
     };
     // A shard run again (a scheduler's retry) replaces its own part of the same run.
     let force = options.force || (shard.is_some() && same_part(&out_dir, &scenario, index, shards));
-    report::check_destination(&out_dir, force)?;
+    atomic::check_destination(&out_dir, force)?;
     let (book, bucketing) = book::load_for_run(&scenario)?;
     check_memory(&scenario, &book, range.end - range.start)?;
     check_duration(&scenario, &book, range.end - range.start)?;
@@ -552,7 +562,7 @@ fn merge(args: &[PathBuf], out: Option<PathBuf>, force: bool, quiet: bool) -> Re
         .into());
     }
     let out_dir = out.unwrap_or_else(|| Path::new("output").join(&scenario.simulation.name));
-    report::check_destination(&out_dir, force)?;
+    atomic::check_destination(&out_dir, force)?;
     let bar = progress_bar("reading", parts.len() as u64, "parts", quiet);
     let mut passes = Vec::with_capacity(parts.len());
     for (dir, file) in &parts {
@@ -598,7 +608,7 @@ fn calibrate(
     let out_dir = out.unwrap_or_else(|| {
         Path::new("output").join(format!("{}-calibration", mapping.scenario.name))
     });
-    report::check_destination(&out_dir, force)?;
+    atomic::check_destination(&out_dir, force)?;
     let calibration = crate::calibrate::calibrate_with(mapping)?;
     let text = crate::calibrate::write::scenario_text(&calibration);
     // The written scenario must be one `arrears run` accepts.

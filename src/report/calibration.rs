@@ -17,8 +17,6 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use super::ReportError;
 use super::charts::Header;
 use super::charts::heatmap::{self, Heatmap, HeatmapCell, HeatmapRow};
@@ -26,8 +24,8 @@ use super::charts::line::{Axis, Bars, Fit, Line, LineChart, Markers, Scale};
 use super::charts::theme::{self, Marker, Stroke};
 use super::document::{Block, Document, Table};
 use super::format::{
-    count_of, format_count as count, format_p, group_thousands, matrix_cell, percent_level,
-    share as percent,
+    count_of, format_count as count, format_p, group_thousands, matrix_cell, month_name,
+    percent_level, period, share as percent,
 };
 use super::table;
 use crate::calibrate::Calibration;
@@ -37,8 +35,10 @@ use crate::calibrate::estimate::{
 };
 use crate::calibrate::mapping::{Fallback, Method};
 use crate::model::{StateId, StateKind, StateSpace};
+use crate::results::calibration_file::{calibration_json, method_name, state_share};
 use crate::results::calibration_rows::{
-    ChargeOffTimingRow, QualityRow, RecoveryCurveRow, TransitionRow,
+    ChargeOffTimingRow, QualityRow, RecoveryCurveRow, TransitionRow, charge_off_timing_rows,
+    cumulative, quality_rows, recovery_curve_rows, shown_rows, transition_rows,
 };
 use crate::results::table::Table as _;
 use crate::scenario::prettify_state;
@@ -70,7 +70,7 @@ pub fn write_calibration_report(cal: &Calibration, dir: &Path) -> Result<(), Rep
         tables.push("transitions_by_calendar_block");
     }
     let json_path = dir.join("calibration.json");
-    std::fs::write(&json_path, calibration_json(cal))
+    std::fs::write(&json_path, calibration_json(cal, homogeneity_reading))
         .map_err(|e| ReportError::io(&json_path, e))?;
     let mut written = write_charts(cal, dir)?;
     written.tables = tables;
@@ -105,370 +105,21 @@ fn write_tables(cal: &Calibration, dir: &Path) -> Result<Vec<&'static str>, Repo
     ];
     table(dir, &transition_rows(cal))?;
     table(dir, &cal.shares)?;
-    let quality: Vec<QualityRow> = (cal.quality.iter())
-        .map(|i| QualityRow {
-            issue: i.what.to_string(),
-            count: i.count,
-            example: i.example.clone(),
-            handling: i.handling.to_string(),
-        })
-        .collect();
-    table(dir, &quality)?;
+    table(dir, &quality_rows(cal))?;
     table(dir, &cal.tests)?;
-    if let Some(r) = &cal.recovery {
-        let rows: Vec<RecoveryCurveRow> = (r.curve.iter().zip(cumulative(&r.curve)))
-            .enumerate()
-            .map(|(k, (&share, cumulative))| RecoveryCurveRow {
-                months_after_charge_off: k as u32 + 1,
-                share_recovered: share,
-                cumulative_share: cumulative,
-                exposure: r.exposure.get(k).copied().unwrap_or(f64::NAN),
-                accounts: r.accounts.get(k).copied().unwrap_or(0),
-            })
-            .collect();
+    if let Some(rows) = recovery_curve_rows(cal) {
         table(dir, &rows)?;
         stems.push(RecoveryCurveRow::STEM);
     }
-    if let Some(t) = &cal.charge_off_timing {
-        // From month 1 (charge-off in the month of the first missed payment) on.
-        let rows: Vec<ChargeOffTimingRow> = (t.histogram.iter().enumerate())
-            .filter(|&(m, &c)| m > 0 || c > 0)
-            .map(|(m, &c)| ChargeOffTimingRow {
-                months_from_first_delinquency: m as u32,
-                accounts: c,
-            })
-            .collect();
+    if let Some(rows) = charge_off_timing_rows(cal) {
         table(dir, &rows)?;
         stems.push(ChargeOffTimingRow::STEM);
     }
     Ok(stems)
 }
 
-/// `data`, `pooled`, `no_data`, `base`: the words of the `source` column.
-fn source_name(source: RowSource) -> &'static str {
-    match source {
-        RowSource::Data => "data",
-        RowSource::Pooled => "pooled",
-        RowSource::NoData => "no_data",
-        RowSource::Base => "base",
-    }
-}
-
-/// `all` for the base matrix, `lo-hi` for a month-on-book band.
-fn band_label(months_on_book: Option<(u32, u32)>) -> String {
-    match months_on_book {
-        None => "all".to_string(),
-        Some((lo, hi)) => format!("{lo}-{hi}"),
-    }
-}
-
-/// The rows of a matrix the report shows: band rows that only inherit the base row are left
-/// out.
-fn shown_rows(matrix: &MatrixEstimate) -> impl Iterator<Item = &RowEstimate> {
-    let band = matrix.months_on_book.is_some();
-    matrix
-        .rows
-        .iter()
-        .filter(move |r| !(band && r.source == RowSource::Base))
-}
-
-/// One row per (segment, matrix, from, to) for every destination that is possible (positive
-/// probability or upper bound) or was observed.
-fn transition_rows(cal: &Calibration) -> Vec<TransitionRow> {
-    let space = &cal.mapping.space;
-    let mut rows = Vec::new();
-    for seg in &cal.segments {
-        for matrix in &seg.matrices {
-            for row in shown_rows(matrix) {
-                for j in 0..space.len() {
-                    let at = |v: &[f64]| v.get(j).copied().unwrap_or(0.0);
-                    let (p, c, u) = (at(&row.probability), at(&row.counts), at(&row.upper));
-                    if p > 0.0 || c > 0.0 || u > 0.0 {
-                        rows.push(TransitionRow {
-                            segment: seg.name.clone(),
-                            months_on_book: band_label(matrix.months_on_book),
-                            from: space.name(row.from).to_string(),
-                            to: space.name(j as StateId).to_string(),
-                            count: c.round() as u64,
-                            at_risk: row.at_risk,
-                            probability: p,
-                            lower: at(&row.lower),
-                            upper: u,
-                            source: source_name(row.source).to_string(),
-                        });
-                    }
-                }
-            }
-        }
-    }
-    rows
-}
-
-/// Running sums of `curve`.
-fn cumulative(curve: &[f64]) -> Vec<f64> {
-    curve
-        .iter()
-        .scan(0.0, |acc, x| {
-            *acc += x;
-            Some(*acc)
-        })
-        .collect()
-}
-
 // ---------------------------------------------------------------------------------------------
-// calibration.json
-
-#[derive(Serialize)]
-struct JsonFile<'a> {
-    arrears_version: &'static str,
-    data: JsonData<'a>,
-    mapping: JsonMapping,
-    method: &'static str,
-    confidence: f64,
-    min_loans: u64,
-    fallback: &'static str,
-    months_on_book_bands: Vec<String>,
-    segments: JsonSegments,
-    warnings: &'a [String],
-    data_quality: Vec<JsonQuality<'a>>,
-    homogeneity_tests: Vec<JsonTest<'a>>,
-    recovery: Option<JsonRecovery>,
-    charge_off_timing: Option<JsonTiming<'a>>,
-    starting_book: Vec<JsonBook<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonData<'a> {
-    file: String,
-    sha256: &'a str,
-    rows_read: u64,
-    rows_used: u64,
-    loans: u64,
-    first_month: &'a str,
-    last_month: &'a str,
-    months: u32,
-    start_month: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonMapping {
-    file: String,
-    sha256: String,
-}
-
-/// How many segments, and how many matrix rows came from each source.
-#[derive(Serialize)]
-struct JsonSegments {
-    count: usize,
-    names: Vec<String>,
-    matrices: usize,
-    rows_from_data: usize,
-    rows_pooled: usize,
-    rows_without_data: usize,
-}
-
-#[derive(Serialize)]
-struct JsonQuality<'a> {
-    issue: &'a str,
-    count: u64,
-    example: Option<&'a str>,
-    handling: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonTest<'a> {
-    segment: &'a str,
-    grouping: &'a str,
-    groups: usize,
-    statistic: f64,
-    df: f64,
-    p_value: f64,
-    reading: String,
-}
-
-#[derive(Serialize)]
-struct JsonRecovery {
-    payment_probability: f64,
-    curve_months: usize,
-    accounts_followed_over_curve: u64,
-    charged_off_accounts: u64,
-    charged_off_balance: f64,
-    recovered: f64,
-    cumulative_share: f64,
-}
-
-#[derive(Serialize)]
-struct JsonTiming<'a> {
-    accounts: u64,
-    mean_months: f64,
-    median_months: f64,
-    implied_mean_months: Vec<JsonImplied<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonImplied<'a> {
-    segment: &'a str,
-    months: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct JsonBook<'a> {
-    segment: &'a str,
-    loans: u64,
-    balance_mean: f64,
-    balance_sd: f64,
-    months_on_book: [u32; 2],
-    /// Share of the segment's loans in each on-book state, in state order.
-    states: indexmap::IndexMap<&'a str, f64>,
-}
-
-fn method_name(method: Method) -> &'static str {
-    match method {
-        Method::Cohort => "cohort",
-        Method::Duration => "duration",
-    }
-}
-
-fn calibration_json(cal: &Calibration) -> String {
-    let space = &cal.mapping.space;
-    let options = &cal.mapping.estimate;
-    let rows = || {
-        cal.segments
-            .iter()
-            .flat_map(|s| &s.matrices)
-            .flat_map(shown_rows)
-    };
-    let count_source = |source| rows().filter(|r| r.source == source).count();
-    let file = JsonFile {
-        arrears_version: env!("CARGO_PKG_VERSION"),
-        data: JsonData {
-            file: cal.data.path.display().to_string(),
-            sha256: &cal.data.sha256,
-            rows_read: cal.data.rows_read,
-            rows_used: cal.data.rows_used,
-            loans: cal.data.loans,
-            first_month: &cal.data.first_month,
-            last_month: &cal.data.last_month,
-            months: cal.data.months,
-            start_month: &cal.data.start_month,
-        },
-        mapping: JsonMapping {
-            file: cal.mapping.file.display().to_string(),
-            sha256: cal.mapping.sha256.clone(),
-        },
-        method: method_name(options.method),
-        confidence: options.confidence,
-        min_loans: options.min_loans,
-        fallback: match options.fallback {
-            Fallback::Pool => "pool",
-            Fallback::None => "none",
-        },
-        months_on_book_bands: options
-            .months_on_book
-            .iter()
-            .map(|&b| band_label(Some(b)))
-            .collect(),
-        segments: JsonSegments {
-            count: cal.segments.len(),
-            names: cal.segments.iter().map(|s| s.name.clone()).collect(),
-            matrices: cal.segments.iter().map(|s| s.matrices.len()).sum(),
-            rows_from_data: count_source(RowSource::Data),
-            rows_pooled: count_source(RowSource::Pooled),
-            rows_without_data: count_source(RowSource::NoData),
-        },
-        warnings: &cal.warnings,
-        data_quality: cal
-            .quality
-            .iter()
-            .map(|q| JsonQuality {
-                issue: q.what,
-                count: q.count,
-                example: q.example.as_deref(),
-                handling: q.handling,
-            })
-            .collect(),
-        homogeneity_tests: cal
-            .tests
-            .iter()
-            .map(|t| JsonTest {
-                segment: &t.segment,
-                grouping: &t.grouping,
-                groups: t.groups,
-                statistic: t.statistic,
-                df: t.df,
-                p_value: t.p_value,
-                reading: homogeneity_reading(t),
-            })
-            .collect(),
-        recovery: cal.recovery.as_ref().map(|r| JsonRecovery {
-            payment_probability: r.payment_probability,
-            curve_months: r.curve.len(),
-            accounts_followed_over_curve: r.accounts_full,
-            charged_off_accounts: r.charged_off_accounts,
-            charged_off_balance: r.charged_off_balance,
-            recovered: r.recovered,
-            cumulative_share: r.curve.iter().sum(),
-        }),
-        charge_off_timing: cal.charge_off_timing.as_ref().map(|t| JsonTiming {
-            accounts: t.histogram.iter().sum(),
-            mean_months: t.mean,
-            median_months: t.median,
-            implied_mean_months: t
-                .implied_mean
-                .iter()
-                .map(|(segment, months)| JsonImplied {
-                    segment,
-                    months: *months,
-                })
-                .collect(),
-        }),
-        starting_book: cal
-            .book
-            .iter()
-            .map(|b| JsonBook {
-                segment: &b.segment,
-                loans: b.loans,
-                balance_mean: b.balance_mean,
-                balance_sd: b.balance_sd,
-                months_on_book: [b.months_on_book.0, b.months_on_book.1],
-                states: space
-                    .on_book()
-                    .filter(|id| !cal.mapping.charge_off_on_entering.contains(id))
-                    .map(|id| (space.name(id), state_share(&b.states, id)))
-                    .collect(),
-            })
-            .collect(),
-    };
-    serde_json::to_string_pretty(&file).expect("plain data serialises") + "\n"
-}
-
-fn state_share(states: &[(StateId, f64)], id: StateId) -> f64 {
-    states
-        .iter()
-        .find(|(s, _)| *s == id)
-        .map_or(0.0, |(_, share)| *share)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Number formatting and readings
-
-/// A month label as prose: `2023-06` as is, an index month as `month 7`.
-fn month_name(label: &str) -> String {
-    if label.parse::<i64>().is_ok() {
-        format!("month {label}")
-    } else {
-        label.to_string()
-    }
-}
-
-/// `2021-01 to 2023-12`, or `months 0 to 23` for index months.
-fn period(first: &str, last: &str) -> String {
-    if first.parse::<i64>().is_ok() {
-        format!("months {first} to {last}")
-    } else {
-        format!("{first} to {last}")
-    }
-}
+// Readings
 
 /// What a homogeneity test says, in one line.
 fn homogeneity_reading(t: &HomogeneityTest) -> String {
@@ -1029,22 +680,18 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
     if cal.quality.is_empty() {
         b.push(Block::Paragraph("No problems found in the history.".into()));
     } else {
-        b.push(Block::Table(Table {
-            header: ["Issue", "Count", "Example", "Handling"]
-                .map(String::from)
-                .to_vec(),
-            rows: cal
-                .quality
-                .iter()
-                .map(|q| {
-                    let example = q.example.clone().unwrap_or_default();
-                    vec![q.what.into(), count(q.count), example, q.handling.into()]
-                })
-                .collect(),
-            numeric: vec![false, true, false, false],
-            files: vec!["data_quality.csv".into()],
-            ..Table::default()
-        }));
+        let rows = (cal.quality.iter())
+            .map(|q| {
+                let example = q.example.clone().unwrap_or_default();
+                vec![q.what.into(), count(q.count), example, q.handling.into()]
+            })
+            .collect();
+        let header = ["Issue", "Count", "Example", "Handling"];
+        b.push(Block::Table(
+            Table::new(header, rows)
+                .numeric(&[false, true, false, false])
+                .files(["data_quality.csv"]),
+        ));
     }
 
     b.push(Block::heading("warnings", "Warnings"));
@@ -1106,31 +753,25 @@ fn document(cal: &Calibration, dir: &Path, written: &Written) -> Document {
         )));
     } else {
         b.push(Block::Paragraph("Likelihood-ratio (G) tests of one matrix against one per group (Anderson and Goodman, 1957): a small p-value says the groups' transition rates differ by more than chance.".into()));
-        b.push(Block::Table(Table {
-            header: ["Segment", "Groups", "G", "df", "p-value", "Reading"]
-                .map(String::from)
-                .to_vec(),
-            rows: cal
-                .tests
-                .iter()
-                .map(|t| {
-                    let p = format_p(t.p_value);
-                    vec![
-                        format!("`{}`", t.segment),
-                        format!("{} {}", t.groups, t.grouping),
-                        group_thousands(t.statistic, 1),
-                        group_thousands(t.df, 0),
-                        p.trim_start_matches("p ")
-                            .trim_start_matches("= ")
-                            .to_string(),
-                        homogeneity_reading(t),
-                    ]
-                })
-                .collect(),
-            numeric: vec![false, false, true, true, true, false],
-            files: vec!["homogeneity_tests.csv".into()],
-            ..Table::default()
-        }));
+        let rows = (cal.tests.iter())
+            .map(|t| {
+                let p = format_p(t.p_value);
+                vec![
+                    format!("`{}`", t.segment),
+                    format!("{} {}", t.groups, t.grouping),
+                    group_thousands(t.statistic, 1),
+                    group_thousands(t.df, 0),
+                    p.trim_start_matches("p ").trim_start_matches("= ").into(),
+                    homogeneity_reading(t),
+                ]
+            })
+            .collect();
+        let header = ["Segment", "Groups", "G", "df", "p-value", "Reading"];
+        b.push(Block::Table(
+            Table::new(header, rows)
+                .numeric(&[false, false, true, true, true, false])
+                .files(["homogeneity_tests.csv"]),
+        ));
     }
 
     b.push(Block::heading("fit", "Observed against fitted"));
@@ -1322,15 +963,7 @@ fn matrix_table(
         })
         .collect();
     notes.dedup();
-    let mut numeric = vec![false];
-    numeric.extend(std::iter::repeat_n(true, columns.len() + 1));
-    let table = Table {
-        header,
-        rows,
-        numeric,
-        ..Table::default()
-    };
-    (table, notes)
+    (Table::new(header, rows).numeric_from(1), notes)
 }
 
 fn recovery_paragraph(r: &RecoveryEstimate) -> String {
@@ -1393,14 +1026,7 @@ fn book_table(cal: &Calibration) -> Table {
             row
         })
         .collect();
-    let mut numeric = vec![false];
-    numeric.extend(std::iter::repeat_n(true, states.len() + 4));
-    Table {
-        header,
-        rows,
-        numeric,
-        ..Table::default()
-    }
+    Table::new(header, rows).numeric_from(1)
 }
 
 #[cfg(test)]
@@ -1625,8 +1251,6 @@ term_months = 24
         assert_eq!(format_p(1e-9), "p < 0.001");
         assert_eq!(percent_level(0.9), "90%");
         assert_eq!(percent_level(0.995), "99.5%");
-        assert_eq!(band_label(None), "all");
-        assert_eq!(band_label(Some((3, 5))), "3-5");
     }
 
     #[test]

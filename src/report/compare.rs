@@ -47,13 +47,15 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::ReportError;
 use super::charts::overlay::{self, Banded, Losses, Overlaid, RunsMeta};
-use super::document::{self, Block, Document, Table, Unit};
-use super::{ReportError, check_destination, write_atomically};
+use super::document::{Block, Document, Table};
+use super::format::{Unit, relative_change, signed, z_text};
 use crate::metrics::estimate::TailMeasure;
 use crate::metrics::paired::{TailKind, paired_se, paired_tail_interval};
 use crate::metrics::recovery::{CurveRow, WriteOffRow};
 use crate::model::group_thousands;
+use crate::results::atomic::{check_destination, write_atomically};
 use crate::results::compare_rows::{
     BandRow, ComparisonRow, LossRow, RecoveryBandRow, TailComparisonRow, WriteOffBandRow,
 };
@@ -259,10 +261,6 @@ impl Difference {
     }
 }
 
-fn z_text(z: f64) -> String {
-    group_thousands(z, if z < 100.0 { 1 } else { 0 })
-}
-
 /// One figure across the runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FigureComparison {
@@ -341,14 +339,14 @@ impl std::fmt::Display for Comparison {
                 (0..self.runs.len())
                     .map(|k| {
                         let (mean, se) = r.estimates[k];
-                        let est = format!("{} ± {}", r.unit.format(mean), r.unit.format_se(se));
+                        let est = r.unit.estimate(mean, se);
                         let (diff, words) = if k == 0 {
                             (String::new(), String::new())
                         } else {
                             let d = r.differences[k - 1];
                             let kind = if d.paired { "paired" } else { "independent" };
                             (
-                                difference_text(r.unit, &d),
+                                r.unit.difference_with_se(d.value, d.se),
                                 format!("{kind}, {}", d.words()),
                             )
                         };
@@ -951,69 +949,6 @@ fn compare_tails(
     Ok(out)
 }
 
-/// A signed amount: `+1,234`, `−1,234` (a true minus sign), `0`.
-fn signed(x: f64, decimals: usize) -> String {
-    if !x.is_finite() {
-        return "n/a".into();
-    }
-    let text = group_thousands(x.abs(), decimals);
-    if text.chars().all(|c| !c.is_ascii_digit() || c == '0') {
-        text
-    } else if x > 0.0 {
-        format!("+{text}")
-    } else {
-        format!("−{text}")
-    }
-}
-
-/// A difference in its unit: `+254,142`; fractions in percentage points, `+0.41 pp`.
-fn difference_value(unit: Unit, x: f64) -> String {
-    match unit {
-        Unit::Currency | Unit::Count => signed(x, 0),
-        Unit::Fraction => {
-            let s = signed(100.0 * x, 2);
-            if s == "n/a" { s } else { format!("{s} pp") }
-        }
-    }
-}
-
-/// A difference's standard error in its unit: `3,100`, `0.031 pp`; small errors of fractions
-/// with two significant digits (`0.00031 pp`), so a paired error never reads as zero.
-fn difference_se_value(unit: Unit, x: f64) -> String {
-    match unit {
-        Unit::Currency | Unit::Count => group_thousands(x, 0),
-        Unit::Fraction if x.is_finite() => {
-            let points = 100.0 * x;
-            let decimals = if points > 0.0 {
-                ((-points.log10()).floor() + 2.0).clamp(3.0, 8.0) as usize
-            } else {
-                3
-            };
-            format!("{} pp", group_thousands(points, decimals))
-        }
-        Unit::Fraction => "n/a".into(),
-    }
-}
-
-/// `+254,142 ± 312`.
-fn difference_text(unit: Unit, d: &Difference) -> String {
-    format!(
-        "{} ± {}",
-        difference_value(unit, d.value),
-        difference_se_value(unit, d.se)
-    )
-}
-
-/// The difference relative to the reference's mean: `+4.1%`; `n/a` from a zero reference.
-fn relative_text(difference: f64, reference: f64) -> String {
-    if !(difference.is_finite() && reference.is_finite()) || reference == 0.0 {
-        return "n/a".into();
-    }
-    let r = 100.0 * difference / reference.abs();
-    let decimals = if r.abs() < 0.1 && r != 0.0 { 3 } else { 1 };
-    format!("{}%", signed(r, decimals))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Writing
 
@@ -1036,12 +971,7 @@ fn write_files(
     overlay::recoveries(&runs, &charts.recovery_months, &charts.recovery)
         .write(&dir.join(RECOVERY_STEM))?;
 
-    let doc = report(comparison, &charts, command);
-    let html = document::html(&doc, dir)?;
-    let path = dir.join("report.html");
-    std::fs::write(&path, html).map_err(|e| ReportError::io(&path, e))?;
-    let path = dir.join("report.md");
-    std::fs::write(&path, document::markdown(&doc)).map_err(|e| ReportError::io(&path, e))?;
+    super::run_report::write_document(dir, &report(comparison, &charts, command))?;
     Ok(())
 }
 
@@ -1055,12 +985,7 @@ fn comparison_rows(c: &Comparison) -> Vec<ComparisonRow> {
             let or_nan = |v: Option<f64>| v.unwrap_or(f64::NAN);
             rows.push(ComparisonRow {
                 figure: f.key.clone(),
-                unit: match f.unit {
-                    Unit::Currency => "currency",
-                    Unit::Count => "count",
-                    Unit::Fraction => "fraction",
-                }
-                .to_string(),
+                unit: f.unit.name().to_string(),
                 run: c.runs[k].name.clone(),
                 reference: c.runs[0].name.clone(),
                 mean,
@@ -1506,13 +1431,7 @@ fn runs_table(runs: &[RunInfo]) -> Table {
         }),
         row("arrears version", &|r| r.facts.arrears_version.clone()),
     ];
-    Table {
-        caption: String::new(),
-        numeric: vec![false; header.len()],
-        header,
-        rows,
-        files: Vec::new(),
-    }
+    Table::new(header, rows)
 }
 
 /// VaR and ES of every run with their intervals, and each later run's difference.
@@ -1555,15 +1474,9 @@ fn tail_table(c: &Comparison) -> Table {
             row
         })
         .collect();
-    let mut numeric = vec![true; header.len()];
-    numeric[0] = false;
-    Table {
-        caption: String::new(),
-        header,
-        rows,
-        numeric,
-        files: vec![format!("{TAIL_TABLE}.csv"), format!("{TAIL_TABLE}.parquet")],
-    }
+    Table::new(header, rows)
+        .numeric_from(1)
+        .files([format!("{TAIL_TABLE}.csv"), format!("{TAIL_TABLE}.parquet")])
 }
 
 /// Run `k` against the reference, one row per figure.
@@ -1582,28 +1495,26 @@ fn differences_table(c: &Comparison, k: usize, figures: &[&FigureComparison], wh
             let d = f.differences[k - 1];
             vec![
                 f.label(),
-                format!("{} ± {}", f.unit.format(m0), f.unit.format_se(s0)),
-                format!("{} ± {}", f.unit.format(mk), f.unit.format_se(sk)),
-                difference_text(f.unit, &d),
-                relative_text(d.value, m0),
+                f.unit.estimate(m0, s0),
+                f.unit.estimate(mk, sk),
+                f.unit.difference_with_se(d.value, d.se),
+                relative_change(d.value, m0),
                 d.words(),
             ]
         })
         .collect();
-    Table {
-        caption: format!("`{run}` against `{reference}`: {what}, {paired}"),
-        header: vec![
-            "Figure".into(),
-            format!("{reference} (reference)"),
-            run.clone(),
-            "Difference ± se".into(),
-            "Change".into(),
-            "Significance".into(),
-        ],
-        rows,
-        numeric: vec![false, true, true, true, true, false],
-        files: vec!["comparison.csv".into(), "comparison.parquet".into()],
-    }
+    let header = [
+        "Figure".into(),
+        format!("{reference} (reference)"),
+        run.clone(),
+        "Difference ± se".into(),
+        "Change".into(),
+        "Significance".into(),
+    ];
+    Table::new(header, rows)
+        .caption(format!("`{run}` against `{reference}`: {what}, {paired}"))
+        .numeric(&[false, true, true, true, true, false])
+        .files(["comparison.csv", "comparison.parquet"])
 }
 
 /// `` `b`'s expected net credit loss is 4.1% higher than `a`'s (+254,142 ± 312, paired), significant ``
@@ -1635,7 +1546,7 @@ fn loss_reading(c: &Comparison) -> String {
                 format!(
                     "`{}`'s expected net credit loss is {size} than `{reference}`'s ({}, {kind}; {verdict})",
                     c.runs[k].name,
-                    difference_text(f.unit, &d),
+                    f.unit.difference_with_se(d.value, d.se),
                 )
             }
         })
@@ -1666,8 +1577,8 @@ fn line_reading(months: &[u32], series: &[Banded], what: &str, when: &str, unit:
                 format!("{} in `{name}`", unit.format(v))
             } else {
                 let change = match unit {
-                    Unit::Fraction => difference_value(unit, v - reference),
-                    _ => relative_text(v - reference, reference),
+                    Unit::Fraction => unit.difference(v - reference),
+                    _ => relative_change(v - reference, reference),
                 };
                 format!("{} in `{name}` ({change})", unit.format(v))
             }
@@ -1818,19 +1729,7 @@ mod tests {
     }
 
     #[test]
-    fn numbers_read_like_the_report() {
-        assert_eq!(difference_value(Unit::Currency, -254_000.4), "−254,000");
-        assert_eq!(difference_value(Unit::Currency, 12.0), "+12");
-        assert_eq!(difference_value(Unit::Currency, 0.2), "0");
-        assert_eq!(difference_value(Unit::Fraction, 0.0041), "+0.41 pp");
-        assert_eq!(difference_se_value(Unit::Fraction, 0.00031), "0.031 pp");
-        assert_eq!(
-            difference_se_value(Unit::Fraction, 0.000_003_1),
-            "0.00031 pp"
-        );
-        assert_eq!(difference_se_value(Unit::Fraction, 0.0), "0.000 pp");
-        assert_eq!(relative_text(-254.0, 6200.0), "−4.1%");
-        assert_eq!(relative_text(1.0, 0.0), "n/a");
+    fn figures_read_by_their_labels() {
         let label = super::super::run_report::figure_label;
         assert_eq!(label("net_credit_loss"), "Net credit loss");
         assert_eq!(label("gross_write_offs"), "Gross write-offs");

@@ -13,8 +13,7 @@ use std::path::Path;
 use base64::Engine as _;
 
 use super::ReportError;
-pub use super::format::percent;
-use crate::model::group_thousands;
+pub use super::format::{Unit, percent};
 
 /// A whole report.
 #[derive(Debug, Clone, Default)]
@@ -80,17 +79,6 @@ pub struct FigureRow {
     pub description: String,
 }
 
-/// How a number is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    /// Money: thousands separators, no decimals.
-    Currency,
-    /// A count of loans or events: thousands separators, no decimals.
-    Count,
-    /// A fraction shown in percent with two decimals (standard errors with three).
-    Fraction,
-}
-
 impl Block {
     pub fn heading(id: &str, text: &str) -> Block {
         Block::Heading {
@@ -109,33 +97,6 @@ impl Block {
     }
 }
 
-impl Unit {
-    /// From the `unit` field of `summary.json` figures.
-    pub fn from_summary(unit: &str) -> Unit {
-        match unit {
-            "fraction" => Unit::Fraction,
-            "currency" => Unit::Currency,
-            _ => Unit::Count,
-        }
-    }
-
-    /// A value in this unit: `6,205,858`, `11.39%`.
-    pub fn format(self, x: f64) -> String {
-        match self {
-            Unit::Currency | Unit::Count => group_thousands(x, 0),
-            Unit::Fraction => percent(x, 2),
-        }
-    }
-
-    /// A standard error in this unit, one decimal finer for fractions.
-    pub fn format_se(self, x: f64) -> String {
-        match self {
-            Unit::Currency | Unit::Count => group_thousands(x, 0),
-            Unit::Fraction => percent(x, 3),
-        }
-    }
-}
-
 /// A table with a header row; cells are already formatted.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
@@ -146,6 +107,45 @@ pub struct Table {
     pub numeric: Vec<bool>,
     /// Files beside the report that hold the full table (`write_offs.csv`).
     pub files: Vec<String>,
+}
+
+impl Table {
+    /// A table of `rows` under `header`, every column text until [`Table::numeric`] or
+    /// [`Table::numeric_from`] says otherwise.
+    pub fn new(
+        header: impl IntoIterator<Item = impl Into<String>>,
+        rows: Vec<Vec<String>>,
+    ) -> Table {
+        let header: Vec<String> = header.into_iter().map(Into::into).collect();
+        Table {
+            numeric: vec![false; header.len()],
+            header,
+            rows,
+            ..Table::default()
+        }
+    }
+
+    pub fn caption(mut self, caption: impl Into<String>) -> Table {
+        self.caption = caption.into();
+        self
+    }
+
+    /// Aligns right the columns marked `true`.
+    pub fn numeric(mut self, numeric: &[bool]) -> Table {
+        self.numeric = numeric.to_vec();
+        self
+    }
+
+    /// Aligns right every column from `first` on: a table of labels, then numbers.
+    pub fn numeric_from(mut self, first: usize) -> Table {
+        self.numeric = (0..self.header.len()).map(|i| i >= first).collect();
+        self
+    }
+
+    pub fn files(mut self, files: impl IntoIterator<Item = impl Into<String>>) -> Table {
+        self.files = files.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 /// A chart written beside the report as `{stem}.png` and `{stem}.svg`.
@@ -353,14 +353,13 @@ fn html_figures(out: &mut String, rows: &[FigureRow]) {
         let _ = writeln!(
             out,
             "<tr data-figure=\"{key}\" data-mean=\"{mean:e}\" data-se=\"{se:e}\"><td>{label}</td>\
-             <td class=\"num mean\">{fmean} ± {fse}</td><td class=\"num\">{p5}</td>\
+             <td class=\"num mean\">{estimate}</td><td class=\"num\">{p5}</td>\
              <td class=\"num\">{p50}</td><td class=\"num\">{p95}</td><td class=\"desc\">{desc}</td></tr>",
             key = escape(&r.key),
             mean = r.mean,
             se = r.se,
             label = escape(&r.label),
-            fmean = r.unit.format(r.mean),
-            fse = r.unit.format_se(r.se),
+            estimate = r.unit.estimate(r.mean, r.se),
             p5 = r.unit.format(r.p5),
             p50 = r.unit.format(r.p50),
             p95 = r.unit.format(r.p95),
@@ -485,31 +484,21 @@ pub fn markdown(doc: &Document) -> String {
                 }
             }
             Block::Figures(rows) => {
-                let table = Table {
-                    header: [
-                        "Figure",
-                        "Mean ± standard error",
-                        "5th pct",
-                        "Median",
-                        "95th pct",
-                    ]
-                    .map(String::from)
-                    .to_vec(),
-                    numeric: vec![false, true, true, true, true],
-                    rows: rows
-                        .iter()
-                        .map(|r| {
-                            vec![
-                                r.label.clone(),
-                                format!("{} ± {}", r.unit.format(r.mean), r.unit.format_se(r.se)),
-                                r.unit.format(r.p5),
-                                r.unit.format(r.p50),
-                                r.unit.format(r.p95),
-                            ]
-                        })
-                        .collect(),
-                    ..Table::default()
-                };
+                let header = [
+                    "Figure",
+                    "Mean ± standard error",
+                    "5th pct",
+                    "Median",
+                    "95th pct",
+                ];
+                let rows = (rows.iter())
+                    .map(|r| {
+                        let u = r.unit;
+                        let (p5, p50, p95) = (u.format(r.p5), u.format(r.p50), u.format(r.p95));
+                        vec![r.label.clone(), u.estimate(r.mean, r.se), p5, p50, p95]
+                    })
+                    .collect();
+                let table = Table::new(header, rows).numeric_from(1);
                 md_table(&mut out, &table);
             }
             Block::Table(table) => md_table(&mut out, table),

@@ -313,6 +313,176 @@ pub(crate) fn trimmed(x: f64) -> String {
     s.to_string()
 }
 
+/// A relative change of a total kept by bucketing up to rounding: `unchanged` within 10^-9,
+/// else signed, e.g. `+0.002%`.
+pub(crate) fn change(x: f64) -> String {
+    if !x.is_finite() {
+        "n/a".into()
+    } else if x.abs() < 1e-9 {
+        "unchanged".into()
+    } else if x.abs() < 5e-6 {
+        format!(
+            "{} less than 0.001%",
+            if x > 0.0 { "up by" } else { "down by" }
+        )
+    } else {
+        format!("{:+.3}%", 100.0 * x)
+    }
+}
+
+/// An APR difference as a fraction, in percentage points: `0.0012` -> `0.12 pp`.
+pub(crate) fn percentage_points(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.2} pp", 100.0 * x)
+    } else {
+        "n/a".into()
+    }
+}
+
+/// `a / b` as `2.5`, or `n/a`.
+pub(crate) fn ratio(a: f64, b: f64) -> String {
+    if a.is_finite() && b.is_finite() && b > 0.0 {
+        format!("{:.1}", a / b)
+    } else {
+        "n/a".into()
+    }
+}
+
+/// A signed amount: `+1,234`, `−1,234` (a true minus sign), `0`.
+pub(crate) fn signed(x: f64, decimals: usize) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    let text = group_thousands(x.abs(), decimals);
+    if text.chars().all(|c| !c.is_ascii_digit() || c == '0') {
+        text
+    } else if x > 0.0 {
+        format!("+{text}")
+    } else {
+        format!("−{text}")
+    }
+}
+
+/// A number of standard errors: `41.3`, `1,234`.
+pub(crate) fn z_text(z: f64) -> String {
+    group_thousands(z, if z < 100.0 { 1 } else { 0 })
+}
+
+/// A difference relative to the reference's mean: `+4.1%`; `n/a` from a zero reference.
+pub(crate) fn relative_change(difference: f64, reference: f64) -> String {
+    if !(difference.is_finite() && reference.is_finite()) || reference == 0.0 {
+        return "n/a".into();
+    }
+    let r = 100.0 * difference / reference.abs();
+    let decimals = if r.abs() < 0.1 && r != 0.0 { 3 } else { 1 };
+    format!("{}%", signed(r, decimals))
+}
+
+/// A month label as prose: `2023-06` as is, an index month as `month 7`.
+pub(crate) fn month_name(label: &str) -> String {
+    if label.parse::<i64>().is_ok() {
+        format!("month {label}")
+    } else {
+        label.to_string()
+    }
+}
+
+/// `2021-01 to 2023-12`, or `months 0 to 23` for index months.
+pub(crate) fn period(first: &str, last: &str) -> String {
+    if first.parse::<i64>().is_ok() {
+        format!("months {first} to {last}")
+    } else {
+        format!("{first} to {last}")
+    }
+}
+
+/// How a number of a report is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Money: thousands separators, no decimals.
+    Currency,
+    /// A count of loans or events: thousands separators, no decimals.
+    Count,
+    /// A fraction shown in percent with two decimals (standard errors with three).
+    Fraction,
+}
+
+impl Unit {
+    /// From the `unit` field of `summary.json` figures.
+    pub fn from_summary(unit: &str) -> Unit {
+        match unit {
+            "fraction" => Unit::Fraction,
+            "currency" => Unit::Currency,
+            _ => Unit::Count,
+        }
+    }
+
+    /// The name [`Unit::from_summary`] reads: `currency`, `count`, `fraction`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Currency => "currency",
+            Unit::Count => "count",
+            Unit::Fraction => "fraction",
+        }
+    }
+
+    /// A value in this unit: `6,205,858`, `11.39%`.
+    pub fn format(self, x: f64) -> String {
+        match self {
+            Unit::Currency | Unit::Count => group_thousands(x, 0),
+            Unit::Fraction => percent(x, 2),
+        }
+    }
+
+    /// A standard error in this unit, one decimal finer for fractions.
+    pub fn format_se(self, x: f64) -> String {
+        match self {
+            Unit::Currency | Unit::Count => group_thousands(x, 0),
+            Unit::Fraction => percent(x, 3),
+        }
+    }
+
+    /// `mean ± se` in this unit: `6,205,858 ± 31,002`, `11.39% ± 0.072%`.
+    pub fn estimate(self, mean: f64, se: f64) -> String {
+        format!("{} ± {}", self.format(mean), self.format_se(se))
+    }
+
+    /// A difference in this unit: `+254,142`; fractions in percentage points, `+0.41 pp`.
+    pub(crate) fn difference(self, x: f64) -> String {
+        match self {
+            Unit::Currency | Unit::Count => signed(x, 0),
+            Unit::Fraction => {
+                let s = signed(100.0 * x, 2);
+                if s == "n/a" { s } else { format!("{s} pp") }
+            }
+        }
+    }
+
+    /// A difference's standard error in this unit: `3,100`, `0.031 pp`; small errors of
+    /// fractions with two significant digits (`0.00031 pp`), so a paired error never reads as
+    /// zero.
+    pub(crate) fn difference_se(self, x: f64) -> String {
+        match self {
+            Unit::Currency | Unit::Count => group_thousands(x, 0),
+            Unit::Fraction if x.is_finite() => {
+                let points = 100.0 * x;
+                let decimals = if points > 0.0 {
+                    ((-points.log10()).floor() + 2.0).clamp(3.0, 8.0) as usize
+                } else {
+                    3
+                };
+                format!("{} pp", group_thousands(points, decimals))
+            }
+            Unit::Fraction => "n/a".into(),
+        }
+    }
+
+    /// `+254,142 ± 312`.
+    pub(crate) fn difference_with_se(self, value: f64, se: f64) -> String {
+        format!("{} ± {}", self.difference(value), self.difference_se(se))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,5 +529,18 @@ mod tests {
         assert_eq!((trimmed(1.5), trimmed(2.0)), ("1.5".into(), "2".into()));
         assert_eq!(trimmed_percent(0.125), "12.5%");
         assert_eq!(trimmed_cents(0.08), "8");
+    }
+
+    #[test]
+    fn differences_read_like_the_report() {
+        assert_eq!(Unit::Currency.difference(-254_000.4), "−254,000");
+        assert_eq!(Unit::Currency.difference(12.0), "+12");
+        assert_eq!(Unit::Currency.difference(0.2), "0");
+        assert_eq!(Unit::Fraction.difference(0.0041), "+0.41 pp");
+        assert_eq!(Unit::Fraction.difference_se(0.00031), "0.031 pp");
+        assert_eq!(Unit::Fraction.difference_se(0.000_003_1), "0.00031 pp");
+        assert_eq!(Unit::Fraction.difference_se(0.0), "0.000 pp");
+        assert_eq!(relative_change(-254.0, 6200.0), "−4.1%");
+        assert_eq!(relative_change(1.0, 0.0), "n/a");
     }
 }

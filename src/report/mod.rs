@@ -5,14 +5,12 @@
 //! only when everything is written, so a result folder is never half-written; an existing
 //! result folder is replaced only when the caller asks (`--force`).
 
-mod atomic;
 pub mod calibration;
 pub mod charts;
 pub mod compare;
 pub mod describe;
 pub mod document;
 pub mod format;
-pub mod recompute;
 pub mod run_report;
 mod states;
 mod vintage;
@@ -25,31 +23,24 @@ use charts::histogram::{Histogram, HistogramSeries};
 use charts::line::{Axis, Bars, Fit, Line, LineChart, Markers, Scale, VLine};
 use charts::theme::{self, Stroke};
 
-pub use atomic::{MAX_NAME_BYTES, clean_up_on_signals, is_result_folder};
-
 use crate::book::{Bucketing, LoanBook};
 use crate::engine::RunOutput;
 use crate::metrics::BookProfile;
 use crate::metrics::disposition::DispositionSummary;
 use crate::metrics::figures::{METRICS, metric};
 use crate::metrics::summary::RunSummary;
+use crate::results::atomic::{PlaceError, write_atomically};
 use crate::results::part::PartFile;
 use crate::results::rows::{FactorRow, PathRow};
-use crate::results::summary::{
-    BookFacts, DispositionSection, Figure, RecoverySection, RunSummaryFile, StressSetSummaryFile,
-    to_json,
-};
+use crate::results::summary::{BookFacts, StressSetSummaryFile, to_json};
 use crate::results::{FolderKind, ResultFolder, Trust, outcomes};
 use crate::scenario::Scenario;
 
 /// Why results could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("result folder `{}` exists already", path.display())]
-    Exists { path: PathBuf },
-    /// Another process wrote the folder while this one was running.
-    #[error("result folder `{}` appeared while this run was writing (another run wrote it); it was left as it is and this run's results were not kept", path.display())]
-    Raced { path: PathBuf },
+    #[error(transparent)]
+    Place(#[from] PlaceError),
     #[error("cannot write `{}`: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -76,43 +67,9 @@ impl ReportError {
     }
 }
 
-pub use crate::results::summary::{BookSummary, RunFacts, SegmentSummary};
-
-/// The book as simulated, by segment.
-pub fn book_summary(book: &LoanBook, scenario: &Scenario) -> BookSummary {
-    let segments = scenario
-        .model
-        .segments
-        .iter()
-        .enumerate()
-        .map(|(idx, seg)| {
-            let (loans, balance) = book
-                .segment
-                .iter()
-                .zip(&book.balance)
-                .zip(&book.count)
-                .filter(|((s, _), _)| **s as usize == idx)
-                .fold((0, 0.0), |(n, b), ((_, x), &c)| (n + c, b + x * c as f64));
-            SegmentSummary {
-                segment: seg.name.clone(),
-                loans,
-                balance,
-            }
-        })
-        .collect();
-    BookSummary {
-        loans: book.loans(),
-        balance: book.total_balance(),
-        segments,
-    }
-}
-
-/// Refuses an existing destination unless `force`, and with `force` anything but a result
-/// folder; refuses names and places a folder cannot be written to. Call before running so
-/// nobody waits for a run whose result cannot be written.
-pub fn check_destination(dir: &Path, force: bool) -> Result<(), ReportError> {
-    atomic::check_destination(dir, force)
-}
+pub use crate::results::summary::{
+    About, BookSummary, RunFacts, SegmentSummary, book_summary, summary_file,
+};
 
 /// What the summaries and reports say of `book` as `scenario` simulates it; `bucketing`: what
 /// count mode's bucketing changed, when it bucketed the book.
@@ -201,18 +158,6 @@ pub fn write_part(
         std::fs::write(&path, to_json(file)).map_err(|e| ReportError::io(&path, e))?;
         crate::results::manifest::write(tmp, FolderKind::Part).map_err(|e| ReportError::io(tmp, e))
     })
-}
-
-/// Fills a temporary folder beside `dir` with `write`, then renames it into place, so a
-/// failure leaves no half-written result, an existing one is replaced only with `force` (and
-/// only when it is a result folder), and a folder another run wrote meanwhile is never
-/// replaced (see `atomic.rs`).
-pub fn write_atomically(
-    dir: &Path,
-    force: bool,
-    write: impl FnOnce(&Path) -> Result<(), ReportError>,
-) -> Result<(), ReportError> {
-    atomic::write_atomically(dir, force, write)
 }
 
 /// The outcomes of a run's main pass, and of the disposition study's own pass when it has one.
@@ -824,72 +769,6 @@ fn write_disposition_outputs(
         .write(&dir.join("buyer_price_vs_hurdle"))?;
     }
     Ok(())
-}
-
-/// What a run's `summary.json` says of the run itself, beside its statistics.
-pub struct About {
-    pub run: RunFacts,
-    pub scenario_description: Vec<String>,
-    pub display: crate::scenario::DisplayNames,
-    pub stress_scenario: Option<String>,
-    pub book: BookSummary,
-    pub bucketing: Option<Bucketing>,
-    pub book_profile: BookProfile,
-}
-
-/// `summary.json` of one run: its facts, every figure, tails, highlights and warnings.
-pub fn summary_file(summary: &RunSummary, about: About) -> RunSummaryFile {
-    RunSummaryFile {
-        run: about.run,
-        scenario_description: about.scenario_description,
-        display: about.display,
-        stress_scenario: about.stress_scenario,
-        book: about.book,
-        bucketing: about.bucketing,
-        default_definition: summary.default_definition.clone(),
-        figures: summary
-            .headlines
-            .iter()
-            .map(|h| {
-                let figure = Figure {
-                    name: h.name.into(),
-                    label: h.label.into(),
-                    unit: h.unit.into(),
-                    description: h.description.into(),
-                    estimate: h.estimate,
-                };
-                (h.name.to_string(), figure)
-            })
-            .collect(),
-        net_credit_loss_tail: summary.net_credit_loss_tail.clone(),
-        effective_sample_size: summary.effective_sample_size,
-        clipped_rows: summary.clipped_rows,
-        write_off_tails: summary
-            .write_off_tails
-            .iter()
-            .map(|(name, tail)| (name.to_string(), tail.clone()))
-            .collect(),
-        recovery: RecoverySection {
-            by_group: summary.recovery_groups.clone(),
-            share_of_defaults_recovering_nothing: summary
-                .recovery_distribution
-                .first()
-                .map(|r| r.share),
-        },
-        disposition: summary.disposition.as_ref().map(|d| DispositionSection {
-            decisions: d
-                .decisions
-                .iter()
-                .filter(|r| r.segment == "all")
-                .cloned()
-                .collect(),
-            buyer: d.buyer.clone(),
-        }),
-        conservation_max_residual: summary.conservation_max_residual,
-        warnings: summary.warnings.clone(),
-        outcome_layout: summary.layout,
-        book_profile: about.book_profile,
-    }
 }
 
 /// UTC time as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, Hinnant's algorithm).

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::ReportError;
 use super::document::{self, Block, Document, FigureRow, Table, Unit, percent};
-use super::format::percent_level;
+use super::format::{change, percent_level, percentage_points, ratio};
 use crate::book::cells::BucketingRow;
 use crate::metrics::disposition::{BuyerRow, DecisionRow};
 use crate::metrics::estimate::TailMeasure;
@@ -215,23 +215,19 @@ fn tail_table(summary: &RunSummaryFile) -> Table {
     for (key, tails) in &summary.write_off_tails {
         add(&figure_label(key), tails);
     }
-    Table {
-        caption: "Tail risk: value at risk (VaR) and expected shortfall (ES), with 95% confidence intervals".into(),
-        header: [
-            "Measure",
-            "Level",
-            "VaR",
-            "VaR 95% interval",
-            "ES",
-            "ES 95% interval",
-            "Tail paths",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows,
-        numeric: vec![false, true, true, true, true, true, true],
-        files: vec!["paths.csv".into(), "convergence.csv".into()],
-    }
+    let header = [
+        "Measure",
+        "Level",
+        "VaR",
+        "VaR 95% interval",
+        "ES",
+        "ES 95% interval",
+        "Tail paths",
+    ];
+    Table::new(header, rows)
+        .caption("Tail risk: value at risk (VaR) and expected shortfall (ES), with 95% confidence intervals")
+        .numeric_from(1)
+        .files(["paths.csv", "convergence.csv"])
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,52 +382,24 @@ fn bucketing_blocks(folder: &ResultFolder) -> Result<Vec<Block>, FolderError> {
             c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8],
         )));
     }
-    blocks.push(Block::Table(Table {
-        caption: "What bucketing changed: the book of cells against the book of loans".into(),
-        header: [
-            "Segment",
-            "Loans",
-            "Cells",
-            "Balance",
-            "Monthly interest",
-            "First payment",
-            "Largest balance change",
-            "Mean balance change",
-            "Largest APR change",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: rows.iter().map(cells_of).collect(),
-        numeric: vec![false, true, true, true, true, true, true, true, true],
-        files: vec!["bucketing.csv".into()],
-    }));
+    let header = [
+        "Segment",
+        "Loans",
+        "Cells",
+        "Balance",
+        "Monthly interest",
+        "First payment",
+        "Largest balance change",
+        "Mean balance change",
+        "Largest APR change",
+    ];
+    blocks.push(Block::Table(
+        Table::new(header, rows.iter().map(cells_of).collect())
+            .caption("What bucketing changed: the book of cells against the book of loans")
+            .numeric_from(1)
+            .files(["bucketing.csv"]),
+    ));
     Ok(blocks)
-}
-
-/// A relative change of a total kept by bucketing up to rounding: `unchanged` within 10^-9,
-/// else signed, e.g. `+0.002%`.
-fn change(x: f64) -> String {
-    if !x.is_finite() {
-        "n/a".into()
-    } else if x.abs() < 1e-9 {
-        "unchanged".into()
-    } else if x.abs() < 5e-6 {
-        format!(
-            "{} less than 0.001%",
-            if x > 0.0 { "up by" } else { "down by" }
-        )
-    } else {
-        format!("{:+.3}%", 100.0 * x)
-    }
-}
-
-/// An APR difference as a fraction, in percentage points: `0.0012` -> `0.12 pp`.
-fn percentage_points(x: f64) -> String {
-    if x.is_finite() {
-        format!("{:.2} pp", 100.0 * x)
-    } else {
-        "n/a".into()
-    }
 }
 
 fn chart(
@@ -470,110 +438,102 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
 
     let readings = Readings::load(folder)?;
 
+    // Each chart as (stem, title, reading, tables behind it); one missing from the folder is
+    // left out.
+    let charts = |specs: Vec<(&str, &str, String, &[&str])>| {
+        (specs.into_iter())
+            .filter_map(|(stem, title, reading, files)| chart(folder, stem, title, reading, files))
+            .collect::<Vec<_>>()
+    };
     blocks.push(Block::heading("book", "The book over time"));
-    blocks.extend(chart(
-        folder,
-        "balance_by_state",
-        "Balance by state",
-        readings.balance_by_state(),
-        &["timeline.csv"],
-    ));
-    blocks.extend(chart(
-        folder,
-        "balance_fan",
-        "Balances by state with their spread",
-        readings.balance_fan(),
-        &["timeline.csv"],
-    ));
-    blocks.extend(chart(
-        folder,
-        "stage_flow",
-        "Stage flow",
-        readings.stage_flow(),
-        &["stage_flow.csv", "timeline.csv"],
-    ));
+    blocks.extend(charts(vec![
+        (
+            "balance_by_state",
+            "Balance by state",
+            readings.balance_by_state(),
+            &["timeline.csv"],
+        ),
+        (
+            "balance_fan",
+            "Balances by state with their spread",
+            readings.balance_fan(),
+            &["timeline.csv"],
+        ),
+        (
+            "stage_flow",
+            "Stage flow",
+            readings.stage_flow(),
+            &["stage_flow.csv", "timeline.csv"],
+        ),
+    ]));
     for segment in readings.segments() {
         let stem = format!("transition_heatmap_{segment}");
-        blocks.extend(chart(
-            folder,
-            &stem,
-            &format!("Transition matrix of `{segment}`"),
-            readings.heatmap(&segment)?,
-            &["transitions.csv"],
-        ));
+        let title = format!("Transition matrix of `{segment}`");
+        let reading = readings.heatmap(&segment)?;
+        blocks.extend(chart(folder, &stem, &title, reading, &["transitions.csv"]));
     }
 
     blocks.push(Block::heading("losses", "Losses and write-offs"));
-    blocks.extend(chart(
-        folder,
-        "loss_distribution",
-        "Distribution of net credit loss",
-        readings.loss_distribution(),
-        &["paths.csv"],
-    ));
-    blocks.extend(chart(
-        folder,
-        "loss_distribution_log",
-        "The tail of net credit loss (log scale)",
-        readings.loss_tail()?,
-        &["paths.csv"],
-    ));
-    blocks.extend(chart(
-        folder,
-        "write_offs_by_month",
-        "Write-offs by month",
-        readings.write_offs(horizon),
-        &["write_offs.csv"],
-    ));
-    blocks.extend(chart(
-        folder,
-        "vintage_curves",
-        "Vintage curves",
-        readings.vintages()?,
-        &["vintage_curves.csv"],
-    ));
-    blocks.extend(chart(
-        folder,
-        "convergence",
-        "Convergence of the loss estimates",
-        readings.convergence(paths)?,
-        &["convergence.csv"],
-    ));
+    blocks.extend(charts(vec![
+        (
+            "loss_distribution",
+            "Distribution of net credit loss",
+            readings.loss_distribution(),
+            &["paths.csv"],
+        ),
+        (
+            "loss_distribution_log",
+            "The tail of net credit loss (log scale)",
+            readings.loss_tail()?,
+            &["paths.csv"],
+        ),
+        (
+            "write_offs_by_month",
+            "Write-offs by month",
+            readings.write_offs(horizon),
+            &["write_offs.csv"],
+        ),
+        (
+            "vintage_curves",
+            "Vintage curves",
+            readings.vintages()?,
+            &["vintage_curves.csv"],
+        ),
+        (
+            "convergence",
+            "Convergence of the loss estimates",
+            readings.convergence(paths)?,
+            &["convergence.csv"],
+        ),
+    ]));
 
     blocks.push(Block::heading("recoveries", "Recoveries"));
-    blocks.extend(chart(
-        folder,
+    blocks.extend(charts(vec![(
         "recovery_curve",
         "Recovery curve",
         readings.recovery_curve()?,
         &["recovery_curve.csv"],
-    ));
-    if let Some(table) = readings.recovery_table()? {
-        blocks.push(Block::Table(table));
-    }
+    )]));
+    blocks.extend(readings.recovery_table()?.map(Block::Table));
 
     if folder.has("disposition.parquet") {
-        blocks.push(Block::heading(
-            "disposition",
-            "Disposition: hold, agency or sale",
-        ));
-        blocks.extend(chart(
-            folder,
-            "disposition_values",
-            "Value of each disposition",
-            readings.disposition()?,
-            &["disposition.csv", "disposition_decision.csv"],
-        ));
-        blocks.extend(chart(
-            folder,
-            "buyer_price_vs_hurdle",
-            "What a debt buyer can pay",
-            readings.buyer()?,
-            &["buyer_price_curve.csv", "buyer_pricing.csv"],
-        ));
-        if let Some(table) = readings.decision_table()? {
-            blocks.push(Block::Table(table));
-        }
+        let heading = "Disposition: hold, agency or sale";
+        blocks.push(Block::heading("disposition", heading));
+        blocks.extend(charts(vec![
+            (
+                "disposition_values",
+                "Value of each disposition",
+                readings.disposition()?,
+                &["disposition.csv", "disposition_decision.csv"],
+            ),
+            (
+                "buyer_price_vs_hurdle",
+                "What a debt buyer can pay",
+                readings.buyer()?,
+                &["buyer_price_curve.csv", "buyer_pricing.csv"],
+            ),
+        ]));
+        blocks.extend(readings.decision_table()?.map(Block::Table));
     }
 
     // Any chart of the folder not placed above still goes in, so the report shows them all.
@@ -584,16 +544,8 @@ pub fn run_document(folder: &ResultFolder) -> Result<Document, ReportError> {
             _ => None,
         })
         .collect();
-    let mut others: Vec<String> = std::fs::read_dir(&folder.dir)
-        .map_err(|e| ReportError::io(&folder.dir, e))?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.strip_suffix(".png").map(str::to_string)
-        })
-        .filter(|stem| !shown.contains(stem))
-        .collect();
-    others.sort();
+    let mut others = stems(&folder.dir, ".png")?;
+    others.retain(|stem| !shown.contains(stem));
     if !others.is_empty() {
         blocks.push(Block::heading("other-charts", "Other charts"));
         for stem in others {
@@ -673,16 +625,21 @@ fn file_description(stem: &str) -> &'static str {
     }
 }
 
-fn files_table(dir: &Path) -> Result<Table, ReportError> {
+/// The stems of the files in `dir` ending in `suffix`, sorted.
+fn stems(dir: &Path, suffix: &str) -> Result<Vec<String>, ReportError> {
     let mut stems: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| ReportError::io(dir, e))?
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            name.strip_suffix(".csv").map(str::to_string)
+            name.strip_suffix(suffix).map(str::to_string)
         })
         .collect();
     stems.sort();
+    Ok(stems)
+}
+
+fn files_table(dir: &Path) -> Result<Table, ReportError> {
     let mut rows = vec![
         vec!["`summary.json`".into(), file_description("summary").into()],
         vec![
@@ -690,21 +647,15 @@ fn files_table(dir: &Path) -> Result<Table, ReportError> {
             file_description("scenario").into(),
         ],
     ];
-    for stem in stems {
+    for stem in stems(dir, ".csv")? {
         rows.push(vec![
             format!("`{stem}.csv`, `{stem}.parquet`"),
             file_description(&stem).into(),
         ]);
     }
-    Ok(Table {
-        caption:
-            "Tables beside this report (CSV for spreadsheets, Parquet for pandas, polars and R)"
-                .into(),
-        header: vec!["File".into(), "What it holds".into()],
-        rows,
-        numeric: vec![false, false],
-        files: Vec::new(),
-    })
+    Ok(Table::new(["File", "What it holds"], rows).caption(
+        "Tables beside this report (CSV for spreadsheets, Parquet for pandas, polars and R)",
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1040,6 +991,7 @@ impl<'a> Readings<'a> {
     }
 
     fn recovery_table(&self) -> Result<Option<Table>, FolderError> {
+        let fraction = Unit::Fraction;
         let rows: Vec<Vec<String>> = self
             .folder
             .table::<GroupRow>()?
@@ -1051,37 +1003,25 @@ impl<'a> Readings<'a> {
                     r.group.clone(),
                     group_thousands(r.defaults.mean, 0),
                     group_thousands(r.exposure_at_default.mean, 0),
-                    format!(
-                        "{} ± {}",
-                        percent(r.recovery_rate.mean, 2),
-                        percent(r.recovery_rate.se, 3)
-                    ),
-                    format!(
-                        "{} ± {}",
-                        percent(r.loss_given_default.mean, 2),
-                        percent(r.loss_given_default.se, 3)
-                    ),
+                    fraction.estimate(r.recovery_rate.mean, r.recovery_rate.se),
+                    fraction.estimate(r.loss_given_default.mean, r.loss_given_default.se),
                 ]
             })
             .collect();
-        Ok(Some(Table {
-            caption:
-                "Recovery by segment and stage at default (means per path; vintages in the file)"
-                    .into(),
-            header: [
-                "Dimension",
-                "Group",
-                "Defaults",
-                "Exposure at default",
-                "Recovery rate",
-                "Loss given default",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows,
-            numeric: vec![false, false, true, true, true, true],
-            files: vec!["recovery_by_group.csv".into()],
-        }))
+        let header = [
+            "Dimension",
+            "Group",
+            "Defaults",
+            "Exposure at default",
+            "Recovery rate",
+            "Loss given default",
+        ];
+        Ok(Some(
+            Table::new(header, rows)
+                .caption("Recovery by segment and stage at default (means per path; vintages in the file)")
+                .numeric_from(2)
+                .files(["recovery_by_group.csv"]),
+        ))
     }
 
     fn disposition(&self) -> Result<String, FolderError> {
@@ -1140,16 +1080,12 @@ impl<'a> Readings<'a> {
                 ]
             })
             .collect();
-        Ok((!rows.is_empty()).then(|| Table {
-            caption:
-                "Best disposition at each sale point, whole book (cents per unit of face value)"
-                    .into(),
-            header: ["Sale point", "Best", "Value", "Runner-up", "Lead ± se"]
-                .map(String::from)
-                .to_vec(),
-            rows,
-            numeric: vec![false, false, true, false, true],
-            files: vec!["disposition_decision.csv".into(), "disposition.csv".into()],
+        let header = ["Sale point", "Best", "Value", "Runner-up", "Lead ± se"];
+        Ok((!rows.is_empty()).then(|| {
+            Table::new(header, rows)
+                .caption("Best disposition at each sale point, whole book (cents per unit of face value)")
+                .numeric(&[false, false, true, false, true])
+                .files(["disposition_decision.csv", "disposition.csv"])
         }))
     }
 
@@ -1182,15 +1118,6 @@ impl<'a> Readings<'a> {
     }
 }
 
-/// `a / b` as `2.5`, or `n/a`.
-fn ratio(a: f64, b: f64) -> String {
-    if a.is_finite() && b.is_finite() && b > 0.0 {
-        format!("{:.1}", a / b)
-    } else {
-        "n/a".into()
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // A stress set's top folder
 
@@ -1210,11 +1137,7 @@ pub fn stress_document(folder: &ResultFolder) -> Result<Document, ReportError> {
             vec![
                 format!("`{}`", r.scenario),
                 r.weight.map_or("–".into(), |w| w.to_string()),
-                format!(
-                    "{} ± {}",
-                    group_thousands(r.net_credit_loss.mean, 0),
-                    group_thousands(r.net_credit_loss.se, 0)
-                ),
+                Unit::Currency.estimate(r.net_credit_loss.mean, r.net_credit_loss.se),
                 group_thousands(t99.map_or(f64::NAN, |x| x.var), 0),
                 group_thousands(t99.map_or(f64::NAN, |x| x.expected_shortfall), 0),
                 percent(r.recovery_rate.mean, 2),
@@ -1235,22 +1158,20 @@ pub fn stress_document(folder: &ResultFolder) -> Result<Document, ReportError> {
             ratio(el(worst), el(base)),
         )));
     }
-    blocks.push(Block::Table(Table {
-        caption: "Net credit loss by scenario".into(),
-        header: [
-            "Scenario",
-            "Weight",
-            "Expected loss ± se",
-            "99% VaR",
-            "99% ES",
-            "Recovery rate",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows,
-        numeric: vec![false, true, true, true, true, true],
-        files: vec!["stress_comparison.csv".into()],
-    }));
+    let header = [
+        "Scenario",
+        "Weight",
+        "Expected loss ± se",
+        "99% VaR",
+        "99% ES",
+        "Recovery rate",
+    ];
+    blocks.push(Block::Table(
+        Table::new(header, rows)
+            .caption("Net credit loss by scenario")
+            .numeric_from(1)
+            .files(["stress_comparison.csv"]),
+    ));
     let var_reading = named
         .iter()
         .map(|r| {

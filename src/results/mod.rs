@@ -10,17 +10,23 @@
 //! - [`outcomes`]: `outcomes.parquet`, every path's outcome, from which every statistic of the
 //!   folder can be recomputed to the bit.
 //! - [`folder`]: [`ResultFolder`], a folder opened and verified.
+//! - [`atomic`]: a folder written whole or not at all (temporary folder, no-replace rename,
+//!   clean-up after interrupted runs), and the checks on a destination before a run.
+//! - [`recompute`]: every `summary.json` of a folder recomputed from its outcomes, to the bit.
 //! - [`part`]: a part of a sharded run (`part.json`), and how parts are checked and combined.
 //!
 //! What it does not do: compute statistics (`metrics`) or lay out reports and charts
 //! (`report`). docs/RESULTS.md documents the files for analysts.
 
+pub mod atomic;
+pub mod calibration_file;
 pub mod calibration_rows;
 pub mod compare_rows;
 pub mod folder;
 pub mod manifest;
 pub mod outcomes;
 pub mod part;
+pub mod recompute;
 pub mod rows;
 pub mod summary;
 pub mod table;

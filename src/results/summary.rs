@@ -6,6 +6,7 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::book::LoanBook;
 use crate::book::cells::Bucketing;
 use crate::engine::OutcomeLayout;
 use crate::metrics::BookProfile;
@@ -13,7 +14,8 @@ use crate::metrics::disposition::{BuyerRow, DecisionRow};
 use crate::metrics::estimate::{Estimate, TailMeasure};
 use crate::metrics::recovery::GroupRow;
 use crate::metrics::risk::StressRow;
-use crate::scenario::DisplayNames;
+use crate::metrics::summary::RunSummary;
+use crate::scenario::{DisplayNames, Scenario};
 
 /// What produced a result: enough to reproduce it. The only place a timestamp appears.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,4 +172,99 @@ pub struct StressSetSummaryFile {
 /// The summary file's text: pretty JSON with a final newline.
 pub fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).expect("plain data serialises") + "\n"
+}
+
+/// The book as simulated, by segment.
+pub fn book_summary(book: &LoanBook, scenario: &Scenario) -> BookSummary {
+    let segments = scenario
+        .model
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(idx, seg)| {
+            let (loans, balance) = book
+                .segment
+                .iter()
+                .zip(&book.balance)
+                .zip(&book.count)
+                .filter(|((s, _), _)| **s as usize == idx)
+                .fold((0, 0.0), |(n, b), ((_, x), &c)| (n + c, b + x * c as f64));
+            SegmentSummary {
+                segment: seg.name.clone(),
+                loans,
+                balance,
+            }
+        })
+        .collect();
+    BookSummary {
+        loans: book.loans(),
+        balance: book.total_balance(),
+        segments,
+    }
+}
+
+/// What a run's `summary.json` says of the run itself, beside its statistics.
+pub struct About {
+    pub run: RunFacts,
+    pub scenario_description: Vec<String>,
+    pub display: crate::scenario::DisplayNames,
+    pub stress_scenario: Option<String>,
+    pub book: BookSummary,
+    pub bucketing: Option<Bucketing>,
+    pub book_profile: BookProfile,
+}
+
+/// `summary.json` of one run: its facts, every figure, tails, highlights and warnings.
+pub fn summary_file(summary: &RunSummary, about: About) -> RunSummaryFile {
+    RunSummaryFile {
+        run: about.run,
+        scenario_description: about.scenario_description,
+        display: about.display,
+        stress_scenario: about.stress_scenario,
+        book: about.book,
+        bucketing: about.bucketing,
+        default_definition: summary.default_definition.clone(),
+        figures: summary
+            .headlines
+            .iter()
+            .map(|h| {
+                let figure = Figure {
+                    name: h.name.into(),
+                    label: h.label.into(),
+                    unit: h.unit.into(),
+                    description: h.description.into(),
+                    estimate: h.estimate,
+                };
+                (h.name.to_string(), figure)
+            })
+            .collect(),
+        net_credit_loss_tail: summary.net_credit_loss_tail.clone(),
+        effective_sample_size: summary.effective_sample_size,
+        clipped_rows: summary.clipped_rows,
+        write_off_tails: summary
+            .write_off_tails
+            .iter()
+            .map(|(name, tail)| (name.to_string(), tail.clone()))
+            .collect(),
+        recovery: RecoverySection {
+            by_group: summary.recovery_groups.clone(),
+            share_of_defaults_recovering_nothing: summary
+                .recovery_distribution
+                .first()
+                .map(|r| r.share),
+        },
+        disposition: summary.disposition.as_ref().map(|d| DispositionSection {
+            decisions: d
+                .decisions
+                .iter()
+                .filter(|r| r.segment == "all")
+                .cloned()
+                .collect(),
+            buyer: d.buyer.clone(),
+        }),
+        conservation_max_residual: summary.conservation_max_residual,
+        warnings: summary.warnings.clone(),
+        outcome_layout: summary.layout,
+        book_profile: about.book_profile,
+    }
 }

@@ -4,8 +4,8 @@
 //!
 //! - Without `--force` the final rename is a no-replace rename (`renameat2` with
 //!   `RENAME_NOREPLACE`), so two runs writing to the same folder at once cannot replace each
-//!   other: the second gets [`ReportError::Raced`].
-//! - `--force` replaces only a folder that [`is_result_folder`] recognises.
+//!   other: the second gets [`PlaceError::Raced`].
+//! - `--force` replaces only a folder that [`is_replaceable`] recognises.
 //! - SIGINT and SIGTERM remove the temporary folders of the run before it exits
 //!   ([`clean_up_on_signals`]); a later run removes those of processes that are gone (killed
 //!   with SIGKILL, or a machine that lost power) and says so. Only this machine's: on a
@@ -15,9 +15,35 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::ReportError;
+use crate::input::MAX_NAME_BYTES;
 
-pub use crate::input::MAX_NAME_BYTES;
+/// Why a result folder cannot be placed where it was asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum PlaceError {
+    #[error("result folder `{}` exists already", path.display())]
+    Exists { path: PathBuf },
+    /// Another process wrote the folder while this one was running.
+    #[error("result folder `{}` appeared while this run was writing (another run wrote it); it was left as it is and this run's results were not kept", path.display())]
+    Raced { path: PathBuf },
+    #[error("cannot write `{}`: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A destination the user can fix, with what to do.
+    #[error("{message}")]
+    Input { message: String, hint: String },
+}
+
+impl PlaceError {
+    fn io(path: &Path, source: std::io::Error) -> PlaceError {
+        PlaceError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
 
 /// Temporary folders of this process, removed on SIGINT or SIGTERM. Held while a folder is
 /// renamed into place, so a signal never finds one half-moved.
@@ -64,7 +90,7 @@ fn release(held: &mut Vec<PathBuf>, path: &Path) {
 /// folder, or one holding a run's `manifest.json` (with `format`), a run's or stress set's
 /// `summary.json` (with `manifest.arrears_version`), a calibration's `calibration.json` (with
 /// `arrears_version`) or a comparison's `comparison.csv`.
-pub fn is_result_folder(path: &Path) -> bool {
+pub fn is_replaceable(path: &Path) -> bool {
     result_folder_problem(path).is_none()
 }
 
@@ -108,8 +134,8 @@ pub fn result_folder_problem(path: &Path) -> Option<String> {
     }
 }
 
-fn input(message: String, hint: &str) -> ReportError {
-    ReportError::Input {
+fn input(message: String, hint: &str) -> PlaceError {
+    PlaceError::Input {
         message,
         hint: hint.into(),
     }
@@ -117,7 +143,7 @@ fn input(message: String, hint: &str) -> ReportError {
 
 /// Everything about a destination that can be checked before a run: its name, what it is,
 /// and whether it may be replaced. Removes stale temporary folders of dead processes beside it.
-pub(super) fn check_destination(dir: &Path, force: bool) -> Result<(), ReportError> {
+pub fn check_destination(dir: &Path, force: bool) -> Result<(), PlaceError> {
     let shown = dir.display();
     let Some(name) = dir.file_name() else {
         return Err(input(
@@ -161,7 +187,7 @@ pub(super) fn check_destination(dir: &Path, force: bool) -> Result<(), ReportErr
             ));
         }
         if !force {
-            return Err(ReportError::Exists {
+            return Err(PlaceError::Exists {
                 path: dir.to_path_buf(),
             });
         }
@@ -198,7 +224,7 @@ pub(super) fn check_destination(dir: &Path, force: bool) -> Result<(), ReportErr
     Ok(())
 }
 
-pub(super) fn parent_of(dir: &Path) -> &Path {
+fn parent_of(dir: &Path) -> &Path {
     dir.parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
@@ -253,7 +279,7 @@ fn process_alive(pid: u32) -> bool {
 
 /// Removes the temporary folders of dead processes in `parent`, and puts back a result that
 /// an interrupted `--force` had moved aside before its replacement arrived. Says so on stderr.
-pub(super) fn remove_stale(parent: &Path) {
+fn remove_stale(parent: &Path) {
     if !Path::new("/proc/self").exists() {
         return; // cannot tell whether a process is alive
     }
@@ -316,22 +342,22 @@ fn exists_error(e: &std::io::Error) -> bool {
 
 /// Fills a temporary folder beside `dir` with `write` and renames it into place: see the
 /// module's notes.
-pub(super) fn write_atomically(
+pub fn write_atomically<E: From<PlaceError>>(
     dir: &Path,
     force: bool,
-    write: impl FnOnce(&Path) -> Result<(), ReportError>,
-) -> Result<(), ReportError> {
+    write: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
     check_destination(dir, force)?;
     let parent = parent_of(dir);
-    std::fs::create_dir_all(parent).map_err(|e| ReportError::io(parent, e))?;
+    std::fs::create_dir_all(parent).map_err(|e| PlaceError::io(parent, e))?;
     let name = dir
         .file_name()
         .map_or("result".into(), |n| n.to_string_lossy().into_owned());
     let tmp = temporary_folder(parent, &name, "tmp");
     if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|e| ReportError::io(&tmp, e))?;
+        std::fs::remove_dir_all(&tmp).map_err(|e| PlaceError::io(&tmp, e))?;
     }
-    std::fs::create_dir(&tmp).map_err(|e| ReportError::io(&tmp, e))?;
+    std::fs::create_dir(&tmp).map_err(|e| PlaceError::io(&tmp, e))?;
     hold(&tmp);
     if let Err(e) = write(&tmp) {
         let mut held = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
@@ -345,25 +371,19 @@ pub(super) fn write_atomically(
         let _ = std::fs::remove_dir_all(&tmp);
     }
     release(&mut held, &tmp);
-    result
+    result.map_err(E::from)
 }
 
 /// Renames the finished `tmp` to `dir`, replacing a result folder only with `force`.
-fn place(
-    dir: &Path,
-    parent: &Path,
-    name: &str,
-    tmp: &Path,
-    force: bool,
-) -> Result<(), ReportError> {
-    let raced = || ReportError::Raced {
+fn place(dir: &Path, parent: &Path, name: &str, tmp: &Path, force: bool) -> Result<(), PlaceError> {
+    let raced = || PlaceError::Raced {
         path: dir.to_path_buf(),
     };
     if force && std::fs::symlink_metadata(dir).is_ok() {
         // Move the old result aside first so a failed rename loses nothing, and check what
         // was moved: another process may have put something else there since the check.
         let old = temporary_folder(parent, name, "old");
-        std::fs::rename(dir, &old).map_err(|e| ReportError::io(dir, e))?;
+        std::fs::rename(dir, &old).map_err(|e| PlaceError::io(dir, e))?;
         if let Some(why) = result_folder_problem(&old) {
             let _ = rename_no_replace(&old, dir);
             return Err(input(
@@ -379,7 +399,7 @@ fn place(
             return Err(if exists_error(&e) {
                 raced()
             } else {
-                ReportError::io(dir, e)
+                PlaceError::io(dir, e)
             });
         }
         let _ = std::fs::remove_dir_all(&old);
@@ -389,7 +409,7 @@ fn place(
         if exists_error(&e) {
             raced()
         } else {
-            ReportError::io(dir, e)
+            PlaceError::io(dir, e)
         }
     })
 }

@@ -5,27 +5,27 @@
 
 use std::path::Path;
 
-use super::{About, ReportError, summary_file};
+use super::folder::Contents;
+use super::outcomes::{PASS_MAIN, PASS_STUDY};
+use super::summary::{About, RunSummaryFile, StressSetSummaryFile, summary_file, to_json};
+use super::{FolderError, ResultFolder, Trust};
 use crate::engine::{RunOutput, StressRun};
 use crate::metrics::summary::{RunSummary, summarise};
-use crate::results::folder::Contents;
-use crate::results::outcomes::{PASS_MAIN, PASS_STUDY};
-use crate::results::summary::{RunSummaryFile, StressSetSummaryFile, to_json};
-use crate::results::{FolderError, ResultFolder, Trust};
 use crate::scenario::Scenario;
 
 /// The scenario a folder was run with, parsed from its copy of `scenario.toml`.
-fn scenario_of(dir: &Path) -> Result<Scenario, ReportError> {
+fn scenario_of(dir: &Path) -> Result<Scenario, FolderError> {
     let path = dir.join("scenario.toml");
-    let text = std::fs::read_to_string(&path).map_err(|e| ReportError::io(&path, e))?;
-    crate::scenario::parse(&text, &path).map_err(|e| ReportError::Input {
-        message: e.to_string(),
-        hint: "the folder's `scenario.toml` is what the run used; rerun the scenario".into(),
-    })
+    let read = |message: String| FolderError::Read {
+        path: path.clone(),
+        message,
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| read(e.to_string()))?;
+    crate::scenario::parse(&text, &path).map_err(|e| read(e.to_string()))
 }
 
 /// The outcomes of a run's folder as the engine returned them.
-fn output_of(folder: &ResultFolder) -> Result<RunOutput, ReportError> {
+fn output_of(folder: &ResultFolder) -> Result<RunOutput, FolderError> {
     let summary = folder.run()?;
     let mut paths = None;
     let mut study_paths = None;
@@ -37,8 +37,7 @@ fn output_of(folder: &ResultFolder) -> Result<RunOutput, ReportError> {
                 return Err(FolderError::Read {
                     path: folder.dir.join("outcomes.parquet"),
                     message: format!("unknown pass `{other}`"),
-                }
-                .into());
+                });
             }
         }
     }
@@ -72,7 +71,7 @@ fn recomputed_file(file: &RunSummaryFile, summary: &RunSummary) -> RunSummaryFil
 
 /// Each `summary.json` of the folder (the top one first, then a stress set's scenarios) as
 /// recomputed from the outcomes, in the text arrears writes: `(relative path, text)`.
-pub fn recompute(dir: &Path, trust: Trust) -> Result<Vec<(String, String)>, ReportError> {
+pub fn recompute(dir: &Path, trust: Trust) -> Result<Vec<(String, String)>, FolderError> {
     let folder = ResultFolder::open(dir, trust)?;
     let scenario = scenario_of(dir)?;
     match &folder.contents {
