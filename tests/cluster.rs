@@ -18,9 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::shards::{
-    SCHEDULER_VARS, arrears_env, merge, one_machine, part_name, run_shard, text,
-};
+use common::shards::{SCHEDULER_VARS, arrears_env, merge, one_machine, part_name, run_shard, text};
 use common::{assert_same_result, output_text, small_example};
 
 fn repo() -> &'static Path {
@@ -205,7 +203,7 @@ impl Cluster {
         String::from_utf8_lossy(&out.stdout)
             .split_whitespace()
             .filter_map(|w| w.strip_prefix("JobState="))
-            .last()
+            .next_back()
             .unwrap_or("UNKNOWN")
             .to_string()
     }

@@ -73,7 +73,7 @@ fn a_shard_killed_midway_leaves_no_part_and_its_rerun_merges_to_the_one_machine_
     assert_refused(
         &merge(&[&parts], &merged),
         &merged,
-        &["1 of 2 shards are missing: 0"],
+        &["1 of 2 shards is missing: 0"],
     );
 
     // The scheduler's retry: the same command again.
@@ -92,7 +92,13 @@ fn a_shard_run_twice_replaces_its_part_and_merges_to_the_one_machine_result() {
     let parts = tmp.path().join("parts");
     run_shards(&scenario, 4, &parts, &["--paths", "40"]);
     // Again, on another thread count (another node): the part is replaced, with the same paths.
-    run_shard(&scenario, 2, 4, &parts, &["--paths", "40", "--threads", "1"]);
+    run_shard(
+        &scenario,
+        2,
+        4,
+        &parts,
+        &["--paths", "40", "--threads", "1"],
+    );
     let merged = tmp.path().join("merged");
     let out = merge(&[&parts], &merged);
     assert!(out.status.success(), "{}", output_text(&out));
@@ -108,10 +114,20 @@ fn parts_of_two_seeds_are_refused_naming_the_part() {
     let parts = tmp.path().join("parts");
     for index in 0..4 {
         let seed = if index < 2 { "7" } else { "8" };
-        run_shard(&scenario, index, 4, &parts, &["--paths", "40", "--seed", seed]);
+        run_shard(
+            &scenario,
+            index,
+            4,
+            &parts,
+            &["--paths", "40", "--seed", seed],
+        );
     }
     let merged = tmp.path().join("merged");
-    assert_refused(&merge(&[&parts], &merged), &merged, &["part-00002-of-00004", "seed is 8, theirs is 7"]);
+    assert_refused(
+        &merge(&[&parts], &merged),
+        &merged,
+        &["part-00002-of-00004", "seed is 8, theirs is 7"],
+    );
 }
 
 #[test]
@@ -122,7 +138,11 @@ fn a_truncated_part_is_refused_naming_it() {
     run_shards(&scenario, 4, &parts, &["--paths", "40"]);
     let part = parts.join(part_name(1, 4));
     let outcomes = find_files(&part, "outcomes.parquet");
-    assert!(!outcomes.is_empty(), "no outcomes.parquet in {}", part.display());
+    assert!(
+        !outcomes.is_empty(),
+        "no outcomes.parquet in {}",
+        part.display()
+    );
     for file in outcomes {
         let bytes = std::fs::read(&file).unwrap();
         std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
@@ -201,7 +221,11 @@ fn missing_shards_are_refused_listing_their_indices() {
         run_shard(&scenario, index, 5, &parts, &["--paths", "40"]);
     }
     let merged = tmp.path().join("merged");
-    assert_refused(&merge(&[&parts], &merged), &merged, &["2 of 5 shards are missing: 1, 3"]);
+    assert_refused(
+        &merge(&[&parts], &merged),
+        &merged,
+        &["2 of 5 shards are missing: 1, 3"],
+    );
 }
 
 #[test]
@@ -215,11 +239,7 @@ fn a_stray_part_of_another_scenario_is_refused_naming_it() {
         run_shard(&baseline, index, 4, &parts, &["--paths", "40"]);
     }
     run_shard(&stress, 2, 4, &stray, &["--paths", "40"]);
-    std::fs::rename(
-        stray.join(part_name(2, 4)),
-        parts.join(part_name(2, 4)),
-    )
-    .unwrap();
+    std::fs::rename(stray.join(part_name(2, 4)), parts.join(part_name(2, 4))).unwrap();
     let merged = tmp.path().join("merged");
     assert_refused(
         &merge(&[&parts], &merged),
