@@ -9,18 +9,22 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+mod error;
+mod init;
 mod shard;
 
-use crate::book::{self, BookError};
-use crate::engine::{self, EngineError};
+pub use error::{CliError, ErrorFormat};
+
+use crate::book;
+use crate::engine;
 use crate::metrics::summary::{RunSummary, summarise};
 use crate::model::group_thousands;
 use crate::report::{self, ReportError, RunFacts};
 use crate::results::Trust;
-use crate::results::atomic::{self, PlaceError};
+use crate::results::atomic;
 use crate::results::part::{self, PartError, PartFile};
 use crate::results::summary::BookFacts;
-use crate::scenario::{self, BookSource, Mode, Scenario, ScenarioError};
+use crate::scenario::{self, BookSource, Mode, Scenario};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,13 +41,17 @@ documented in docs/SCENARIOS.md; the outputs in README.md.",
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,
+    /// How errors are written to stderr: `text` (error and hint lines) or `json` (one object
+    /// with kind, exit code, message, hint and each problem's file, line and column)
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Text)]
+    pub error_format: ErrorFormat,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate a scenario and write its results (tables, charts, summary.json)
     Run {
-        /// Scenario file (TOML)
+        /// Scenario file (TOML); `-` reads it from standard input, paths in it relative to the current folder
         scenario: PathBuf,
         /// Number of Monte Carlo paths (overrides `simulation.paths`)
         #[arg(long)]
@@ -142,9 +150,24 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Check a folder arrears wrote against its manifest (every file's size and SHA-256) and
+    /// say what it is; exit 2 naming each file that differs
+    Verify {
+        /// Result, stress-set, comparison, calibration or part folder
+        folder: PathBuf,
+    },
+    /// Write a commented starter scenario NAME.toml and a loan-tape template NAME-tape.csv
+    Init {
+        /// Scenario name (lowercase letters, digits and `_`)
+        #[arg(default_value = "my_book")]
+        name: String,
+        /// Folder to write them in
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
     /// Check a scenario (and its loan tape) and report every problem at once
     Validate {
-        /// Scenario file (TOML)
+        /// Scenario file (TOML); `-` reads it from standard input
         scenario: PathBuf,
     },
 }
@@ -154,100 +177,50 @@ pub const UNCERTAINTY_PROCESS: &str =
     "process noise only (transition matrices fixed at the scenario's values)";
 pub const UNCERTAINTY_POSTERIOR: &str = "process noise and estimation uncertainty (each path draws its transition matrices from the calibration posterior)";
 
-/// Everything that can stop a command, by who can fix it.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    #[error(transparent)]
-    Scenario(#[from] ScenarioError),
-    #[error(transparent)]
-    Book(#[from] BookError),
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-    #[error(transparent)]
-    Report(#[from] ReportError),
-    #[error(transparent)]
-    Calibrate(#[from] crate::calibrate::CalibrateError),
-    #[error(transparent)]
-    Part(#[from] PartError),
-    #[error(transparent)]
-    Place(#[from] PlaceError),
-    /// A bug: the scenario calibration wrote does not validate.
-    #[error(
-        "the scenario written by calibration does not validate (a bug in arrears; please report it):\n{0}"
-    )]
-    CalibratedScenario(ScenarioError),
-    #[error("{message}")]
-    Usage { message: String, hint: String },
-}
-
-impl CliError {
-    /// 2 for input the user can fix, 1 for everything else.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            CliError::Scenario(_) | CliError::Book(_) | CliError::Usage { .. } => 2,
-            CliError::Calibrate(_) | CliError::Part(_) => 2,
-            CliError::Engine(EngineError::Actions(_)) => 2,
-            CliError::Place(p) | CliError::Report(ReportError::Place(p)) => match p {
-                PlaceError::Io { .. } => 1,
-                _ => 2,
-            },
-            CliError::Report(ReportError::Folder(_) | ReportError::Input { .. }) => 2,
-            _ => 1,
-        }
-    }
-
-    fn hint(&self) -> Option<String> {
-        match self {
-            CliError::Place(p) | CliError::Report(ReportError::Place(p)) => match p {
-                PlaceError::Exists { .. } => Some(
-                    "pass `--force` to replace it, or `--out DIR` to write somewhere else".into(),
-                ),
-                PlaceError::Raced { .. } => Some(
-                    "two runs wrote to the same folder at once; run again with another `--out`, or with `--force` to replace it".into(),
-                ),
-                PlaceError::Input { hint, .. } => Some(hint.clone()),
-                PlaceError::Io { .. } => None,
-            },
-            CliError::Usage { hint, .. } => Some(hint.clone()),
-            CliError::Part(e) => Some(e.hint()),
-            CliError::Report(ReportError::Input { hint, .. }) => Some(hint.clone()),
-            CliError::Report(ReportError::Folder(e)) => Some(
-                e.hint()
-                    .unwrap_or("give a folder `arrears run` wrote, e.g. `output/baseline`; a stress set keeps each scenario in a subfolder, e.g. `output/stress_set/adverse`")
-                    .into(),
-            ),
-            CliError::Book(BookError::Read { .. }) => Some(
-                "a tape's `path` is relative to the scenario file; tapes are `.csv` (with a header row) or `.parquet`".into(),
-            ),
-            _ => None,
-        }
-    }
-}
-
 /// Parses the arguments, runs the command and returns the exit code.
 pub fn main() -> ExitCode {
-    let args = Args::parse();
+    // Before parsing, so that a wrong argument is reported in the format asked for too.
+    let format = ErrorFormat::from_raw_args(std::env::args_os());
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) if format == ErrorFormat::Json && e.use_stderr() => {
+            let (message, hint) = error::split_clap(&e.render().to_string());
+            return CliError::Usage { message, hint }.report(format);
+        }
+        Err(e) => e.exit(),
+    };
     atomic::clean_up_on_signals();
     match execute(args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let text = e.to_string();
-            if text.starts_with("error:") {
-                eprintln!("{text}");
-            } else {
-                eprintln!("error: {text}");
-            }
-            if let Some(hint) = e.hint() {
-                eprintln!("hint: {hint}");
-            }
-            ExitCode::from(e.exit_code())
-        }
+        Err(e) => e.report(format),
     }
 }
 
 pub fn execute(args: Args) -> Result<(), CliError> {
     match args.command {
         Command::Validate { scenario } => validate(&scenario),
+        Command::Verify { folder } => {
+            let manifest = crate::results::folder::verify(&folder)
+                .map_err(|e| CliError::Report(ReportError::Folder(e)))?;
+            let kind = serde_json::to_value(manifest.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            println!(
+                "verified `{}`: {kind}, {} files as written by arrears {} (result format {})",
+                folder.display(),
+                manifest.files.len(),
+                manifest.arrears_version,
+                manifest.format_version
+            );
+            Ok(())
+        }
+        Command::Init { name, dir } => {
+            for path in init::init(&dir, &name)? {
+                println!("{}", path.display());
+            }
+            Ok(())
+        }
         Command::Run {
             scenario,
             paths,

@@ -94,6 +94,28 @@ pub struct ResultFolder {
     pub modified: Vec<Difference>,
 }
 
+/// Checks any folder arrears wrote (a run, a stress set, a comparison, a calibration or a
+/// part) against its manifest: every file present, of its size and SHA-256, nothing added;
+/// for a run or a stress set its `summary.json` read through its types too. Returns the
+/// manifest.
+pub fn verify(dir: &Path) -> Result<FolderManifest, FolderError> {
+    let manifest = manifest::read(dir)?;
+    let differences = manifest::verify(dir, &manifest).map_err(|e| FolderError::Read {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if !differences.is_empty() {
+        return Err(FolderError::Modified {
+            dir: dir.to_path_buf(),
+            differences,
+        });
+    }
+    if matches!(manifest.kind, FolderKind::Run | FolderKind::StressSet) {
+        ResultFolder::open(dir, Trust::Verified)?;
+    }
+    Ok(manifest)
+}
+
 impl ResultFolder {
     /// Opens `dir`, checking it against its manifest as `trust` says.
     pub fn open(dir: &Path, trust: Trust) -> Result<ResultFolder, FolderError> {

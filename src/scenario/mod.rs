@@ -291,8 +291,19 @@ impl fmt::Display for Scenario {
     }
 }
 
-/// Reads and checks a scenario file.
+/// The name a scenario read from standard input (`-`) goes by in messages and in its result.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Largest scenario accepted from standard input (a scenario file is a few kilobytes; a
+/// calibrated one with its posterior a few megabytes).
+const MAX_STDIN_BYTES: u64 = 256 << 20;
+
+/// Reads and checks a scenario file; `-` reads the scenario from standard input, with paths in
+/// it relative to the current folder.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    if path == Path::new("-") {
+        return load_stdin();
+    }
     crate::input::check_regular(path).map_err(|message| ScenarioError::Read {
         path: path.to_path_buf(),
         source: std::io::Error::other(message),
@@ -316,6 +327,45 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         ],
     })?;
     parse(&text, path)
+}
+
+fn load_stdin() -> Result<Scenario, ScenarioError> {
+    use std::io::Read;
+    let name = Path::new(STDIN_NAME);
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(MAX_STDIN_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| ScenarioError::Read {
+            path: name.to_path_buf(),
+            source,
+        })?;
+    if bytes.len() as u64 > MAX_STDIN_BYTES {
+        return Err(ScenarioError::Read {
+            path: name.to_path_buf(),
+            source: std::io::Error::other(format!(
+                "more than {} MiB on standard input; give the scenario as a file",
+                MAX_STDIN_BYTES >> 20
+            )),
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|e| ScenarioError::Invalid {
+        path: name.to_path_buf(),
+        text: String::new(),
+        diagnostics: vec![
+            Diagnostic::new(
+                format!(
+                    "the input is not UTF-8 text (bad byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+                None,
+            )
+            .hint("give the scenario as UTF-8 text"),
+        ],
+    })?;
+    // `<stdin>` has the empty parent: relative paths in the scenario stay relative, to the
+    // current folder.
+    parse(&text, name)
 }
 
 /// Checks scenario text; `path` names it in messages and anchors relative paths.
