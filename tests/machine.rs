@@ -160,7 +160,11 @@ fn a_scenario_on_stdin_runs_like_its_file_with_paths_from_the_current_folder() {
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(error_json(&out)["kind"], "data", "{}", output_text(&out));
+    let e = error_json(&out);
+    assert_eq!(e["kind"], "data", "{}", output_text(&out));
+    // The tape's hint, inside its text message, is the JSON's `hint`.
+    assert!(e["hint"].as_str().is_some_and(|h| !h.is_empty()), "{e}");
+    assert!(!e["message"].as_str().unwrap().contains("\nhint:"), "{e}");
     // Not UTF-8.
     let out = with_stdin(&["validate", "-"], "version = \u{1}\u{fffd}", dir.path());
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));

@@ -28,6 +28,12 @@ HEADLINE = (
     "loss_given_default",
 )
 
+#: Columns read as ordered categoricals, by table: the column and whose order it takes.
+_ORDERED = {
+    "transitions": {"from": "states", "to": "states"},
+    "timeline": {"stage": "stages"},
+}
+
 _STAT_COLUMNS = ("mean", "sd", "se", "p5", "p50", "p95", "p99", "p99_9", "n")
 
 
@@ -215,8 +221,29 @@ class Result:
         return self._tables.names()
 
     def table(self, name: str) -> "pl.DataFrame":
-        """A table by name (``paths``, ``timeline``, ``write_offs``, ...)."""
-        return self._tables.get(name)
+        """A table by name (``paths``, ``timeline``, ``write_offs``, ...).
+
+        State and stage columns are ordered categoricals (``pl.Enum``) in the scenario's
+        order, so sorting and charts follow current, the buckets, then the end states.
+        """
+        frame = self._tables.get(name)
+        pl = _polars()
+        casts = []
+        for column, order in _ORDERED.get(name, {}).items():
+            levels = self.states if order == "states" else self.stages
+            if column in frame.columns and levels:
+                casts.append(pl.col(column).cast(pl.Enum(levels)))
+        return frame.with_columns(casts) if casts else frame
+
+    @property
+    def states(self) -> list[str]:
+        """The scenario's states in its order (current, the buckets, the end states)."""
+        return list((self.summary_json.get("display") or {}).get("states") or [])
+
+    @property
+    def stages(self) -> list[str]:
+        """The scenario's stages in order (early, mid, late, ...)."""
+        return list((self.summary_json.get("display") or {}).get("stages") or [])
 
     @property
     def paths(self) -> "pl.DataFrame":

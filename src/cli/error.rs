@@ -224,11 +224,17 @@ impl CliError {
                 }
             }
             ErrorFormat::Json => {
+                // Some messages carry their hint inside (a tape's problems end with it): in
+                // JSON it goes to `hint`.
+                let (message, inner_hint) = match message.rsplit_once("\nhint: ") {
+                    Some((m, h)) if self.hint().is_none() => (m, Some(h.to_string())),
+                    _ => (message, None),
+                };
                 let json = ErrorJson {
                     kind: self.kind(),
                     exit_code: self.exit_code(),
                     message,
-                    hint: self.hint(),
+                    hint: self.hint().or(inner_hint),
                     problems: self.problems(),
                 };
                 match serde_json::to_string(&json) {
