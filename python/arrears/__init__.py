@@ -103,7 +103,7 @@ def _scenario_input(scenario: Scenario, overrides: Optional[Mapping[str, Any]]) 
     return _Input("-", dumps(doc), path.resolve().parent, _name_of(doc))
 
 
-def _parse_toml(text: str, what: str) -> dict:
+def _parse_toml(text: str, what: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ _BY_KIND = {
 }
 
 
-def from_json(payload: dict, command: tuple[str, ...]) -> ArrearsError:
+def from_json(payload: dict[str, Any], command: tuple[str, ...]) -> ArrearsError:
     """The exception for the JSON object ``arrears --error-format json`` writes on failure."""
     kind = str(payload.get("kind", "internal"))
     problems = tuple(

@@ -11,10 +11,9 @@ import base64
 import html
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Optional
+from typing import Any, Iterator, Optional
 
-if TYPE_CHECKING:  # pragma: no cover
-    import polars as pl
+import polars as pl
 
 #: The headline figures ``_repr_html_`` shows, in order.
 HEADLINE = (
@@ -37,15 +36,12 @@ _ORDERED = {
 _STAT_COLUMNS = ("mean", "sd", "se", "p5", "p50", "p95", "p99", "p99_9", "n")
 
 
-def _polars() -> Any:
-    import polars
-
-    return polars
-
-
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as f:
-        return json.load(f)
+        value = json.load(f)
+    if not isinstance(value, dict):
+        raise ValueError(f"{path} is not a JSON object")
+    return value
 
 
 class _Tables:
@@ -53,18 +49,18 @@ class _Tables:
 
     def __init__(self, folder: Path) -> None:
         self._folder = folder
-        self._cache: dict[str, "pl.DataFrame"] = {}
+        self._cache: dict[str, pl.DataFrame] = {}
 
     def names(self) -> list[str]:
         return sorted(p.stem for p in self._folder.glob("*.parquet"))
 
-    def get(self, name: str) -> "pl.DataFrame":
+    def get(self, name: str) -> pl.DataFrame:
         if name not in self._cache:
             path = self._folder / f"{name}.parquet"
             if not path.is_file():
                 known = ", ".join(self.names()) or "none"
                 raise KeyError(f"no table `{name}` in {self._folder} (its tables: {known})")
-            self._cache[name] = _polars().read_parquet(path)
+            self._cache[name] = pl.read_parquet(path)
         return self._cache[name]
 
 
@@ -78,13 +74,13 @@ class Result:
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
-        self._summary_json: Optional[dict] = None
-        self._manifest: Optional[dict] = None
+        self._summary_json: Optional[dict[str, Any]] = None
+        self._manifest: Optional[dict[str, Any]] = None
         self._tables = _Tables(self.folder)
 
     # -- what the folder is -------------------------------------------------------------
     @property
-    def manifest(self) -> dict:
+    def manifest(self) -> dict[str, Any]:
         """``manifest.json``: format, version, kind, and every file's SHA-256, size and rows."""
         if self._manifest is None:
             self._manifest = _read_json(self.folder / "manifest.json")
@@ -96,14 +92,14 @@ class Result:
         return str(self.manifest.get("kind"))
 
     @property
-    def summary_json(self) -> dict:
+    def summary_json(self) -> dict[str, Any]:
         """``summary.json`` as written."""
         if self._summary_json is None:
             self._summary_json = _read_json(self.folder / "summary.json")
         return self._summary_json
 
     @property
-    def facts(self) -> dict:
+    def facts(self) -> dict[str, Any]:
         """The run's facts: scenario, its SHA-256, seed, paths, version, threads, run time."""
         return dict(self.summary_json["run"])
 
@@ -145,10 +141,9 @@ class Result:
 
     # -- figures ----------------------------------------------------------------------------
     @property
-    def summary(self) -> "pl.DataFrame":
+    def summary(self) -> pl.DataFrame:
         """Every figure with its estimate: ``figure, label, unit, description, mean, sd, se,
         p5, p50, p95, p99, p99_9, n``; a stress set's has a ``scenario`` column first."""
-        pl = _polars()
         if self.kind == "stress_set":
             frames = [
                 r.summary.select(pl.lit(name).alias("scenario"), pl.all())
@@ -176,7 +171,7 @@ class Result:
         }
         return pl.DataFrame(rows, schema=schema, orient="row")
 
-    def figure(self, name: str) -> dict:
+    def figure(self, name: str) -> dict[str, Any]:
         """One figure's estimate as a dict (``mean``, ``se``, ``p5`` ... ``p99_9``)."""
         figures = self.summary_json.get("figures", {})
         if name not in figures:
@@ -184,11 +179,10 @@ class Result:
         return dict(figures[name])
 
     @property
-    def tail(self) -> "pl.DataFrame":
+    def tail(self) -> pl.DataFrame:
         """Value at risk and expected shortfall with their confidence intervals, per figure and
         level: ``figure, level, var, var_ci_low, var_ci_high, expected_shortfall,
         expected_shortfall_ci_low, expected_shortfall_ci_high, tail_paths``."""
-        pl = _polars()
         rows = []
         s = self.summary_json
         for t in s.get("net_credit_loss_tail") or []:
@@ -207,7 +201,7 @@ class Result:
             "expected_shortfall_ci_high",
             "tail_paths",
         ]
-        schema = {c: pl.Float64 for c in columns}
+        schema: dict[str, Any] = {c: pl.Float64 for c in columns}
         schema["figure"] = pl.String
         schema["tail_paths"] = pl.UInt64
         return pl.DataFrame(
@@ -220,14 +214,13 @@ class Result:
         """The names of the folder's tables (its Parquet files)."""
         return self._tables.names()
 
-    def table(self, name: str) -> "pl.DataFrame":
+    def table(self, name: str) -> pl.DataFrame:
         """A table by name (``paths``, ``timeline``, ``write_offs``, ...).
 
         State and stage columns are ordered categoricals (``pl.Enum``) in the scenario's
         order, so sorting and charts follow current, the buckets, then the end states.
         """
         frame = self._tables.get(name)
-        pl = _polars()
         casts = []
         for column, order in _ORDERED.get(name, {}).items():
             levels = self.states if order == "states" else self.stages
@@ -246,52 +239,52 @@ class Result:
         return list((self.summary_json.get("display") or {}).get("stages") or [])
 
     @property
-    def paths(self) -> "pl.DataFrame":
+    def paths(self) -> pl.DataFrame:
         """One row per path: every figure's value on that path."""
         return self.table("paths")
 
     @property
-    def outcomes(self) -> "pl.DataFrame":
+    def outcomes(self) -> pl.DataFrame:
         """Every path's outcome as the run recorded it (``outcomes.parquet``)."""
         return self.table("outcomes")
 
     @property
-    def timeline(self) -> "pl.DataFrame":
+    def timeline(self) -> pl.DataFrame:
         """Balances and counts by month, state and stage (long format)."""
         return self.table("timeline")
 
     @property
-    def write_offs(self) -> "pl.DataFrame":
+    def write_offs(self) -> pl.DataFrame:
         """Gross and net write-offs by month and segment, with cumulative sums."""
         return self.table("write_offs")
 
     @property
-    def recovery_curve(self) -> "pl.DataFrame":
+    def recovery_curve(self) -> pl.DataFrame:
         """Cumulative recovery by months since charge-off."""
         return self.table("recovery_curve")
 
     @property
-    def recovery_by_group(self) -> "pl.DataFrame":
+    def recovery_by_group(self) -> pl.DataFrame:
         """Recovery rates and loss given default by segment, stage and vintage."""
         return self.table("recovery_by_group")
 
     @property
-    def transitions(self) -> "pl.DataFrame":
+    def transitions(self) -> pl.DataFrame:
         """The transition matrices the run used, one row per (segment, from, to)."""
         return self.table("transitions")
 
     @property
-    def vintage_curves(self) -> "pl.DataFrame":
+    def vintage_curves(self) -> pl.DataFrame:
         """Cumulative write-offs by vintage and month on book."""
         return self.table("vintage_curves")
 
     @property
-    def stage_flow(self) -> "pl.DataFrame":
+    def stage_flow(self) -> pl.DataFrame:
         """Loans and balance by stage and outcome, month by month."""
         return self.table("stage_flow")
 
     @property
-    def convergence(self) -> "pl.DataFrame":
+    def convergence(self) -> pl.DataFrame:
         """The running mean and its standard error as paths accumulate."""
         return self.table("convergence")
 
@@ -374,7 +367,7 @@ class Folder:
         self._tables = _Tables(self.folder)
 
     @property
-    def manifest(self) -> dict:
+    def manifest(self) -> dict[str, Any]:
         return _read_json(self.folder / "manifest.json")
 
     @property
@@ -385,7 +378,7 @@ class Folder:
     def tables(self) -> list[str]:
         return self._tables.names()
 
-    def table(self, name: str) -> "pl.DataFrame":
+    def table(self, name: str) -> pl.DataFrame:
         return self._tables.get(name)
 
     @property

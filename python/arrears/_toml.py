@@ -78,7 +78,7 @@ def dumps(doc: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def apply_overrides(doc: dict, overrides: Mapping[str, Any]) -> dict:
+def apply_overrides(doc: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Sets each dotted key of ``overrides`` in ``doc`` (in place) and returns it.
 
     A part of the key walks into a table by name; into an array of tables (``[[actions]]``,
@@ -107,7 +107,7 @@ def apply_overrides(doc: dict, overrides: Mapping[str, Any]) -> dict:
     return doc
 
 
-def _index(items: list, part: str, dotted: str, walked: list[str]) -> int:
+def _index(items: list[Any], part: str, dotted: str, walked: list[str]) -> int:
     for i, item in enumerate(items):
         if isinstance(item, Mapping) and item.get("name") == part:
             return i
