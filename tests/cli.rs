@@ -337,7 +337,11 @@ fn a_run_writes_the_documented_figures() {
         "curve ends at {last}, recovery rate {rate}"
     );
     let header = std::fs::read_to_string(out.join("timeline.csv")).unwrap();
-    assert!(header.starts_with("month,category,item,stage,measure,unit,mean,se,p5,p50,p95"));
+    assert!(
+        header.starts_with(
+            "month,category,item,stage,measure,unit,mean,sd,se,p5,p50,p95,p99,p99_9,n\n"
+        )
+    );
 }
 
 /// A scenario that sells debt and also studies dispositions runs the study as a second pass

@@ -204,11 +204,15 @@ const TAMPERS: &[Tamper] = &[
         names: "paths.parquet",
     },
     Tamper {
-        what: "another version's folder",
+        what: "the previous version's folder",
         change: |d| {
             edit(&d.join("manifest.json"), |t| {
                 let this = format!("\"format_version\": {}", arrears::results::FORMAT_VERSION);
-                t.replacen(&this, "\"format_version\": 1", 1)
+                let previous = format!(
+                    "\"format_version\": {}",
+                    arrears::results::FORMAT_VERSION - 1
+                );
+                t.replacen(&this, &previous, 1)
             })
         },
         names: "manifest.json",
@@ -390,6 +394,33 @@ fn trusted_modifications_are_reported_as_such_and_values_are_still_checked() {
         }
         let o = arrears(&["report", dir.to_str().unwrap(), "-q", "--trust-modified"]);
         assert_refused(&o, file, names);
+    }
+}
+
+/// A column of the previous format's type (a count as a float, the vintage as text) is refused
+/// naming the file and column, even when the folder's changes are trusted.
+#[test]
+fn columns_of_the_previous_types_are_refused() {
+    use polars::prelude::*;
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = common::small_example(tmp.path(), "baseline.toml");
+    let good = tmp.path().join("good");
+    run(&scenario, &good, &[]);
+    for (k, (file, column, to)) in [
+        ("paths", "defaults", DataType::Float64),
+        ("vintage_curves", "vintage", DataType::String),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = tmp.path().join(format!("retyped-{k}"));
+        copy_dir(&good, &dir);
+        rewrite_parquet(&dir.join(format!("{file}.parquet")), |frame| {
+            let retyped = frame.column(column).unwrap().cast(&to).unwrap();
+            frame.with_column(retyped).unwrap();
+        });
+        let o = arrears(&["report", dir.to_str().unwrap(), "-q", "--trust-modified"]);
+        assert_refused(&o, column, &format!("{file}.parquet` column `{column}`"));
     }
 }
 

@@ -250,12 +250,13 @@ fn two_vintages_follow_their_chains_at_their_months_on_book() {
     let mut compared = 0;
     // Oldest first; a vintage at 12 months on book reaches 13 in month 1.
     for (vintage, start, first_rows, chain) in [
-        ("-12", 12, &rows[..horizon], &OLD_ROWS),
-        ("-6", 6, &rows[horizon..], &NEW_ROWS),
+        (-12, 12, &rows[..horizon], &OLD_ROWS),
+        (-6, 6, &rows[horizon..], &NEW_ROWS),
     ] {
         let exact = exact_rates(chain, horizon);
         for (k, row) in first_rows.iter().enumerate() {
             assert_eq!(row.vintage, vintage);
+            assert_eq!(row.label, vintage.to_string());
             assert_eq!(row.months_on_book_at_start, start);
             assert_eq!(row.month as usize, k + 1);
             assert_eq!(row.months_on_book, start + k as u32 + 1);

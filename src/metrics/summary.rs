@@ -1,6 +1,6 @@
 //! The run summary: from a run's per-path outcomes to everything the report needs besides the
 //! raw paths ([`RunSummary`]): every figure of the registry ([`super::figures`]) as an
-//! [`Estimate`], the tail measures of losses, the timeline by month with bands
+//! [`Estimate`], the tail measures of losses, the timeline by month, each cell an [`Estimate`]
 //! ([`TimelineRow`]), the studies of the sibling modules (recoveries, write-offs, vintage
 //! curves, disposition, convergence, stress comparison) and warnings about figures that rest
 //! on too few paths. [`summarise`] is the one place a run is summarised: a stress set's
@@ -43,17 +43,14 @@ pub struct TimelineRow {
     pub category: String,
     /// State or flow name.
     pub item: String,
-    /// Stage of the state, empty otherwise.
-    pub stage: String,
+    /// Stage of the state; `None` for a state outside every stage and for a flow.
+    pub stage: Option<String>,
     /// `"loans"`, `"balance"` or `"amount"`.
     pub measure: String,
     /// `"loans"` or `"currency"`.
     pub unit: String,
-    pub mean: f64,
-    pub se: f64,
-    pub p5: f64,
-    pub p50: f64,
-    pub p95: f64,
+    /// The value across paths, weighted like every other figure.
+    pub estimate: Estimate,
 }
 
 /// Everything the report needs besides the raw paths.
@@ -264,11 +261,6 @@ fn summarise_paths(
     }
 }
 
-fn band(values: &[f64], weights: &[f64]) -> (f64, f64, f64, f64, f64) {
-    let e = Estimate::weighted(values, weights);
-    (e.mean, e.se, e.p5, e.p50, e.p95)
-}
-
 fn timeline(paths: &[PathOutcome], layout: TimelineLayout, space: &StateSpace) -> Vec<TimelineRow> {
     let mut rows = Vec::new();
     if paths.is_empty() {
@@ -280,17 +272,16 @@ fn timeline(paths: &[PathOutcome], layout: TimelineLayout, space: &StateSpace) -
         for (v, p) in values.iter_mut().zip(paths) {
             *v = p.timeline[idx];
         }
-        band(values, &weights)
+        Estimate::weighted(values, &weights)
     };
     for month in 0..=layout.horizon_months {
         for state in 0..layout.n_states {
             let name = space.name(state as u8).to_string();
-            let stage = space.stage_name(state as u8).unwrap_or("").to_string();
+            let stage = space.stage_name(state as u8).map(str::to_string);
             for (measure, unit, idx) in [
                 ("loans", "loans", layout.loans(month, state)),
                 ("balance", "currency", layout.balance(month, state)),
             ] {
-                let (mean, se, p5, p50, p95) = cell(idx, &mut values);
                 rows.push(TimelineRow {
                     month: month as u32,
                     category: "state".into(),
@@ -298,11 +289,7 @@ fn timeline(paths: &[PathOutcome], layout: TimelineLayout, space: &StateSpace) -
                     stage: stage.clone(),
                     measure: measure.into(),
                     unit: unit.into(),
-                    mean,
-                    se,
-                    p5,
-                    p50,
-                    p95,
+                    estimate: cell(idx, &mut values),
                 });
             }
         }
@@ -310,7 +297,7 @@ fn timeline(paths: &[PathOutcome], layout: TimelineLayout, space: &StateSpace) -
             continue;
         }
         for flow in Flow::ALL {
-            let (mean, se, p5, p50, p95) = cell(layout.flow(month, flow), &mut values);
+            let estimate = cell(layout.flow(month, flow), &mut values);
             let measure = if flow.unit() == "loans" {
                 "loans"
             } else {
@@ -320,14 +307,10 @@ fn timeline(paths: &[PathOutcome], layout: TimelineLayout, space: &StateSpace) -
                 month: month as u32,
                 category: "flow".into(),
                 item: flow.name().to_string(),
-                stage: String::new(),
+                stage: None,
                 measure: measure.into(),
                 unit: flow.unit().into(),
-                mean,
-                se,
-                p5,
-                p50,
-                p95,
+                estimate,
             });
         }
     }

@@ -79,10 +79,23 @@ pub fn vintages(book: &LoanBook) -> Vec<Vintage> {
     out
 }
 
+impl Vintage {
+    /// The month of origination relative to the start of the run: `-months_on_book_at_start`
+    /// (0: originated at the start, -6: six months before). For a book without vintage labels
+    /// this is the number its label spells (`"-6"`); a tape's cohort (`2025-03`) gets its
+    /// median loan's.
+    pub fn origination_month(&self) -> i32 {
+        -i32::try_from(self.months_on_book_at_start).unwrap_or(i32::MAX)
+    }
+}
+
 /// One vintage in one month of the run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VintageRow {
-    pub vintage: String,
+    /// Month of origination relative to the start ([`Vintage::origination_month`]).
+    pub vintage: i32,
+    /// The vintage's label: the tape's cohort, else the origination month as text (`"-6"`).
+    pub label: String,
     pub months_on_book_at_start: u32,
     /// Month of the run, 1..=horizon.
     pub month: u32,
@@ -177,7 +190,8 @@ pub fn vintage_curves(
             let gross = Estimate::weighted(&cum_gross, &weights);
             let net = Estimate::weighted(&cum_net, &weights);
             rows.push(VintageRow {
-                vintage: v.label.clone(),
+                vintage: v.origination_month(),
+                label: v.label.clone(),
                 months_on_book_at_start: v.months_on_book_at_start,
                 month: month as u32,
                 months_on_book: v.months_on_book_at_start + month as u32,

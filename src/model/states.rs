@@ -125,6 +125,14 @@ impl StateSpace {
         self.states.len()
     }
 
+    /// The stages from least to most overdue (by each stage's least overdue bucket; the
+    /// scenario's order among equals).
+    pub fn stages_in_delinquency_order(&self) -> impl Iterator<Item = &Stage> {
+        let mut stages: Vec<&Stage> = self.stages.iter().collect();
+        stages.sort_by_key(|s| s.states.iter().min().copied());
+        stages.into_iter()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.states.is_empty()
     }

@@ -695,7 +695,7 @@ impl<'a> Readings<'a> {
                 .filter(|r| {
                     r.category == "state" && r.measure == "balance" && r.month == month && pred(r)
                 })
-                .map(|r| r.mean)
+                .map(|r| r.estimate.mean)
                 .sum()
         };
         let on_book =
@@ -735,15 +735,15 @@ impl<'a> Readings<'a> {
                         "current" | "charged_off" | "paid_off" | "sold"
                     )
             })
-            .max_by(|a, b| a.mean.total_cmp(&b.mean));
+            .max_by(|a, b| a.estimate.mean.total_cmp(&b.estimate.mean));
         match best {
             Some(r) => format!(
                 "Of the delinquent states, `{}` holds the most money: its mean balance peaks in month {} at {}, with 90% of paths between {} and {}.",
                 r.item,
                 r.month,
-                group_thousands(r.mean, 0),
-                group_thousands(r.p5, 0),
-                group_thousands(r.p95, 0)
+                group_thousands(r.estimate.mean, 0),
+                group_thousands(r.estimate.p5, 0),
+                group_thousands(r.estimate.p95, 0)
             ),
             None => "No delinquent balance in the timeline.".into(),
         }
@@ -755,20 +755,21 @@ impl<'a> Readings<'a> {
         let mut by_stage: Vec<(String, u32, f64)> = Vec::new();
         for r in rows
             .iter()
-            .filter(|r| r.category == "state" && r.measure == "loans" && !r.stage.is_empty())
+            .filter(|r| r.category == "state" && r.measure == "loans")
         {
+            let Some(stage) = &r.stage else { continue };
             match by_stage
                 .iter_mut()
-                .find(|(s, m, _)| *s == r.stage && *m == r.month)
+                .find(|(s, m, _)| s == stage && *m == r.month)
             {
-                Some(entry) => entry.2 += r.mean,
-                None => by_stage.push((r.stage.clone(), r.month, r.mean)),
+                Some(entry) => entry.2 += r.estimate.mean,
+                None => by_stage.push((stage.clone(), r.month, r.estimate.mean)),
             }
         }
         let flow = |name: &str| -> f64 {
             rows.iter()
                 .filter(|r| r.category == "flow" && r.item == name)
-                .map(|r| r.mean)
+                .map(|r| r.estimate.mean)
                 .sum()
         };
         let peak = by_stage.iter().max_by(|a, b| a.2.total_cmp(&b.2));
@@ -909,12 +910,12 @@ impl<'a> Readings<'a> {
         let mut last: Vec<(String, u32, f64)> = Vec::new();
         for r in &rows {
             let rate = r.cumulative_gross_rate.mean;
-            match last.iter_mut().find(|(v, _, _)| *v == r.vintage) {
+            match last.iter_mut().find(|(v, _, _)| *v == r.label) {
                 Some(entry) if r.months_on_book >= entry.1 => {
-                    *entry = (r.vintage.clone(), r.months_on_book, rate)
+                    *entry = (r.label.clone(), r.months_on_book, rate)
                 }
                 Some(_) => {}
-                None => last.push((r.vintage.clone(), r.months_on_book, rate)),
+                None => last.push((r.label.clone(), r.months_on_book, rate)),
             }
         }
         let worst = last

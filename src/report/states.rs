@@ -390,7 +390,10 @@ impl<'a> TimelineIndex<'a> {
     fn state_means(&self, state: &str, measure: &str) -> Vec<f64> {
         self.months
             .iter()
-            .map(|&m| self.get("state", state, measure, m).map_or(0.0, |r| r.mean))
+            .map(|&m| {
+                self.get("state", state, measure, m)
+                    .map_or(0.0, |r| r.estimate.mean)
+            })
             .collect()
     }
 }
@@ -517,7 +520,7 @@ impl StageFlow {
                     .map(|&m| {
                         index
                             .get("flow", name, "loans", m)
-                            .map_or(f64::NAN, |r| r.mean)
+                            .map_or(f64::NAN, |r| r.estimate.mean)
                     })
                     .collect(),
             })
@@ -603,10 +606,10 @@ fn fan_series(index: &TimelineIndex, model: &Model, meta: &ChartMeta) -> Vec<Fan
                 state: meta.state(name),
                 stage: space.stage_name(s).map(str::to_string),
                 colour,
-                mean: pick(|r| r.mean),
-                p5: pick(|r| r.p5),
-                p50: pick(|r| r.p50),
-                p95: pick(|r| r.p95),
+                mean: pick(|r| r.estimate.mean),
+                p5: pick(|r| r.estimate.p5),
+                p50: pick(|r| r.estimate.p50),
+                p95: pick(|r| r.estimate.p95),
             }
         })
         .collect()
@@ -792,7 +795,7 @@ dpd_31_60 = {{ current = 0.20, dpd_1_30 = 0.05, dpd_31_60 = 0.10, dpd_61_90 = 0.
                                 && r.month == m
                                 && stage.states.iter().any(|&s| model.space.name(s) == r.item)
                         })
-                        .map(|r| r.mean)
+                        .map(|r| r.estimate.mean)
                         .sum();
                     let got = if measure == "loans" {
                         stage.loans[k]

@@ -23,12 +23,12 @@ pub(crate) fn write_vintage_outputs(
     let mut series: Vec<VintageSeries> = Vec::new();
     for row in rows {
         match series.last_mut() {
-            Some(s) if row.month > 1 && s.label == row.vintage => {
+            Some(s) if row.month > 1 && s.label == row.label => {
                 s.cumulative_gross
                     .push(row.cumulative_gross_write_offs.mean);
             }
             _ => series.push(VintageSeries {
-                label: row.vintage.clone(),
+                label: row.label.clone(),
                 months_on_book_at_start: row.months_on_book_at_start,
                 starting_balance: row.starting_balance,
                 cumulative_gross: vec![row.cumulative_gross_write_offs.mean],

@@ -12,8 +12,11 @@ use serde::{Deserialize, Serialize};
 pub const FORMAT: &str = "arrears-result";
 /// The version of the result format this build writes and reads. Version 1 had no
 /// `manifest.json` (the run facts lived in `summary.json` alone); version 2 had no
-/// `log_weight` in `outcomes.parquet` and no `shards` in the run's facts.
-pub const FORMAT_VERSION: u32 = 3;
+/// `log_weight` in `outcomes.parquet` and no `shards` in the run's facts; version 3 wrote the
+/// counts of `paths` as floats, `vintage_curves.vintage` as text, the timeline's rows without a
+/// stage as `""` and its estimates without `sd`, `p99`, `p99_9` and `n`, and had no
+/// `display.states` or `display.stages` in `summary.json`.
+pub const FORMAT_VERSION: u32 = 4;
 /// The manifest's file name.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
@@ -380,7 +383,7 @@ mod tests {
         .unwrap();
         let err = read(d).unwrap_err().to_string();
         assert!(
-            err.contains("version 7") && err.contains("reads version 3"),
+            err.contains("version 7") && err.contains("reads version 4"),
             "{err}"
         );
         std::fs::write(d.join(MANIFEST_FILE), r#"{"format": "other"}"#).unwrap();

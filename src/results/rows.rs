@@ -26,22 +26,22 @@ const UNITS: &[&str] = &["loans", "currency"];
 
 impl Table for TimelineRow {
     const STEM: &'static str = "timeline";
-    const ROW: &'static str =
-        "one month, state or flow, and measure: its mean across paths and band";
+    const ROW: &'static str = "one month, state or flow, and measure: its estimate across paths";
     fn fields() -> Vec<Field<Self>> {
-        vec![
+        let mut f = vec![
             field!(u32 "month" => month),
             field!(choice "category", CATEGORIES => category),
             field!(text "item" => item),
-            field!(text "stage" => stage),
+            field!(opt_text "stage" => stage),
             field!(choice "measure", MEASURES => measure),
             field!(choice "unit", UNITS => unit),
-            field!(f64 "mean", Any => mean),
-            field!(f64 "se", Any => se),
-            field!(f64 "p5", Any => p5),
-            field!(f64 "p50", Any => p50),
-            field!(f64 "p95", Any => p95),
-        ]
+        ];
+        f.extend(Field::estimate_columns(
+            Check::Any,
+            |r: &Self| &r.estimate,
+            |r: &mut Self| &mut r.estimate,
+        ));
+        f
     }
 }
 
@@ -114,7 +114,8 @@ impl Table for VintageRow {
         "a vintage and a month of the run: cumulative write-offs and their rate";
     fn fields() -> Vec<Field<Self>> {
         let mut f = vec![
-            field!(text "vintage" => vintage),
+            field!(i32 "vintage" => vintage),
+            field!(text "vintage_label" => label),
             field!(u32 "months_on_book_at_start" => months_on_book_at_start),
             field!(u32 "month" => month),
             field!(u32 "months_on_book" => months_on_book),
@@ -472,6 +473,8 @@ impl Table for FactorRow {
 
 /// One row of `paths`: a path's number and every per-path figure of [`METRICS`], in its
 /// order (undefined where the figure is, e.g. a recovery rate on a path without defaults).
+/// Figures counted in loans (unit `loans`) are whole numbers, stored as `UInt64`; the others
+/// are `Float64`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PathRow {
     pub path: u64,
@@ -494,16 +497,62 @@ impl Table for PathRow {
     fn fields() -> Vec<Field<Self>> {
         let mut f = vec![field!(u64 "path" => path)];
         for (i, m) in METRICS.iter().enumerate() {
-            f.push(Field::f64(
-                m.name,
-                Check::Any,
-                move |r: &Self| r.values[i],
-                move |r, v| {
-                    r.values.resize(METRICS.len(), f64::NAN);
-                    r.values[i] = v;
-                },
-            ));
+            let get = move |r: &Self| r.values[i];
+            let set = move |r: &mut Self, v| {
+                r.values.resize(METRICS.len(), f64::NAN);
+                r.values[i] = v;
+            };
+            f.push(if m.unit == "loans" {
+                Field::count(m.name, get, set)
+            } else {
+                Field::f64(m.name, Check::Any, get, set)
+            });
         }
         f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::table::{TableError, read, write};
+
+    fn path_row(defaults: f64) -> PathRow {
+        // Counts whole, other figures not, so a count column written as a float would show.
+        let mut values: Vec<f64> = METRICS
+            .iter()
+            .map(|m| if m.unit == "loans" { 4.0 } else { 1.5 })
+            .collect();
+        values[METRICS.iter().position(|m| m.name == "defaults").unwrap()] = defaults;
+        PathRow { path: 7, values }
+    }
+
+    #[test]
+    fn counts_of_paths_are_written_as_whole_numbers_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = [path_row(3.0), path_row(0.0)];
+        write(dir.path(), &rows).unwrap();
+        let csv = std::fs::read_to_string(dir.path().join("paths.csv")).unwrap();
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        let idx = header.iter().position(|c| *c == "defaults").unwrap();
+        let first: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+        assert_eq!(first[idx], "3");
+        assert_eq!(read::<PathRow>(dir.path()).unwrap(), rows);
+    }
+
+    #[test]
+    fn a_count_that_is_not_a_whole_number_is_an_error_on_writing() {
+        for bad in [2.5, -1.0, f64::NAN, f64::INFINITY] {
+            let dir = tempfile::tempdir().unwrap();
+            let err = write(dir.path(), &[path_row(1.0), path_row(bad)]).unwrap_err();
+            match &err {
+                TableError::Value { row, column, .. } => {
+                    assert_eq!((*row, column.as_str()), (2, "defaults"), "{err}");
+                }
+                other => panic!("{bad}: {other}"),
+            }
+            assert!(err.to_string().contains("paths.parquet"), "{err}");
+            assert!(!dir.path().join("paths.parquet").exists());
+        }
     }
 }

@@ -57,6 +57,10 @@ enum Access<R> {
     F64(Get<R, f64>, Set<R, f64>, Check),
     U32(Get<R, u32>, Set<R, u32>),
     U64(Get<R, u64>, Set<R, u64>),
+    I32(Get<R, i32>, Set<R, i32>),
+    /// A whole number kept as `f64` in the row (a count of loans summed in floating point),
+    /// stored as `UInt64`: writing a negative, fractional or undefined value is an error.
+    Count(Get<R, f64>, Set<R, f64>),
     Bool(Get<R, bool>, Set<R, bool>),
     Text(Get<R, String>, Set<R, String>),
     /// Text that may be absent (null).
@@ -103,6 +107,28 @@ impl<R: 'static> Field<R> {
         Field {
             name: name.into(),
             access: Access::U64(Box::new(get), Box::new(set)),
+        }
+    }
+    pub fn i32(
+        name: &str,
+        get: impl Fn(&R) -> i32 + 'static,
+        set: impl Fn(&mut R, i32) + 'static,
+    ) -> Field<R> {
+        Field {
+            name: name.into(),
+            access: Access::I32(Box::new(get), Box::new(set)),
+        }
+    }
+    /// A count held as `f64` in the row (loans summed in floating point) and stored as
+    /// `UInt64`: writing a value that is not a whole number of at least zero is an error.
+    pub fn count(
+        name: &str,
+        get: impl Fn(&R) -> f64 + 'static,
+        set: impl Fn(&mut R, f64) + 'static,
+    ) -> Field<R> {
+        Field {
+            name: name.into(),
+            access: Access::Count(Box::new(get), Box::new(set)),
         }
     }
     pub fn bool(
@@ -166,6 +192,31 @@ impl<R: 'static> Field<R> {
         get: impl Fn(&R) -> &Estimate + Clone + 'static,
         get_mut: impl Fn(&mut R) -> &mut Estimate + Clone + 'static,
     ) -> Vec<Field<R>> {
+        Field::estimate_named(|part| format!("{name}{part}"), check, get, get_mut)
+    }
+
+    /// The columns of a table's one [`Estimate`], unprefixed: `mean`, `sd`, `se`, `p5`, `p50`,
+    /// `p95`, `p99`, `p99_9`, `n` (the timeline's).
+    pub fn estimate_columns(
+        check: Check,
+        get: impl Fn(&R) -> &Estimate + Clone + 'static,
+        get_mut: impl Fn(&mut R) -> &mut Estimate + Clone + 'static,
+    ) -> Vec<Field<R>> {
+        let column = |part: &str| match part {
+            "" => "mean".to_string(),
+            suffix => suffix.trim_start_matches('_').to_string(),
+        };
+        Field::estimate_named(column, check, get, get_mut)
+    }
+
+    /// The columns of an [`Estimate`], each named by `column` from its suffix (`""` for the
+    /// mean, `"_sd"`, ..., `"_n"`).
+    fn estimate_named(
+        column: impl Fn(&str) -> String,
+        check: Check,
+        get: impl Fn(&R) -> &Estimate + Clone + 'static,
+        get_mut: impl Fn(&mut R) -> &mut Estimate + Clone + 'static,
+    ) -> Vec<Field<R>> {
         type Part = (&'static str, fn(&Estimate) -> f64, fn(&mut Estimate, f64));
         const PARTS: [Part; 8] = [
             ("", |e| e.mean, |e, v| e.mean = v),
@@ -187,7 +238,7 @@ impl<R: 'static> Field<R> {
                     (_, c) => c,
                 };
                 Field::f64(
-                    &format!("{name}{suffix}"),
+                    &column(suffix),
                     check,
                     move |r| read(get(r)),
                     move |r, v| write(get_mut(r), v),
@@ -195,7 +246,7 @@ impl<R: 'static> Field<R> {
             })
             .collect();
         fields.push(Field::u64(
-            &format!("{name}_n"),
+            &column("_n"),
             move |r| get(r).n as u64,
             move |r, v| get_mut(r).n = v as usize,
         ));
@@ -209,11 +260,15 @@ impl<R: 'static> Field<R> {
 
 /// A [`Field`] of a row type whose column reads and writes one of its fields by that name:
 /// `field!(text "sale_point" => point)`, `field!(f64 "face", NonNegative => face)`,
-/// `field!(choice "best", STRATEGIES => best)`, and `field!(estimate "value", Any => value)`
+/// `field!(choice "best", STRATEGIES => best)`, `field!(opt_text "stage" => stage)`, and
+/// `field!(estimate "value", Any => value)`
 /// (a `Vec` of the estimate's columns). Used inside `impl Table for ...`.
 macro_rules! field {
     (text $name:literal => $f:ident) => {
         $crate::results::table::Field::text($name, |r: &Self| r.$f.clone(), |r, v| r.$f = v)
+    };
+    (opt_text $name:literal => $f:ident) => {
+        $crate::results::table::Field::opt_text($name, |r: &Self| r.$f.clone(), |r, v| r.$f = v)
     };
     (choice $name:literal, $choices:expr => $f:ident) => {
         $crate::results::table::Field::choice(
@@ -279,54 +334,79 @@ pub enum TableError {
     },
 }
 
-/// The rows as a polars frame, columns in field order.
-pub fn frame<T: Table>(rows: &[T]) -> PolarsResult<DataFrame> {
-    let columns = T::fields()
-        .into_iter()
-        .map(|f| {
-            let name: PlSmallStr = f.name.as_str().into();
-            match &f.access {
-                Access::F64(get, _, _) => Column::new(
-                    name,
-                    rows.iter()
-                        .map(|r| Some(get(r)).filter(|v| !v.is_nan()))
-                        .collect::<Vec<Option<f64>>>(),
-                ),
-                Access::U32(get, _) => {
-                    Column::new(name, rows.iter().map(get).collect::<Vec<u32>>())
-                }
-                Access::U64(get, _) => {
-                    Column::new(name, rows.iter().map(get).collect::<Vec<u64>>())
-                }
-                Access::Bool(get, _) => {
-                    Column::new(name, rows.iter().map(get).collect::<Vec<bool>>())
-                }
-                Access::Text(get, _) => {
-                    Column::new(name, rows.iter().map(get).collect::<Vec<String>>())
-                }
-                Access::Choice(get, _, _) => {
-                    Column::new(name, rows.iter().map(get).collect::<Vec<String>>())
-                }
-                Access::OptText(get, _) => {
-                    Column::new(name, rows.iter().map(get).collect::<Vec<Option<String>>>())
-                }
-                Access::OptBool(get, _) => {
-                    Column::new(name, rows.iter().map(get).collect::<Vec<Option<bool>>>())
-                }
+/// Largest count a `f64` holds exactly (2^53): a count is a whole number of loans summed in
+/// floating point, exact below it.
+const MAX_EXACT_COUNT: f64 = 9_007_199_254_740_992.0;
+
+/// A count as the whole number it must be, or why it is not one.
+fn whole_count(value: f64) -> Result<u64, String> {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= MAX_EXACT_COUNT {
+        Ok(value as u64)
+    } else {
+        Err(format!("`{value}` is not a whole number of at least zero"))
+    }
+}
+
+/// The rows as a polars frame, columns in field order (`path`: the file named in errors).
+///
+/// A count that is not a whole number of at least zero is an error: counts are whole numbers
+/// by construction, so one that is not is a bug upstream, and rounding it would hide it.
+pub fn frame<T: Table>(rows: &[T], path: &Path) -> Result<DataFrame, TableError> {
+    let mut columns = Vec::new();
+    for f in T::fields() {
+        let name: PlSmallStr = f.name.as_str().into();
+        let column = match &f.access {
+            Access::F64(get, _, _) => Column::new(
+                name,
+                rows.iter()
+                    .map(|r| Some(get(r)).filter(|v| !v.is_nan()))
+                    .collect::<Vec<Option<f64>>>(),
+            ),
+            Access::U32(get, _) => Column::new(name, rows.iter().map(get).collect::<Vec<u32>>()),
+            Access::U64(get, _) => Column::new(name, rows.iter().map(get).collect::<Vec<u64>>()),
+            Access::I32(get, _) => Column::new(name, rows.iter().map(get).collect::<Vec<i32>>()),
+            Access::Count(get, _) => {
+                let counts = rows
+                    .iter()
+                    .enumerate()
+                    .map(|(row, r)| {
+                        whole_count(get(r)).map_err(|problem| TableError::Value {
+                            path: path.to_path_buf(),
+                            row: row + 1,
+                            column: f.name.clone(),
+                            problem,
+                        })
+                    })
+                    .collect::<Result<Vec<u64>, TableError>>()?;
+                Column::new(name, counts)
             }
-        })
-        .collect();
-    DataFrame::new(rows.len(), columns)
+            Access::Bool(get, _) => Column::new(name, rows.iter().map(get).collect::<Vec<bool>>()),
+            Access::Text(get, _) => {
+                Column::new(name, rows.iter().map(get).collect::<Vec<String>>())
+            }
+            Access::Choice(get, _, _) => {
+                Column::new(name, rows.iter().map(get).collect::<Vec<String>>())
+            }
+            Access::OptText(get, _) => {
+                Column::new(name, rows.iter().map(get).collect::<Vec<Option<String>>>())
+            }
+            Access::OptBool(get, _) => {
+                Column::new(name, rows.iter().map(get).collect::<Vec<Option<bool>>>())
+            }
+        };
+        columns.push(column);
+    }
+    DataFrame::new(rows.len(), columns).map_err(|e| TableError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 /// Writes `{STEM}.csv` and `{STEM}.parquet` into `dir`; returns their paths.
 pub fn write<T: Table>(dir: &Path, rows: &[T]) -> Result<[PathBuf; 2], TableError> {
     let csv_path = dir.join(format!("{}.csv", T::STEM));
     let parquet_path = dir.join(format!("{}.parquet", T::STEM));
-    let mut frame = frame(rows).map_err(|e| TableError::Write {
-        path: csv_path.clone(),
-        message: e.to_string(),
-    })?;
+    let mut frame = frame(rows, &parquet_path)?;
     write_frame(&mut frame, &csv_path, &parquet_path)?;
     Ok([csv_path, parquet_path])
 }
@@ -421,6 +501,23 @@ pub fn rows_of<T: Table>(frame: &DataFrame, path: &Path) -> Result<Vec<T>, Table
                 let values = column.u64().map_err(|_| wrong("UInt64"))?;
                 for (row, (r, v)) in rows.iter_mut().zip(values.iter()).enumerate() {
                     set(r, v.ok_or_else(|| null(row))?);
+                }
+            }
+            Access::I32(_, set) => {
+                let values = column.i32().map_err(|_| wrong("Int32"))?;
+                for (row, (r, v)) in rows.iter_mut().zip(values.iter()).enumerate() {
+                    set(r, v.ok_or_else(|| null(row))?);
+                }
+            }
+            Access::Count(_, set) => {
+                let values = column.u64().map_err(|_| wrong("UInt64"))?;
+                for (row, (r, v)) in rows.iter_mut().zip(values.iter()).enumerate() {
+                    let v = v.ok_or_else(|| null(row))?;
+                    // Beyond 2^53 the count would not come back as the same number.
+                    if v as f64 > MAX_EXACT_COUNT {
+                        return Err(bad(row, format!("`{v}` is too large a count")));
+                    }
+                    set(r, v as f64);
                 }
             }
             Access::Bool(_, set) => {

@@ -56,14 +56,21 @@ pub struct Simulation {
 
 /// Names for readers: the title of charts and reports (`[simulation] title`, else the name),
 /// each state's label (`[states] labels`, else the key prettified) and the currency
-/// (`[simulation] currency`, empty for plain units). Written to `summary.json` as `display`,
-/// so reports rebuilt from a result folder say the same.
+/// (`[simulation] currency`, empty for plain units), and the order of states and stages.
+/// Written to `summary.json` as `display`, so reports rebuilt from a result folder say the
+/// same, and readers can make the tables' `state`/`item` and `stage` columns ordered
+/// categoricals.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisplayNames {
     pub title: String,
     /// Every state's label, by state name.
     pub state_labels: BTreeMap<String, String>,
     pub currency: String,
+    /// Every state's name in the model's order: `current`, the buckets from least to most
+    /// overdue, then `paid_off`, `charged_off`, `sold`.
+    pub states: Vec<String>,
+    /// Every stage's name in delinquency order (by its least overdue bucket).
+    pub stages: Vec<String>,
 }
 
 impl DisplayNames {

@@ -133,6 +133,11 @@ pub(super) fn validate(
     simulation.cells = cell_rules(&mut cx, raw, simulation.mode);
     let space = states(&mut cx, &raw.states, &raw.stages);
     simulation.display.state_labels = state_labels(&mut cx, &raw.states, &space);
+    simulation.display.states = space.states.iter().map(|s| s.name.clone()).collect();
+    simulation.display.stages = space
+        .stages_in_delinquency_order()
+        .map(|s| s.name.clone())
+        .collect();
     let segment_names: Vec<String> = raw
         .segments
         .get_ref()
@@ -357,6 +362,8 @@ fn simulation(cx: &mut Ctx, raw: &RawSimulation) -> Simulation {
         display: DisplayNames {
             title: text(cx, raw.title.as_ref(), "simulation.title").unwrap_or(name),
             state_labels: BTreeMap::new(),
+            states: Vec::new(),
+            stages: Vec::new(),
             currency: text(cx, raw.currency.as_ref(), "simulation.currency").unwrap_or_default(),
         },
     }
