@@ -253,3 +253,105 @@ fn init_writes_a_starter_that_runs_and_never_overwrites() {
     assert!(output_text(&again).contains("exists already"));
     assert_eq!(std::fs::read(&scenario).unwrap(), before);
 }
+
+#[test]
+fn set_overrides_equal_an_edited_file_and_name_themselves_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = small_example(dir.path(), "baseline.toml");
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    let edited = dir.path().join("edited.toml");
+    std::fs::write(
+        &edited,
+        text.replace("price = 0.04 ", "price = 0.07 ")
+            .replace("cost_per_account = 1.50", "cost_per_account = 2"),
+    )
+    .unwrap();
+    let run = |args: &[&str], out: &Path| {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        all.extend(["--paths", "6", "--out", out.to_str().unwrap(), "--quiet"]);
+        let o = arrears(&all);
+        assert!(o.status.success(), "{}", output_text(&o));
+    };
+    let by_set = dir.path().join("by_set");
+    let by_file = dir.path().join("by_file");
+    run(
+        &[
+            scenario.to_str().unwrap(),
+            "--set",
+            "debt_sale.price=0.07",
+            "--set",
+            "actions.calls.cost_per_account=2",
+        ],
+        &by_set,
+    );
+    run(&[edited.to_str().unwrap()], &by_file);
+    for file in [
+        "paths.parquet",
+        "outcomes.parquet",
+        "write_offs.csv",
+        "scenario.toml",
+    ] {
+        assert_eq!(
+            std::fs::read(by_set.join(file)).unwrap(),
+            std::fs::read(by_file.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+
+    // A bad value: the error names the override and points at the file's own line.
+    let bad = arrears(&[
+        "--error-format",
+        "json",
+        "validate",
+        scenario.to_str().unwrap(),
+        "--set",
+        "debt_sale.price=-3",
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "{}", output_text(&bad));
+    let e = error_json(&bad);
+    let problem = &e["problems"][0];
+    assert!(
+        problem["message"]
+            .as_str()
+            .unwrap()
+            .contains("(set by `--set debt_sale.price=-3`)"),
+        "{e}"
+    );
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("price = 0.04"))
+        .unwrap()
+        + 1;
+    assert_eq!(problem["line"], line, "{e}");
+    // An unknown table, an unknown element, no `=`.
+    for (arg, needle) in [
+        ("debt_sael.price=1", "there is no `debt_sael`"),
+        (
+            "actions.nobody.cost_per_account=1",
+            "no element `nobody` in `actions`",
+        ),
+        ("debt_sale.price", "is not KEY=VALUE"),
+    ] {
+        let out = arrears(&["validate", scenario.to_str().unwrap(), "--set", arg]);
+        assert_eq!(out.status.code(), Some(2), "{arg}: {}", output_text(&out));
+        assert!(
+            output_text(&out).contains(needle),
+            "{arg}: {}",
+            output_text(&out)
+        );
+    }
+    // A key the file lacks is added, and checked like one written there.
+    let out = arrears(&[
+        "validate",
+        scenario.to_str().unwrap(),
+        "--set",
+        "simulation.threads=0",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("(set by `--set simulation.threads=0`)"),
+        "{}",
+        output_text(&out)
+    );
+}

@@ -36,7 +36,7 @@ from ._errors import (
 )
 from ._process import ArrearsWarning, call
 from ._result import Calibration, Comparison, Result
-from ._toml import apply_overrides, dumps
+from ._toml import dumps, toml_value
 
 try:
     __version__ = _metadata.version("arrears")
@@ -71,13 +71,12 @@ Scenario = Union[str, "os.PathLike[str]", Mapping[str, Any]]
 
 
 class _Input:
-    """A scenario as the binary takes it: a file argument, or text on stdin run from a folder
-    that anchors its relative paths."""
+    """A scenario as the binary takes it: a file argument, or text on stdin (`-`), whose
+    relative paths are then taken from the current folder."""
 
-    def __init__(self, arg: str, stdin: Optional[str], cwd: Optional[Path], name: Optional[str]):
+    def __init__(self, arg: str, stdin: Optional[str], name: Optional[str]):
         self.arg = arg
         self.stdin = stdin
-        self.cwd = cwd
         self.name = name
 
 
@@ -85,22 +84,21 @@ def _looks_like_toml(text: str) -> bool:
     return "\n" in text or ("=" in text and not os.path.exists(text))
 
 
-def _scenario_input(scenario: Scenario, overrides: Optional[Mapping[str, Any]]) -> _Input:
+def _scenario_input(scenario: Scenario) -> _Input:
     if isinstance(scenario, Mapping):
-        doc = apply_overrides(_deep_copy(scenario), overrides or {})
-        return _Input("-", dumps(doc), None, _name_of(doc))
+        doc = _deep_copy(scenario)
+        return _Input("-", dumps(doc), _name_of(doc))
     if isinstance(scenario, str) and _looks_like_toml(scenario):
-        doc = _parse_toml(scenario, "the scenario text")
-        if overrides:
-            return _Input("-", dumps(apply_overrides(doc, overrides)), None, _name_of(doc))
-        return _Input("-", scenario, None, _name_of(doc))
-    path = Path(os.fspath(scenario))
-    if not overrides:
-        return _Input(str(path), None, None, None)
-    # Overrides: the file's TOML with the keys set, on stdin, from the file's folder so that
-    # a tape's relative path still resolves.
-    doc = apply_overrides(_parse_toml(_read(path), f"`{path}`"), overrides)
-    return _Input("-", dumps(doc), path.resolve().parent, _name_of(doc))
+        return _Input("-", scenario, _name_of(_parse_toml(scenario, "the scenario text")))
+    return _Input(str(Path(os.fspath(scenario))), None, None)
+
+
+def _set_args(overrides: Optional[Mapping[str, Any]]) -> list[str]:
+    """``--set KEY=VALUE`` for each override, the value written as TOML."""
+    args: list[str] = []
+    for key, value in (overrides or {}).items():
+        args += ["--set", f"{key}={toml_value(value)}"]
+    return args
 
 
 def _parse_toml(text: str, what: str) -> dict[str, Any]:
@@ -158,7 +156,8 @@ def run(
         posterior: draw each path's transition matrices from the calibration posterior.
         set: scenario keys to change, by dotted path, e.g. ``{"debt_sale.price": 0.05,
             "segments.subprime.book.loans": 50000, "actions.calls.cost_per_account": 2}``
-            (an array of tables is addressed by its elements' ``name``). Checked like the file.
+            (an array of tables is addressed by its elements' ``name``): the command line's
+            ``--set``, checked like the file, a problem in one naming it.
 
     Raises:
         ScenarioError: the scenario is invalid (``.problems`` has each file:line).
@@ -166,8 +165,8 @@ def run(
         ResultError: ``out`` exists (pass ``force=True``) or is not a result folder.
         RunError: the run failed or was killed; no result folder is left.
     """
-    source = _scenario_input(scenario, set)
-    args = ["run", source.arg, "--quiet"]
+    source = _scenario_input(scenario)
+    args = ["run", source.arg, "--quiet", *_set_args(set)]
     if paths is not None:
         args += ["--paths", str(int(paths))]
     if seed is not None:
@@ -175,7 +174,7 @@ def run(
     if threads is not None:
         args += ["--threads", str(int(threads))]
     if out is None:
-        # The binary's default, made absolute: a scenario on stdin runs from another folder.
+        # The binary's default, made absolute so that the Result can find it.
         name = source.name
         if name is None:
             try:
@@ -189,7 +188,7 @@ def run(
         args.append("--force")
     if posterior:
         args.append("--posterior")
-    call(args, stdin=source.stdin, cwd=source.cwd)
+    call(args, stdin=source.stdin)
     return Result(Path(out_dir))
 
 
@@ -210,9 +209,9 @@ def validate(scenario: Scenario, *, set: Optional[Mapping[str, Any]] = None) -> 
 
     Each :class:`Problem` has the file, line, column, message and hint the CLI shows.
     """
-    source = _scenario_input(scenario, set)
+    source = _scenario_input(scenario)
     try:
-        call(["validate", source.arg], stdin=source.stdin, cwd=source.cwd)
+        call(["validate", source.arg, *_set_args(set)], stdin=source.stdin)
     except (ScenarioError, DataError) as e:
         if e.problems:
             return list(e.problems)

@@ -1,4 +1,4 @@
-"""Scenario text from a dict, and ``set=`` overrides applied to a scenario's TOML by dotted key.
+"""Scenario text from a dict, and Python values as TOML for ``--set``.
 
 Python's standard library reads TOML (``tomllib``) but does not write it; this writes the subset
 a scenario uses: tables, arrays of tables, arrays, inline tables, strings, numbers, booleans.
@@ -17,6 +17,11 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 def _key(k: str) -> str:
     return k if _BARE_KEY.match(k) else json.dumps(k, ensure_ascii=False)
+
+
+def toml_value(v: Any) -> str:
+    """``v`` as a TOML value (``--set`` takes values in TOML)."""
+    return _value(v)
 
 
 def _value(v: Any) -> str:
@@ -76,55 +81,3 @@ def dumps(doc: Mapping[str, Any]) -> str:
     lines: list[str] = []
     _table(lines, [], doc, None)
     return "\n".join(lines) + "\n"
-
-
-def apply_overrides(doc: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Sets each dotted key of ``overrides`` in ``doc`` (in place) and returns it.
-
-    A part of the key walks into a table by name; into an array of tables (``[[actions]]``,
-    ``[[stress.scenarios]]``) by the element's ``name`` or by its index. A missing table on the
-    way is created, so a key the scenario did not have can be set (arrears then checks it like
-    any key of the file).
-    """
-    for dotted, value in overrides.items():
-        parts = str(dotted).split(".")
-        if not all(parts):
-            raise ValueError(f"set: `{dotted}` is not a dotted key like `debt_sale.price`")
-        node: Any = doc
-        walked: list[str] = []
-        for part in parts[:-1]:
-            walked.append(part)
-            node = _step(node, part, dotted, walked)
-        last = parts[-1]
-        if isinstance(node, list):
-            node[_index(node, last, dotted, walked + [last])] = value
-        elif isinstance(node, dict):
-            node[last] = value
-        else:
-            raise ValueError(
-                f"set: `{dotted}`: `{'.'.join(walked)}` is a value, not a table"
-            )
-    return doc
-
-
-def _index(items: list[Any], part: str, dotted: str, walked: list[str]) -> int:
-    for i, item in enumerate(items):
-        if isinstance(item, Mapping) and item.get("name") == part:
-            return i
-    if part.isdigit() and int(part) < len(items):
-        return int(part)
-    names = [str(x.get("name")) for x in items if isinstance(x, Mapping) and "name" in x]
-    raise ValueError(
-        f"set: `{dotted}`: no element `{part}` in `{'.'.join(walked[:-1])}`"
-        + (f" (its names: {', '.join(names)})" if names else f" (it has {len(items)} elements)")
-    )
-
-
-def _step(node: Any, part: str, dotted: str, walked: list[str]) -> Any:
-    if isinstance(node, list):
-        return node[_index(node, part, dotted, walked)]
-    if not isinstance(node, dict):
-        raise ValueError(f"set: `{dotted}`: `{'.'.join(walked[:-1])}` is a value, not a table")
-    if part not in node:
-        node[part] = {}
-    return node[part]

@@ -181,7 +181,7 @@ def test_a_scenario_as_text_or_dict_with_overrides(tmp_path: Path) -> None:
         SCENARIOS / "tape.toml", paths=5, out=tmp_path / "tape", set={"debt_sale.price": 0.05}
     )
     assert tape.facts["loans"] == 2000
-    with pytest.raises(ValueError, match="no element `nobody`"):
+    with pytest.raises(arrears.ScenarioError, match="no element `nobody`"):
         arrears.run(doc, set={"actions.nobody.cost_per_account": 1})
 
 

@@ -24,7 +24,7 @@ use crate::results::Trust;
 use crate::results::atomic;
 use crate::results::part::{self, PartError, PartFile};
 use crate::results::summary::BookFacts;
-use crate::scenario::{self, BookSource, Mode, Scenario};
+use crate::scenario::{self, BookSource, Mode, Override, Scenario};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -53,6 +53,11 @@ pub enum Command {
     Run {
         /// Scenario file (TOML); `-` reads it from standard input, paths in it relative to the current folder
         scenario: PathBuf,
+        /// Change a scenario key before it is checked, by its dotted path (repeatable):
+        /// `--set debt_sale.price=0.05`, `--set segments.subprime.book.loans=50000`,
+        /// `--set actions.calls.cost_per_account=2` (arrays of tables by `name`)
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
         /// Number of Monte Carlo paths (overrides `simulation.paths`)
         #[arg(long)]
         paths: Option<u64>,
@@ -169,6 +174,11 @@ pub enum Command {
     Validate {
         /// Scenario file (TOML); `-` reads it from standard input
         scenario: PathBuf,
+        /// Change a scenario key before it is checked, by its dotted path (repeatable):
+        /// `--set debt_sale.price=0.05`, `--set segments.subprime.book.loans=50000`,
+        /// `--set actions.calls.cost_per_account=2` (arrays of tables by `name`)
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
     },
 }
 
@@ -198,7 +208,7 @@ pub fn main() -> ExitCode {
 
 pub fn execute(args: Args) -> Result<(), CliError> {
     match args.command {
-        Command::Validate { scenario } => validate(&scenario),
+        Command::Validate { scenario, set } => validate(&scenario, &overrides(&set)?),
         Command::Verify { folder } => {
             let manifest = crate::results::folder::verify(&folder)
                 .map_err(|e| CliError::Report(ReportError::Folder(e)))?;
@@ -223,6 +233,7 @@ pub fn execute(args: Args) -> Result<(), CliError> {
         }
         Command::Run {
             scenario,
+            set,
             paths,
             seed,
             threads,
@@ -234,6 +245,7 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             shards,
         } => run(&RunOptions {
             scenario,
+            overrides: overrides(&set)?,
             paths,
             seed,
             threads,
@@ -308,8 +320,21 @@ fn compare(
     Ok(())
 }
 
-fn validate(path: &Path) -> Result<(), CliError> {
-    let scenario = scenario::load(path)?;
+/// The `--set` arguments, parsed.
+fn overrides(set: &[String]) -> Result<Vec<Override>, CliError> {
+    set.iter()
+        .map(|arg| {
+            Override::parse(arg).map_err(|message| CliError::Usage {
+                message,
+                hint: "give `--set KEY=VALUE`, the key by its dotted path as in the scenario file"
+                    .into(),
+            })
+        })
+        .collect()
+}
+
+fn validate(path: &Path, overrides: &[Override]) -> Result<(), CliError> {
+    let scenario = scenario::load_with(path, overrides)?;
     let (book, _) = book::load_for_run(&scenario)?;
     println!(
         "scenario `{}` is valid: {}; book of {} loans{}, balance {}",
@@ -338,6 +363,8 @@ fn in_cells(scenario: &Scenario, cells: u64) -> String {
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub scenario: PathBuf,
+    /// `--set KEY=VALUE`, applied before the scenario is checked.
+    pub overrides: Vec<Override>,
     pub paths: Option<u64>,
     pub seed: Option<u64>,
     pub threads: Option<usize>,
@@ -353,7 +380,7 @@ pub struct RunOptions {
 /// `arrears run`: load, check the destination, simulate, summarise, write.
 pub fn run(options: &RunOptions) -> Result<(), CliError> {
     check_overrides(options)?;
-    let mut scenario = scenario::load(&options.scenario)?;
+    let mut scenario = scenario::load_with(&options.scenario, &options.overrides)?;
     if let Some(paths) = options.paths {
         scenario.simulation.paths = paths;
     }

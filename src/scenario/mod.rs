@@ -7,6 +7,7 @@
 //! breaking files written today. The reference is `docs/SCENARIOS.md`.
 
 mod diagnostic;
+pub mod overrides;
 pub(crate) mod raw;
 pub(crate) mod validate;
 
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use diagnostic::Diagnostic;
+pub use overrides::Override;
 pub use validate::{MAX_PATHS, MAX_THREADS};
 
 use crate::model::{Model, StateId};
@@ -308,8 +310,13 @@ const MAX_STDIN_BYTES: u64 = 256 << 20;
 /// Reads and checks a scenario file; `-` reads the scenario from standard input, with paths in
 /// it relative to the current folder.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_with(path, &[])
+}
+
+/// [`load`] with `--set` overrides applied to the text before it is checked.
+pub fn load_with(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
     if path == Path::new("-") {
-        return load_stdin();
+        return load_stdin(overrides);
     }
     crate::input::check_regular(path).map_err(|message| ScenarioError::Read {
         path: path.to_path_buf(),
@@ -333,10 +340,10 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             .hint("save the scenario as UTF-8 text"),
         ],
     })?;
-    parse(&text, path)
+    parse_with(&text, path, overrides)
 }
 
-fn load_stdin() -> Result<Scenario, ScenarioError> {
+fn load_stdin(overrides: &[Override]) -> Result<Scenario, ScenarioError> {
     use std::io::Read;
     let name = Path::new(STDIN_NAME);
     let mut bytes = Vec::new();
@@ -372,7 +379,34 @@ fn load_stdin() -> Result<Scenario, ScenarioError> {
     })?;
     // `<stdin>` has the empty parent: relative paths in the scenario stay relative, to the
     // current folder.
-    parse(&text, name)
+    parse_with(&text, name, overrides)
+}
+
+/// [`parse`] of `text` with `overrides` applied; problems are shown on the original text, and
+/// those in an override name it.
+pub fn parse_with(
+    text: &str,
+    path: &Path,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
+    if overrides.is_empty() {
+        return parse(text, path);
+    }
+    let invalid = |diagnostics| ScenarioError::Invalid {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+        diagnostics,
+    };
+    let applied = overrides::apply(text, overrides).map_err(invalid)?;
+    parse(&applied.text, path).map_err(|e| match e {
+        ScenarioError::Invalid { diagnostics, .. } => invalid(
+            diagnostics
+                .into_iter()
+                .map(|d| applied.map_back(d))
+                .collect(),
+        ),
+        other => other,
+    })
 }
 
 /// Checks scenario text; `path` names it in messages and anchors relative paths.
