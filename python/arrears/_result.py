@@ -64,7 +64,53 @@ class _Tables:
         return self._cache[name]
 
 
-class Result:
+class Folder:
+    """A folder arrears wrote: its manifest, tables (Parquet, read on first use), charts and
+    report. :class:`Result`, :class:`Comparison` and :class:`Calibration` are folders."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self._manifest: Optional[dict[str, Any]] = None
+        self._tables = _Tables(self.folder)
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """``manifest.json``: format, version, kind, and every file's SHA-256, size and rows."""
+        if self._manifest is None:
+            self._manifest = _read_json(self.folder / "manifest.json")
+        return self._manifest
+
+    @property
+    def report_path(self) -> Path:
+        """``report.html``, the self-contained report."""
+        return self.folder / "report.html"
+
+    @property
+    def charts(self) -> dict[str, Path]:
+        """Every chart, by name, as its PNG file (an SVG of the same name sits beside it)."""
+        return {p.stem: p for p in sorted(self.folder.glob("*.png"))}
+
+    @property
+    def tables(self) -> list[str]:
+        """The names of the folder's tables (its Parquet files)."""
+        return self._tables.names()
+
+    def table(self, name: str) -> pl.DataFrame:
+        """A table by name."""
+        return self._tables.get(name)
+
+    def __repr__(self) -> str:
+        return f"<arrears {self.manifest.get('kind')} in {self.folder}>"
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<p>arrears {html.escape(str(self.manifest.get('kind')))} in "
+            f"<code>{html.escape(str(self.folder))}</code>; tables: "
+            f"{html.escape(', '.join(self.tables))}</p>"
+        )
+
+
+class Result(Folder):
     """One run's result folder (``arrears run``, ``arrears merge``, or one scenario of a stress
     set), or the top folder of a stress set.
 
@@ -73,19 +119,10 @@ class Result:
     """
 
     def __init__(self, folder: str | Path) -> None:
-        self.folder = Path(folder)
+        super().__init__(folder)
         self._summary_json: Optional[dict[str, Any]] = None
-        self._manifest: Optional[dict[str, Any]] = None
-        self._tables = _Tables(self.folder)
 
     # -- what the folder is -------------------------------------------------------------
-    @property
-    def manifest(self) -> dict[str, Any]:
-        """``manifest.json``: format, version, kind, and every file's SHA-256, size and rows."""
-        if self._manifest is None:
-            self._manifest = _read_json(self.folder / "manifest.json")
-        return self._manifest
-
     @property
     def kind(self) -> str:
         """``run`` or ``stress_set``."""
@@ -114,19 +151,9 @@ class Result:
         return list(self.summary_json.get("warnings", []))
 
     @property
-    def report_path(self) -> Path:
-        """``report.html``, the self-contained report."""
-        return self.folder / "report.html"
-
-    @property
     def scenario_path(self) -> Path:
         """``scenario.toml``, the scenario as run."""
         return self.folder / "scenario.toml"
-
-    @property
-    def charts(self) -> dict[str, Path]:
-        """Every chart, by name, as its PNG file (an SVG of the same name sits beside it)."""
-        return {p.stem: p for p in sorted(self.folder.glob("*.png"))}
 
     # -- stress sets ----------------------------------------------------------------------
     @property
@@ -209,11 +236,6 @@ class Result:
         )
 
     # -- tables -----------------------------------------------------------------------------
-    @property
-    def tables(self) -> list[str]:
-        """The names of the folder's tables (its Parquet files)."""
-        return self._tables.names()
-
     def table(self, name: str) -> pl.DataFrame:
         """A table by name (``paths``, ``timeline``, ``write_offs``, ...).
 
@@ -357,43 +379,6 @@ def _fmt(value: Any, unit: Any, currency: str) -> str:
     if unit == "loans":
         return f"{v:,.0f}"
     return f"{v:,.4g}"
-
-
-class Folder:
-    """A folder arrears wrote that is not a run: a comparison or a calibration."""
-
-    def __init__(self, folder: str | Path) -> None:
-        self.folder = Path(folder)
-        self._tables = _Tables(self.folder)
-
-    @property
-    def manifest(self) -> dict[str, Any]:
-        return _read_json(self.folder / "manifest.json")
-
-    @property
-    def report_path(self) -> Path:
-        return self.folder / "report.html"
-
-    @property
-    def tables(self) -> list[str]:
-        return self._tables.names()
-
-    def table(self, name: str) -> pl.DataFrame:
-        return self._tables.get(name)
-
-    @property
-    def charts(self) -> dict[str, Path]:
-        return {p.stem: p for p in sorted(self.folder.glob("*.png"))}
-
-    def __repr__(self) -> str:
-        return f"<arrears {self.manifest.get('kind')} in {self.folder}>"
-
-    def _repr_html_(self) -> str:
-        return (
-            f"<p>arrears {html.escape(str(self.manifest.get('kind')))} in "
-            f"<code>{html.escape(str(self.folder))}</code>; tables: "
-            f"{html.escape(', '.join(self.tables))}</p>"
-        )
 
 
 class Comparison(Folder):

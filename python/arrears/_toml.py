@@ -21,10 +21,6 @@ def _key(k: str) -> str:
 
 def toml_value(v: Any) -> str:
     """``v`` as a TOML value (``--set`` takes values in TOML)."""
-    return _value(v)
-
-
-def _value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
@@ -40,13 +36,13 @@ def _value(v: Any) -> str:
     if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
         return v.isoformat()
     if isinstance(v, Mapping):
-        inner = ", ".join(f"{_key(str(k))} = {_value(x)}" for k, x in v.items())
+        inner = ", ".join(f"{_key(str(k))} = {toml_value(x)}" for k, x in v.items())
         return "{ " + inner + " }" if inner else "{}"
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
     # numpy scalars and the like
     if hasattr(v, "item"):
-        return _value(v.item())
+        return toml_value(v.item())
     raise TypeError(f"cannot write {type(v).__name__} {v!r} as TOML")
 
 
@@ -63,7 +59,7 @@ def _table(lines: list[str], path: list[str], table: Mapping[str, Any], header: 
             lines.append("")
         lines.append(header)
     for k, v in scalars:
-        lines.append(f"{_key(str(k))} = {_value(v)}")
+        lines.append(f"{_key(str(k))} = {toml_value(v)}")
     for k, v in tables:
         sub = path + [str(k)]
         _table(lines, sub, v, "[" + ".".join(_key(p) for p in sub) + "]")

@@ -100,6 +100,25 @@ def test_states_are_ordered_as_in_the_scenario(baseline: arrears.Result) -> None
     assert baseline.transitions.to_pandas()["from"].cat.ordered
 
 
+def _cli_baseline(*args: str) -> None:
+    """The command line's run of the baseline at the session's paths and seed, plus ``args``."""
+    subprocess.run(
+        [
+            find_binary(),
+            "run",
+            str(SCENARIOS / "baseline.toml"),
+            "--paths",
+            str(PATHS),
+            "--seed",
+            str(SEED),
+            "--quiet",
+            *args,
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(folder)): p.read_bytes()
@@ -122,22 +141,7 @@ def test_results_equal_the_command_lines_for_the_same_seed(
     baseline: arrears.Result, tmp_path: Path
 ) -> None:
     cli = tmp_path / "cli"
-    subprocess.run(
-        [
-            find_binary(),
-            "run",
-            str(SCENARIOS / "baseline.toml"),
-            "--paths",
-            str(PATHS),
-            "--seed",
-            str(SEED),
-            "--out",
-            str(cli),
-            "--quiet",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    _cli_baseline("--out", str(cli))
     ours, theirs = _files(baseline.folder), _files(cli)
     assert sorted(ours) == sorted(theirs)
     differing = [
@@ -224,24 +228,7 @@ def test_compare_merge_and_reopen(baseline: arrears.Result, tmp_path: Path) -> N
     # Shards merged equal the one-machine run.
     parts = tmp_path / "parts"
     for i in range(3):
-        subprocess.run(
-            [
-                find_binary(),
-                "run",
-                str(SCENARIOS / "baseline.toml"),
-                "--paths",
-                str(PATHS),
-                "--seed",
-                str(SEED),
-                "--shard",
-                f"{i}/3",
-                "--out",
-                str(parts),
-                "--quiet",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        _cli_baseline("--shard", f"{i}/3", "--out", str(parts))
     merged = arrears.merge(parts, out=tmp_path / "merged")
     assert merged.paths.equals(baseline.paths)
     assert (merged.folder / "outcomes.parquet").read_bytes() == (

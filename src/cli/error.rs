@@ -111,16 +111,9 @@ pub enum CliError {
 impl CliError {
     /// 2 for input the user can fix, 1 for everything else.
     pub fn exit_code(&self) -> u8 {
-        match self {
-            CliError::Scenario(_) | CliError::Book(_) | CliError::Usage { .. } => 2,
-            CliError::Calibrate(_) | CliError::Part(_) => 2,
-            CliError::Engine(EngineError::Actions(_)) => 2,
-            CliError::Place(p) | CliError::Report(ReportError::Place(p)) => match p {
-                PlaceError::Io { .. } => 1,
-                _ => 2,
-            },
-            CliError::Report(ReportError::Folder(_) | ReportError::Input { .. }) => 2,
-            _ => 1,
+        match self.kind() {
+            ErrorKind::Io | ErrorKind::Internal => 1,
+            ErrorKind::Scenario | ErrorKind::Data | ErrorKind::Result | ErrorKind::Usage => 2,
         }
     }
 
@@ -163,9 +156,9 @@ impl CliError {
                 PlaceError::Io { .. } => ErrorKind::Io,
                 _ => ErrorKind::Result,
             },
-            CliError::Report(
-                ReportError::Folder(_) | ReportError::Schema(_) | ReportError::Input { .. },
-            ) => ErrorKind::Result,
+            CliError::Report(ReportError::Folder(_) | ReportError::Input { .. }) => {
+                ErrorKind::Result
+            }
             CliError::Report(ReportError::Io { .. }) => ErrorKind::Io,
             CliError::Usage { .. } => ErrorKind::Usage,
             CliError::Engine(_) | CliError::Report(_) | CliError::CalibratedScenario(_) => {
