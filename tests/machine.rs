@@ -355,3 +355,81 @@ fn set_overrides_equal_an_edited_file_and_name_themselves_in_errors() {
         output_text(&out)
     );
 }
+
+#[test]
+fn lowering_the_charge_off_dpd_ignores_the_rows_beyond_it_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = small_example(dir.path(), "baseline.toml");
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    // The same change by hand: the policy lowered and the rows past it deleted.
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("dpd_121_150 = ") || l.starts_with("dpd_151_180 = "))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(
+        lines.len(),
+        6,
+        "the baseline has these rows in three segments"
+    );
+    let edited = dir.path().join("edited.toml");
+    let by_hand: String = text
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| !lines.contains(&(i + 1)))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect::<String>()
+        .replace("\ndpd = 180 ", "\ndpd = 120 ");
+    std::fs::write(&edited, by_hand).unwrap();
+
+    let out = |name: &str| dir.path().join(name);
+    let by_set = arrears(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--set",
+        "charge_off.dpd=120",
+        "--paths",
+        "6",
+        "--quiet",
+        "--out",
+        out("by_set").to_str().unwrap(),
+    ]);
+    assert!(by_set.status.success(), "{}", output_text(&by_set));
+    let stderr = String::from_utf8_lossy(&by_set.stderr);
+    // One warning per bucket, naming every line it ignores.
+    let names = |first: usize| {
+        format!(
+            "{} lines {}, {}, {})",
+            scenario.display(),
+            lines[first],
+            lines[first + 2],
+            lines[first + 4]
+        )
+    };
+    for (state, first) in [("dpd_121_150", 0), ("dpd_151_180", 1)] {
+        let warning = stderr
+            .lines()
+            .find(|l| l.starts_with("warning: ") && l.contains(&format!("`{state}`")))
+            .unwrap_or_else(|| panic!("no warning for {state}: {stderr}"));
+        assert!(warning.ends_with(&names(first)), "{warning}");
+    }
+    let by_file = arrears(&[
+        "run",
+        edited.to_str().unwrap(),
+        "--paths",
+        "6",
+        "--quiet",
+        "--out",
+        out("by_file").to_str().unwrap(),
+    ]);
+    assert!(by_file.status.success(), "{}", output_text(&by_file));
+    assert!(!String::from_utf8_lossy(&by_file.stderr).contains("ignored"));
+    for file in ["outcomes.parquet", "paths.parquet", "write_offs.csv"] {
+        assert_eq!(
+            std::fs::read(out("by_set").join(file)).unwrap(),
+            std::fs::read(out("by_file").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+}

@@ -298,7 +298,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Mapping, MappingError> {
         diagnostics,
     };
     let raw: RawCalibration = crate::scenario::from_toml(text).map_err(invalid)?;
-    let mut cx = Ctx { diags: Vec::new() };
+    let mut cx = Ctx {
+        diags: Vec::new(),
+        warnings: Vec::new(),
+    };
     if *raw.version.get_ref() != FORMAT_VERSION {
         cx.error(
             &raw.version,

@@ -335,6 +335,7 @@ fn overrides(set: &[String]) -> Result<Vec<Override>, CliError> {
 
 fn validate(path: &Path, overrides: &[Override]) -> Result<(), CliError> {
     let scenario = scenario::load_with(path, overrides)?;
+    warn(&scenario.warnings);
     let (book, _) = book::load_for_run(&scenario)?;
     println!(
         "scenario `{}` is valid: {}; book of {} loans{}, balance {}",
@@ -356,6 +357,14 @@ fn in_cells(scenario: &Scenario, cells: u64) -> String {
             if cells == 1 { "" } else { "s" }
         ),
         Mode::Loan => String::new(),
+    }
+}
+
+/// Warnings on stderr, each as `warning: ...` (the Python package turns them into
+/// `ArrearsWarning`s).
+fn warn(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
     }
 }
 
@@ -381,6 +390,7 @@ pub struct RunOptions {
 pub fn run(options: &RunOptions) -> Result<(), CliError> {
     check_overrides(options)?;
     let mut scenario = scenario::load_with(&options.scenario, &options.overrides)?;
+    warn(&scenario.warnings);
     if let Some(paths) = options.paths {
         scenario.simulation.paths = paths;
     }
@@ -525,9 +535,7 @@ fn finish(
             print_stress(scenario, &summary, &facts);
         }
     }
-    for w in &summary.warnings {
-        eprintln!("warning: {w}");
-    }
+    warn(&summary.warnings);
     eprintln!("results in {}", out_dir.display());
     Ok(())
 }

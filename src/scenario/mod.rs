@@ -38,6 +38,9 @@ pub struct Scenario {
     pub simulation: Simulation,
     pub model: Model,
     pub book: BookSource,
+    /// What validation accepted but the user should hear, each with its file and lines
+    /// (printed on stderr by every command that loads the scenario).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -398,7 +401,7 @@ pub fn parse_with(
         diagnostics,
     };
     let applied = overrides::apply(text, overrides).map_err(invalid)?;
-    parse(&applied.text, path).map_err(|e| match e {
+    let (mut scenario, warnings) = parse_text(&applied.text, path).map_err(|e| match e {
         ScenarioError::Invalid { diagnostics, .. } => invalid(
             diagnostics
                 .into_iter()
@@ -406,11 +409,21 @@ pub fn parse_with(
                 .collect(),
         ),
         other => other,
-    })
+    })?;
+    let warnings: Vec<Diagnostic> = warnings.into_iter().map(|d| applied.map_back(d)).collect();
+    scenario.warnings = render_warnings(&warnings, path, text);
+    Ok(scenario)
 }
 
 /// Checks scenario text; `path` names it in messages and anchors relative paths.
 pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+    let (mut scenario, warnings) = parse_text(text, path)?;
+    scenario.warnings = render_warnings(&warnings, path, text);
+    Ok(scenario)
+}
+
+/// The scenario and its warnings, not yet placed in the file.
+fn parse_text(text: &str, path: &Path) -> Result<(Scenario, Vec<Diagnostic>), ScenarioError> {
     let invalid = |diagnostics| ScenarioError::Invalid {
         path: path.to_path_buf(),
         text: text.to_string(),
@@ -418,15 +431,47 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     };
     let raw: raw::RawScenario = from_toml(text).map_err(invalid)?;
     let base_dir = path.parent().unwrap_or(Path::new("."));
-    let (simulation, model, book) = validate::validate(&raw, base_dir).map_err(invalid)?;
-    Ok(Scenario {
+    let (simulation, model, book, warnings) =
+        validate::validate(&raw, base_dir).map_err(invalid)?;
+    let scenario = Scenario {
         file: path.to_path_buf(),
         file_sha256: sha256_hex(text.as_bytes()),
         text: text.to_string(),
         simulation,
         model,
         book,
-    })
+        warnings: Vec::new(),
+    };
+    Ok((scenario, warnings))
+}
+
+/// Warnings as lines, those with the same message once with every line they point at:
+/// `the rows of `dpd_121_150` are ignored: ... (scenarios/baseline.toml lines 113, 131, 149)`.
+fn render_warnings(warnings: &[Diagnostic], path: &Path, text: &str) -> Vec<String> {
+    let mut grouped: Vec<(&str, Vec<usize>)> = Vec::new();
+    for w in warnings {
+        let line = w.location(text).map(|(line, _)| line);
+        match grouped.iter_mut().find(|(m, _)| *m == w.message) {
+            Some((_, lines)) => lines.extend(line),
+            None => grouped.push((&w.message, line.into_iter().collect())),
+        }
+    }
+    grouped
+        .into_iter()
+        .map(|(message, lines)| match lines.as_slice() {
+            [] => format!("{message} ({})", path.display()),
+            [line] => format!("{message} ({}:{line})", path.display()),
+            _ => format!(
+                "{message} ({} lines {})",
+                path.display(),
+                lines
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
+        .collect()
 }
 
 /// Most unknown keys reported from one file.

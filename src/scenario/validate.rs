@@ -40,6 +40,8 @@ const MAX_SYNTHETIC_LOANS: i64 = 100_000_000;
 /// buckets and charge-off policy in the scenario's own words.
 pub(crate) struct Ctx {
     pub(crate) diags: Vec<Diagnostic>,
+    /// What is accepted but worth saying: the scenario runs, the user is told.
+    pub(crate) warnings: Vec<Diagnostic>,
 }
 
 fn span<T>(s: &Spanned<T>) -> Option<Range<usize>> {
@@ -47,6 +49,10 @@ fn span<T>(s: &Spanned<T>) -> Option<Range<usize>> {
 }
 
 impl Ctx {
+    pub(crate) fn warn<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
+        self.warnings.push(Diagnostic::new(message, span(at)));
+    }
+
     pub(crate) fn error<T>(
         &mut self,
         at: &Spanned<T>,
@@ -117,8 +123,11 @@ impl Ctx {
 pub(super) fn validate(
     raw: &RawScenario,
     base_dir: &Path,
-) -> Result<(Simulation, Model, BookSource), Vec<Diagnostic>> {
-    let mut cx = Ctx { diags: Vec::new() };
+) -> Result<(Simulation, Model, BookSource, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut cx = Ctx {
+        diags: Vec::new(),
+        warnings: Vec::new(),
+    };
     if *raw.version.get_ref() != FORMAT_VERSION {
         cx.error(
             &raw.version,
@@ -271,7 +280,7 @@ pub(super) fn validate(
         }
     }
     if cx.diags.is_empty() {
-        Ok((simulation, model, book))
+        Ok((simulation, model, book, cx.warnings))
     } else {
         Err(cx.diags)
     }
@@ -749,6 +758,15 @@ fn debt_sale(
     }
 }
 
+/// The warning for a row of a bucket that loans never stay in: rows beyond the charge-off
+/// point (or the bucket sold on entry) are ignored, so that lowering `charge_off.dpd` needs no
+/// other edit.
+fn ignored_row(state: &str) -> String {
+    format!(
+        "the rows of `{state}` are ignored: loans entering it are charged off or sold at once ([charge_off], [debt_sale])"
+    )
+}
+
 /// Reads matrix rows; `require_all` for the base matrix, partial for month-on-book overrides.
 fn rows(
     cx: &mut Ctx,
@@ -787,15 +805,7 @@ fn rows(
             continue;
         }
         if triggers.contains(&from_id) {
-            cx.error(
-                from,
-                format!(
-                    "loans entering `{}` are charged off or sold at once, so its row is never used",
-                    from.get_ref()
-                ),
-                "remove the row (see [charge_off] and [debt_sale])",
-            );
-            ok = false;
+            cx.warn(from, ignored_row(from.get_ref()));
             continue;
         }
         given[from_id as usize] = true;
@@ -1002,7 +1012,11 @@ fn posterior_rows(
     let Some(raw) = raw else { return out };
     for (from, row) in raw.get_ref() {
         let from_id = match space.id(from.get_ref()) {
-            Some(id) if space.kind(id).is_on_book() && !triggers.contains(&id) => id,
+            Some(id) if triggers.contains(&id) => {
+                cx.warn(from, ignored_row(from.get_ref()));
+                continue;
+            }
+            Some(id) if space.kind(id).is_on_book() => id,
             _ => {
                 cx.error(
                     from,
