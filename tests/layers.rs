@@ -35,6 +35,7 @@ const METRICS_LAYERS: &[&[&str]] = &[
     &["paired"],
     &["recovery", "vintage", "risk", "disposition"],
     &["summary"],
+    &["sweep"],
 ];
 
 fn src_dir() -> PathBuf {

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod error;
 mod init;
 mod shard;
+mod sweep;
 
 pub use error::{CliError, ErrorFormat};
 
@@ -89,6 +90,50 @@ pub enum Command {
         /// Number of shards, for `--shard auto` under Kubernetes (its Job's `completions`)
         #[arg(long, value_name = "N")]
         shards: Option<u64>,
+    },
+    /// Run a scenario at every point of a grid (or zipped lists) of key values, on common
+    /// random numbers: a long table of every figure at every point, paired differences,
+    /// charts and a report, and each point's own result folder
+    #[command(
+        after_help = "Examples:\n  arrears sweep scenarios/sweep_sale_price.toml\n  arrears sweep scenarios/baseline.toml --vary debt_sale.price=0.02..0.08/0.01 --paths 200\n  arrears sweep scenarios/baseline.toml --vary charge_off.dpd=120,150,180 --vary debt_sale.months=6,12 --figure net_credit_loss"
+    )]
+    Sweep {
+        /// Scenario file (TOML); `-` reads it from standard input
+        scenario: PathBuf,
+        /// A key and its values (repeatable): `KEY=a..b/step` (both ends included) or
+        /// `KEY=v1,v2,v3`; replaces the scenario's `[sweep]` keys
+        #[arg(long, value_name = "KEY=VALUES")]
+        vary: Vec<String>,
+        /// Take the i-th value of every key together instead of every combination
+        #[arg(long)]
+        zip: bool,
+        /// The point every other is compared with (its number, from 0) [default: 0]
+        #[arg(long, value_name = "POINT")]
+        reference: Option<usize>,
+        /// A figure to chart against the first key (repeatable; a column of `paths.csv`)
+        #[arg(long = "figure", value_name = "FIGURE")]
+        figures: Vec<String>,
+        /// Change a scenario key at every point (repeatable), as for `arrears run`
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Monte Carlo paths at each point (overrides `simulation.paths`)
+        #[arg(long)]
+        paths: Option<u64>,
+        /// Random seed shared by every point (overrides `simulation.seed`)
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (overrides `simulation.threads`); results do not depend on it
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Sweep folder [default: output/<simulation.name>-sweep]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the sweep folder if it exists
+        #[arg(long)]
+        force: bool,
+        /// No progress bar and no figures on stdout
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Merge the parts of a sharded run (`arrears run --shard`) into its result folder, the
     /// same as a run on one machine
@@ -262,6 +307,33 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             force,
             quiet,
         } => merge(&parts, out, force, quiet),
+        Command::Sweep {
+            scenario,
+            vary,
+            zip,
+            reference,
+            figures,
+            set,
+            paths,
+            seed,
+            threads,
+            out,
+            force,
+            quiet,
+        } => sweep::sweep(&sweep::SweepOptions {
+            scenario,
+            overrides: overrides(&set)?,
+            vary,
+            zip,
+            reference,
+            figures,
+            paths,
+            seed,
+            threads,
+            out,
+            force,
+            quiet,
+        }),
         Command::Calibrate {
             calibration,
             panel,
@@ -388,7 +460,7 @@ pub struct RunOptions {
 
 /// `arrears run`: load, check the destination, simulate, summarise, write.
 pub fn run(options: &RunOptions) -> Result<(), CliError> {
-    check_overrides(options)?;
+    check_run_numbers(options.paths, options.seed, options.threads)?;
     let mut scenario = scenario::load_with(&options.scenario, &options.overrides)?;
     warn(&scenario.warnings);
     if let Some(paths) = options.paths {
@@ -682,7 +754,11 @@ fn print_calibration(c: &crate::calibrate::Calibration, seconds: f64) {
 
 /// `--paths`, `--seed` and `--threads` within the limits the scenario file has for
 /// `simulation.paths`, `seed` and `threads` (docs/SCENARIOS.md), before anything is read.
-fn check_overrides(options: &RunOptions) -> Result<(), CliError> {
+fn check_run_numbers(
+    paths: Option<u64>,
+    seed: Option<u64>,
+    threads: Option<usize>,
+) -> Result<(), CliError> {
     let check = |flag: &str, key: &str, value: Option<u64>, min: u64, max: u64, hint: &str| {
         match value {
             Some(v) if v < min || v > max => Err(CliError::Usage {
@@ -697,7 +773,7 @@ fn check_overrides(options: &RunOptions) -> Result<(), CliError> {
     check(
         "paths",
         "paths",
-        options.paths,
+        paths,
         1,
         scenario::MAX_PATHS as u64,
         "e.g. `--paths 1000`",
@@ -705,7 +781,7 @@ fn check_overrides(options: &RunOptions) -> Result<(), CliError> {
     check(
         "seed",
         "seed",
-        options.seed,
+        seed,
         0,
         i64::MAX as u64,
         "any whole number from 0 up to 9223372036854775807",
@@ -713,7 +789,7 @@ fn check_overrides(options: &RunOptions) -> Result<(), CliError> {
     check(
         "threads",
         "threads",
-        options.threads.map(|t| t as u64),
+        threads.map(|t| t as u64),
         1,
         scenario::MAX_THREADS as u64,
         "leave it out to use every core; results do not depend on it",

@@ -9,7 +9,8 @@
 //! - the studies, which use the toolbox only: [`recovery`] (recoveries and write-offs),
 //!   [`vintage`] (vintage curves), [`risk`] (convergence, stress comparison) and
 //!   [`disposition`];
-//! - [`summary`]: the run summary, which orchestrates them ([`summary::summarise`]).
+//! - [`summary`]: the run summary, which orchestrates them ([`summary::summarise`]);
+//! - [`sweep`]: a sweep's points from their summaries, and paired differences between them.
 
 pub mod disposition;
 pub mod estimate;
@@ -18,6 +19,7 @@ pub mod paired;
 pub mod recovery;
 pub mod risk;
 pub mod summary;
+pub mod sweep;
 pub mod vintage;
 
 pub use vintage::BookProfile;

@@ -464,6 +464,7 @@ fn heatmap_chart(cal: &Calibration, seg: &SegmentEstimate, footnote: &str) -> He
         ]
         .map(String::from)
         .to_vec(),
+        axes: super::charts::heatmap::HeatmapAxes::transitions(),
     }
 }
 

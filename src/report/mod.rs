@@ -13,6 +13,7 @@ pub mod document;
 pub mod format;
 pub mod run_report;
 mod states;
+pub mod sweep;
 mod vintage;
 
 use std::path::{Path, PathBuf};
@@ -281,7 +282,7 @@ fn write_scenario_copy(dir: &Path, scenario: &Scenario) -> Result<(), ReportErro
     std::fs::write(&path, &scenario.text).map_err(|e| ReportError::io(&path, e))
 }
 
-fn chart_meta(scenario: &Scenario) -> charts::ChartMeta {
+pub(crate) fn chart_meta(scenario: &Scenario) -> charts::ChartMeta {
     let display = &scenario.simulation.display;
     charts::ChartMeta {
         scenario_name: display.title.clone(),

@@ -347,6 +347,7 @@ fn segment_heatmap(
             })
             .collect(),
         notes,
+        axes: super::charts::heatmap::HeatmapAxes::transitions(),
     }
 }
 

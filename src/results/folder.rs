@@ -110,10 +110,33 @@ pub fn verify(dir: &Path) -> Result<FolderManifest, FolderError> {
             differences,
         });
     }
-    if matches!(manifest.kind, FolderKind::Run | FolderKind::StressSet) {
-        ResultFolder::open(dir, Trust::Verified)?;
+    match manifest.kind {
+        FolderKind::Run | FolderKind::StressSet => {
+            ResultFolder::open(dir, Trust::Verified)?;
+        }
+        FolderKind::Sweep => {
+            let sweep = read_sweep_file(dir)?;
+            super::sweep_rows::read_sweep(dir, &sweep.keys)?;
+            for point in &sweep.points {
+                verify(&dir.join(&point.folder))?;
+            }
+        }
+        _ => {}
     }
     Ok(manifest)
+}
+
+/// A sweep folder's `sweep.json`, through its types.
+pub fn read_sweep_file(dir: &Path) -> Result<super::sweep_rows::SweepFile, FolderError> {
+    let path = dir.join(super::sweep_rows::SWEEP_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| FolderError::Read {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    serde_json::from_str(&text).map_err(|e| FolderError::Read {
+        path,
+        message: format!("not the sweep file arrears writes ({e})"),
+    })
 }
 
 impl ResultFolder {
@@ -129,6 +152,12 @@ impl ResultFolder {
                         return Err(FolderError::Kind {
                             dir: dir.to_path_buf(),
                             expected: "run's result folder (it is one part of a sharded run: merge the parts with `arrears merge`)",
+                        });
+                    }
+                    FolderKind::Sweep => {
+                        return Err(FolderError::Kind {
+                            dir: dir.to_path_buf(),
+                            expected: "run's result folder (it is a sweep: give one point's folder, e.g. `points/point-0000` in it)",
                         });
                     }
                     FolderKind::Comparison | FolderKind::Calibration => {

@@ -34,6 +34,8 @@ pub enum FolderKind {
     Calibration,
     /// A part of a sharded run (`arrears run --shard I/N`), for `arrears merge`.
     Part,
+    /// `arrears sweep`: the sweep's tables at the top, each point's run folder in `points/`.
+    Sweep,
 }
 
 /// One file of the folder, as written.

@@ -14,6 +14,8 @@
 //!   clean-up after interrupted runs), and the checks on a destination before a run.
 //! - [`recompute`]: every `summary.json` of a folder recomputed from its outcomes, to the bit.
 //! - [`part`]: a part of a sharded run (`part.json`), and how parts are checked and combined.
+//! - [`sweep_rows`]: a sweep's `sweep.json` and tables (each point's results are a run's
+//!   folder under `points/`).
 //!
 //! What it does not do: compute statistics (`metrics`) or lay out reports and charts
 //! (`report`). docs/RESULTS.md documents the files for analysts.
@@ -29,6 +31,7 @@ pub mod part;
 pub mod recompute;
 pub mod rows;
 pub mod summary;
+pub mod sweep_rows;
 pub mod table;
 
 pub use folder::{FolderError, ResultFolder, Trust};

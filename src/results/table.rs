@@ -58,6 +58,7 @@ enum Access<R> {
     U32(Get<R, u32>, Set<R, u32>),
     U64(Get<R, u64>, Set<R, u64>),
     I32(Get<R, i32>, Set<R, i32>),
+    I64(Get<R, i64>, Set<R, i64>),
     /// A whole number kept as `f64` in the row (a count of loans summed in floating point),
     /// stored as `UInt64`: writing a negative, fractional or undefined value is an error.
     Count(Get<R, f64>, Set<R, f64>),
@@ -117,6 +118,16 @@ impl<R: 'static> Field<R> {
         Field {
             name: name.into(),
             access: Access::I32(Box::new(get), Box::new(set)),
+        }
+    }
+    pub fn i64(
+        name: &str,
+        get: impl Fn(&R) -> i64 + 'static,
+        set: impl Fn(&mut R, i64) + 'static,
+    ) -> Field<R> {
+        Field {
+            name: name.into(),
+            access: Access::I64(Box::new(get), Box::new(set)),
         }
     }
     /// A count held as `f64` in the row (loans summed in floating point) and stored as
@@ -352,8 +363,18 @@ fn whole_count(value: f64) -> Result<u64, String> {
 /// A count that is not a whole number of at least zero is an error: counts are whole numbers
 /// by construction, so one that is not is a bug upstream, and rounding it would hide it.
 pub fn frame<T: Table>(rows: &[T], path: &Path) -> Result<DataFrame, TableError> {
+    frame_of(rows, path, T::fields())
+}
+
+/// [`frame`] with the columns given, for a table whose columns depend on the run (a sweep's
+/// varied keys).
+pub fn frame_of<R: 'static>(
+    rows: &[R],
+    path: &Path,
+    fields: Vec<Field<R>>,
+) -> Result<DataFrame, TableError> {
     let mut columns = Vec::new();
-    for f in T::fields() {
+    for f in fields {
         let name: PlSmallStr = f.name.as_str().into();
         let column = match &f.access {
             Access::F64(get, _, _) => Column::new(
@@ -365,6 +386,7 @@ pub fn frame<T: Table>(rows: &[T], path: &Path) -> Result<DataFrame, TableError>
             Access::U32(get, _) => Column::new(name, rows.iter().map(get).collect::<Vec<u32>>()),
             Access::U64(get, _) => Column::new(name, rows.iter().map(get).collect::<Vec<u64>>()),
             Access::I32(get, _) => Column::new(name, rows.iter().map(get).collect::<Vec<i32>>()),
+            Access::I64(get, _) => Column::new(name, rows.iter().map(get).collect::<Vec<i64>>()),
             Access::Count(get, _) => {
                 let counts = rows
                     .iter()
@@ -458,8 +480,17 @@ pub fn read<T: Table>(dir: &Path) -> Result<Vec<T>, TableError> {
 
 /// The rows of a frame (named `path` in messages).
 pub fn rows_of<T: Table>(frame: &DataFrame, path: &Path) -> Result<Vec<T>, TableError> {
-    let mut rows: Vec<T> = (0..frame.height()).map(|_| T::default()).collect();
-    for field in T::fields() {
+    rows_of_fields(frame, path, T::fields())
+}
+
+/// [`rows_of`] with the columns given (see [`frame_of`]).
+pub fn rows_of_fields<R: Default + 'static>(
+    frame: &DataFrame,
+    path: &Path,
+    fields: Vec<Field<R>>,
+) -> Result<Vec<R>, TableError> {
+    let mut rows: Vec<R> = (0..frame.height()).map(|_| R::default()).collect();
+    for field in fields {
         let column = frame
             .column(&field.name)
             .map_err(|_| TableError::MissingColumn {
@@ -505,6 +536,12 @@ pub fn rows_of<T: Table>(frame: &DataFrame, path: &Path) -> Result<Vec<T>, Table
             }
             Access::I32(_, set) => {
                 let values = column.i32().map_err(|_| wrong("Int32"))?;
+                for (row, (r, v)) in rows.iter_mut().zip(values.iter()).enumerate() {
+                    set(r, v.ok_or_else(|| null(row))?);
+                }
+            }
+            Access::I64(_, set) => {
+                let values = column.i64().map_err(|_| wrong("Int64"))?;
                 for (row, (r, v)) in rows.iter_mut().zip(values.iter()).enumerate() {
                     set(r, v.ok_or_else(|| null(row))?);
                 }

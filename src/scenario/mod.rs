@@ -9,6 +9,7 @@
 mod diagnostic;
 pub mod overrides;
 pub(crate) mod raw;
+pub mod sweep;
 pub(crate) mod validate;
 
 use std::collections::BTreeMap;
@@ -57,6 +58,8 @@ pub struct Simulation {
     pub cells: CellRules,
     /// What charts and reports call the run, its states and its money.
     pub display: DisplayNames,
+    /// `[sweep]`: the keys `arrears sweep` varies (ignored by `arrears run`).
+    pub sweep: Option<sweep::Sweep>,
 }
 
 /// Names for readers: the title of charts and reports (`[simulation] title`, else the name),

@@ -21,6 +21,8 @@ pub struct Override {
     pub key: String,
     /// The value as TOML (`0.05`, `"forward"`, `[1, 2]`); a bare word is taken as a string.
     pub value: String,
+    /// What set it, as messages name it: `--set`, or `sweep` for a point of a sweep.
+    pub origin: &'static str,
 }
 
 impl Override {
@@ -38,12 +40,13 @@ impl Override {
         Ok(Override {
             key: key.to_string(),
             value: value.trim().to_string(),
+            origin: "--set",
         })
     }
 
     /// How messages name it.
     pub fn label(&self) -> String {
-        format!("--set {}={}", self.key, self.value)
+        format!("{} {}={}", self.origin, self.key, self.value)
     }
 
     /// The value as TOML text: as given when it is a TOML value, else a quoted string.

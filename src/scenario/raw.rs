@@ -33,6 +33,27 @@ pub struct RawScenario {
     pub systematic: Option<Spanned<RawSystematic>>,
     #[serde(default)]
     pub stress: Vec<Spanned<RawStress>>,
+    pub sweep: Option<Spanned<RawSweep>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    #[serde(default)]
+    pub vary: Vec<Spanned<RawVary>>,
+    pub combine: Option<Spanned<String>>,
+    pub reference: Option<Spanned<i64>>,
+    pub figures: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVary {
+    pub key: Spanned<String>,
+    pub values: Option<Spanned<Vec<toml::Value>>>,
+    pub from: Option<Spanned<toml::Value>>,
+    pub to: Option<Spanned<toml::Value>>,
+    pub step: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]

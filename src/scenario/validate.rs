@@ -8,6 +8,7 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::raw::*;
+use super::sweep::{self, Combine, Sweep, SweepValue, Vary};
 use super::{
     BalanceDistribution, BookSource, CellRules, Diagnostic, DisplayNames, FORMAT_VERSION, Mode,
     Simulation, SyntheticSegment,
@@ -139,6 +140,10 @@ pub(super) fn validate(
         );
     }
     let mut simulation = simulation(&mut cx, &raw.simulation);
+    simulation.sweep = raw
+        .sweep
+        .as_ref()
+        .and_then(|s| sweep(&mut cx, s.get_ref(), s));
     simulation.cells = cell_rules(&mut cx, raw, simulation.mode);
     let space = states(&mut cx, &raw.states, &raw.stages);
     simulation.display.state_labels = state_labels(&mut cx, &raw.states, &space);
@@ -375,7 +380,120 @@ fn simulation(cx: &mut Ctx, raw: &RawSimulation) -> Simulation {
             stages: Vec::new(),
             currency: text(cx, raw.currency.as_ref(), "simulation.currency").unwrap_or_default(),
         },
+        sweep: None,
     }
+}
+
+/// `[sweep]`: the varied keys (each a `values` list or a `from`/`to`/`step` range), how they
+/// combine, the reference point. The keys themselves are checked when each point is applied,
+/// like `--set`.
+fn sweep(cx: &mut Ctx, raw: &RawSweep, at: &Spanned<RawSweep>) -> Option<Sweep> {
+    let mut vary = Vec::new();
+    if raw.vary.is_empty() {
+        cx.error(
+            at,
+            "`[sweep]` varies no key",
+            "add `[[sweep.vary]]` tables, each with a `key` and `values = [...]` or `from`, `to` and `step`",
+        );
+    }
+    for v in &raw.vary {
+        let key = v.get_ref().key.get_ref().trim().to_string();
+        if key.is_empty() || key.split('.').any(|p| p.trim().is_empty()) {
+            cx.error(
+                &v.get_ref().key,
+                format!("`{key}` is not a dotted key"),
+                "name the key by its dotted path, as `--set` does: `debt_sale.price`, `charge_off.dpd`",
+            );
+            continue;
+        }
+        let r = v.get_ref();
+        let values = match (&r.values, &r.from, &r.to, &r.step) {
+            (Some(values), None, None, None) => {
+                let parsed: Option<Vec<SweepValue>> =
+                    values.get_ref().iter().map(SweepValue::from_toml).collect();
+                match parsed {
+                    Some(list) if !list.is_empty() => list,
+                    Some(_) => {
+                        cx.error(values, "`values` is empty", "give at least one value");
+                        continue;
+                    }
+                    None => {
+                        cx.error(
+                            values,
+                            "`values` holds an array or a table",
+                            "give numbers or strings: `values = [0.02, 0.04, 0.06]`",
+                        );
+                        continue;
+                    }
+                }
+            }
+            (None, Some(from), Some(to), Some(step)) => {
+                let value = |v: &Spanned<toml::Value>| {
+                    SweepValue::from_toml(v.get_ref()).unwrap_or(SweepValue::Text(String::new()))
+                };
+                match sweep::range(&value(from), &value(to), &value(step)) {
+                    Ok(list) => list,
+                    Err(e) => {
+                        cx.error(from, e, "`from`, `to` and `step` are numbers, `to` at least `from`, `step` above 0");
+                        continue;
+                    }
+                }
+            }
+            _ => {
+                cx.error(
+                    v,
+                    format!("`{key}`: give either `values` or all of `from`, `to` and `step`"),
+                    "`values = [120, 150, 180]`, or `from = 0.02`, `to = 0.08`, `step = 0.01`",
+                );
+                continue;
+            }
+        };
+        vary.push(Vary { key, values });
+    }
+    let combine = match raw.combine.as_ref().map(|c| c.get_ref().as_str()) {
+        None | Some("grid") => Combine::Grid,
+        Some("zip") => Combine::Zip,
+        Some(other) => {
+            cx.error(
+                raw.combine.as_ref().expect("matched Some"),
+                format!("unknown `combine = \"{other}\"`"),
+                "use `\"grid\"` (every combination) or `\"zip\"` (the i-th value of every key together)",
+            );
+            Combine::Grid
+        }
+    };
+    let reference = match &raw.reference {
+        Some(r) if *r.get_ref() < 0 => {
+            cx.error(
+                r,
+                "`reference` is below 0",
+                "the reference is a point's number, from 0",
+            );
+            0
+        }
+        Some(r) => *r.get_ref() as usize,
+        None => 0,
+    };
+    let figures = raw
+        .figures
+        .iter()
+        .flatten()
+        .map(|f| f.get_ref().clone())
+        .collect();
+    let sweep = Sweep {
+        vary,
+        combine,
+        reference,
+        figures,
+    };
+    if !sweep.vary.is_empty()
+        && sweep.vary.len() == raw.vary.len()
+        && let Err(e) = sweep.points()
+    {
+        cx.error(at, e, "see `[sweep]` in docs/SCENARIOS.md");
+        return None;
+    }
+    Some(sweep)
 }
 
 /// A display text: trimmed, an error when empty.

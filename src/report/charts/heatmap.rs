@@ -52,6 +52,35 @@ pub(crate) struct Heatmap {
     /// Lines under the colour bar; an empty string leaves a blank line, a line too wide for
     /// the panel is wrapped at spaces.
     pub(crate) notes: Vec<String>,
+    /// The axes' and the colour bar's titles and the bar's ticks.
+    pub(crate) axes: HeatmapAxes,
+}
+
+/// What the heatmap's axes and colour bar say.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct HeatmapAxes {
+    pub(crate) columns: String,
+    pub(crate) rows: String,
+    pub(crate) colour_bar: String,
+    /// `(height on the bar from 0 to 1, label)`: a cell of `probability` p is coloured as the
+    /// bar at height `sqrt(p)`.
+    pub(crate) ticks: Vec<(f64, String)>,
+}
+
+impl HeatmapAxes {
+    /// A transition matrix: from a state (rows) to the state next month (columns), coloured
+    /// by probability.
+    pub(crate) fn transitions() -> HeatmapAxes {
+        HeatmapAxes {
+            columns: "To (state next month)".into(),
+            rows: "From".into(),
+            colour_bar: "Probability".into(),
+            ticks: COLOUR_BAR_TICKS
+                .iter()
+                .map(|p| (p.sqrt(), format!("{}%", p * 100.0)))
+                .collect(),
+        }
+    }
 }
 
 /// Writes `{stem}.png` and `{stem}.svg`. The cells must be `rows x columns`.
@@ -209,7 +238,7 @@ const COLOUR_BAR_TICKS: [f64; 7] = [0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0];
 impl Chart for Heatmap {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let Frame { plot, legend } = frame(root, &self.header)?;
-        draw_colour_bar(&legend, &self.notes)?;
+        draw_colour_bar(&legend, &self.axes, &self.notes)?;
         let (w, h) = plot.dim_in_pixel();
         let (w, h) = (w as i32, h as i32);
         let n_rows = self.rows.len() as i32;
@@ -269,7 +298,7 @@ impl Chart for Heatmap {
 
         let draw_err = ctx("drawing the heatmap");
         plot.draw_text(
-            "To (state next month)",
+            &self.axes.columns,
             &anchored(font(AXIS_TITLE_SIZE), HPos::Center, VPos::Center),
             ((grid_x0 + grid_x1) / 2, caption_y),
         )
@@ -282,7 +311,7 @@ impl Chart for Heatmap {
             }
         }
         plot.draw_text(
-            "From",
+            &self.axes.rows,
             &anchored(font(AXIS_TITLE_SIZE), HPos::Right, VPos::Bottom),
             (grid_x0 - 14, grid_y0 - 10),
         )
@@ -377,6 +406,7 @@ fn draw_cell_text<DB: DrawingBackend>(
 /// The heatmap's legend: a vertical colour bar on the square-root scale, then `notes`.
 fn draw_colour_bar<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
+    axes: &HeatmapAxes,
     notes: &[String],
 ) -> DrawResult {
     const X: i32 = 16;
@@ -387,7 +417,7 @@ fn draw_colour_bar<DB: DrawingBackend>(
     let bottom = top + bar_h;
     let err = ctx("drawing the colour bar");
     area.draw_text(
-        "Probability",
+        &axes.colour_bar,
         &anchored(bold(LEGEND_SIZE), HPos::Left, VPos::Center),
         (X, 30),
     )
@@ -409,14 +439,13 @@ fn draw_colour_bar<DB: DrawingBackend>(
     ))
     .map_err(ctx("drawing the colour bar"))?;
     let tick_style = anchored(font(TICK_SIZE - 2.0), HPos::Left, VPos::Center);
-    for p in COLOUR_BAR_TICKS {
-        let y = bottom - (p.sqrt() * f64::from(bar_h)).round() as i32;
-        let label = format!("{}%", p * 100.0);
+    for (t, label) in &axes.ticks {
+        let y = bottom - (t.clamp(0.0, 1.0) * f64::from(bar_h)).round() as i32;
         area.draw(&PathElement::new(
             vec![(X + BAR_W, y), (X + BAR_W + 6, y)],
             AXIS.stroke_width(1),
         ))
-        .and_then(|_| area.draw_text(&label, &tick_style, (X + BAR_W + 12, y)))
+        .and_then(|_| area.draw_text(label, &tick_style, (X + BAR_W + 12, y)))
         .map_err(ctx("drawing the colour bar"))?;
     }
     draw_notes(area, notes, (X, bottom + 40))
@@ -497,6 +526,7 @@ mod tests {
                 detail: String::new(),
             }]],
             notes: Vec::new(),
+            axes: HeatmapAxes::transitions(),
         };
         let err = transition_heatmap(&dir.path().join("h"), &chart).unwrap_err();
         assert!(err.to_string().contains("1 rows and 2 columns"), "{err}");

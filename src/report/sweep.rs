@@ -1,0 +1,499 @@
+//! A sweep's folder above its points: `sweep.json`, the long table and the paired differences,
+//! the charts (each charted figure against the first varied key, one line per value of the
+//! second, with its 5th-95th percentile band; a heatmap of the first figure over two keys) and
+//! `report.html`/`report.md`. Charts and report are built from the tables as read back
+//! through their types, so `arrears report` rebuilds the same bytes.
+
+use std::path::{Path, PathBuf};
+
+use super::charts::ChartMeta;
+use super::charts::heatmap::{Heatmap, HeatmapAxes, HeatmapCell, HeatmapRow, transition_heatmap};
+use super::charts::line::{Axis, Fit, Line, LineChart, Scale};
+use super::charts::theme;
+use super::document::{Block, Document, Table, Unit};
+use super::format;
+use super::run_report::write_document;
+use super::{ReportError, table, to_json};
+use crate::metrics::figures::{METRICS, metric};
+use crate::results::Trust;
+use crate::results::folder::read_sweep_file;
+use crate::results::sweep_rows::{SWEEP_FILE, SweepDifferenceRow, SweepFile, SweepRow};
+use crate::results::table as result_table;
+use crate::scenario::sweep::ValueKind;
+
+/// Figures charted when the sweep names none: the loss, and where it goes.
+pub const DEFAULT_FIGURES: &[&str] = &[
+    "net_credit_loss",
+    "recoveries",
+    "sale_proceeds",
+    "collection_costs",
+];
+
+/// Lines drawn per chart at most (values of the second key); the rest are in the tables.
+const MAX_LINES: usize = 7;
+
+/// Writes `sweep.json`, the sweep's tables, its charts and its report into `dir` (the points'
+/// folders are already there).
+pub fn write_sweep(
+    dir: &Path,
+    file: &SweepFile,
+    rows: &[SweepRow],
+    differences: &[SweepDifferenceRow],
+    meta: &ChartMeta,
+) -> Result<(), ReportError> {
+    let path = dir.join(SWEEP_FILE);
+    std::fs::write(&path, to_json(file)).map_err(|e| ReportError::io(&path, e))?;
+    crate::results::sweep_rows::write_sweep(dir, &file.keys, rows)?;
+    table(dir, differences)?;
+    write_outputs(dir, meta, Trust::BeingWritten).map(|_| ())
+}
+
+/// The charts and the report of a sweep folder, from its files.
+pub fn write_outputs(
+    dir: &Path,
+    meta: &ChartMeta,
+    _trust: Trust,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let file = read_sweep_file(dir)?;
+    let rows = crate::results::sweep_rows::read_sweep(dir, &file.keys)?;
+    let differences: Vec<SweepDifferenceRow> = result_table::read(dir)?;
+    let mut charts = Vec::new();
+    for figure in &file.figures {
+        charts.push(line_chart(dir, &file, &rows, figure, meta)?);
+    }
+    if file.keys.len() >= 2
+        && let Some(figure) = file.figures.first()
+    {
+        charts.push(heatmap(dir, &file, &rows, figure, meta)?);
+    }
+    let doc = document(&file, &rows, &differences, &charts);
+    write_document(dir, &doc)
+}
+
+/// A figure's value at each point.
+fn values_of<'a>(rows: &'a [SweepRow], figure: &str) -> Vec<&'a SweepRow> {
+    let mut out: Vec<&SweepRow> = rows.iter().filter(|r| r.figure == figure).collect();
+    out.sort_by_key(|r| r.sweep_point);
+    out
+}
+
+fn scale_of(unit: &str) -> Scale {
+    match unit {
+        "fraction" => Scale::Percent,
+        _ => Scale::Amount,
+    }
+}
+
+/// `(stem, title, reading)` of a chart written.
+type Written = (String, String, String);
+
+/// The figure against the first key; one line per value of the second key.
+fn line_chart(
+    dir: &Path,
+    file: &SweepFile,
+    rows: &[SweepRow],
+    figure: &str,
+    meta: &ChartMeta,
+) -> Result<Written, ReportError> {
+    let m = metric(figure);
+    let points = values_of(rows, figure);
+    let first = &file.keys[0];
+    let numeric = first.kind != ValueKind::Text;
+    // Where a point sits on the x axis: its value, or the index of its label.
+    let x_of = |r: &SweepRow| -> f64 {
+        if numeric {
+            r.keys[0].as_f64().unwrap_or(f64::NAN)
+        } else {
+            let label = r.keys[0].label();
+            first
+                .values
+                .iter()
+                .position(|v| *v == label)
+                .map_or(f64::NAN, |i| i as f64)
+        }
+    };
+    let groups: Vec<String> = match file.keys.get(1) {
+        Some(second) => second.values.iter().take(MAX_LINES).cloned().collect(),
+        None => vec![String::new()],
+    };
+    let mut lines = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        let mut members: Vec<&&SweepRow> = points
+            .iter()
+            .filter(|r| file.keys.len() < 2 || r.keys[1].label() == *group)
+            .filter(|r| other_keys_at_first(file, r))
+            .collect();
+        members.sort_by(|a, b| x_of(a).total_cmp(&x_of(b)));
+        let xs: Vec<f64> = members.iter().map(|r| x_of(r)).collect();
+        let col = |f: fn(&SweepRow) -> f64| members.iter().map(|r| f(r)).collect::<Vec<f64>>();
+        let label = if group.is_empty() {
+            m.label.to_string()
+        } else {
+            format!("{} = {group}", file.keys[1].key)
+        };
+        let colour = if groups.len() == 1 {
+            theme::OI_BLUE
+        } else {
+            theme::series_colour(g)
+        };
+        lines.push(
+            Line::new(&label, colour, &xs, &col(|r| r.estimate.mean))
+                .band(&xs, &col(|r| r.estimate.p5), &col(|r| r.estimate.p95))
+                .markers(super::charts::line::Markers::Every(theme::series_marker(g))),
+        );
+    }
+    let x_axis = if numeric {
+        Axis::new(first.key.as_str(), Scale::Amount, Fit::Span(0.04))
+    } else {
+        Axis::new(
+            first.key.as_str(),
+            Scale::Labels(first.values.clone()),
+            Fit::Steps {
+                start: Some(-0.5),
+                pad: 0.5,
+            },
+        )
+    };
+    let y_title = match m.unit {
+        "currency" => meta.amount(m.label),
+        "fraction" => format!("{} (%)", m.label),
+        _ => m.label.to_string(),
+    };
+    let mut notes = vec![format!(
+        "{} points, common random numbers",
+        file.points.len()
+    )];
+    if file.keys.len() > 2 {
+        notes.push(format!(
+            "other keys at their first value ({})",
+            file.keys[2..]
+                .iter()
+                .map(|k| format!("{} = {}", k.key, k.values[0]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if file.keys.get(1).is_some_and(|k| k.values.len() > MAX_LINES) {
+        notes.push(format!(
+            "first {MAX_LINES} values of {} shown",
+            file.keys[1].key
+        ));
+    }
+    let subtitle = format!(
+        "Mean across {} at each point, band 5th-95th percentile",
+        format::count_of(file.run.paths, "path")
+    );
+    let stem = format!("sweep_{figure}");
+    let title = format!("{} against {}", m.label, first.key);
+    let chart = LineChart {
+        band_label: "5th-95th percentile".into(),
+        notes,
+        empty: "No finite values to show".into(),
+        ..LineChart::new(
+            meta.header(&title, subtitle),
+            x_axis,
+            // The points' differences are what a sweep shows: the axis spans the data.
+            Axis::new(y_title.as_str(), scale_of(m.unit), Fit::Span(0.08)),
+            lines,
+        )
+    };
+    chart.write(&dir.join(&stem))?;
+    let reading = reading(file, &points, m.unit, m.label);
+    Ok((stem, title, reading))
+}
+
+/// Whether a row's keys after the second are at their first value (the slice a chart shows).
+fn other_keys_at_first(file: &SweepFile, r: &SweepRow) -> bool {
+    file.keys
+        .iter()
+        .enumerate()
+        .skip(2)
+        .all(|(i, k)| r.keys[i].label() == k.values[0])
+}
+
+/// One sentence on where the figure is lowest and highest.
+fn reading(file: &SweepFile, points: &[&SweepRow], unit: &str, label: &str) -> String {
+    let finite: Vec<&&SweepRow> = points
+        .iter()
+        .filter(|r| r.estimate.mean.is_finite())
+        .collect();
+    let (Some(lo), Some(hi)) = (
+        finite
+            .iter()
+            .min_by(|a, b| a.estimate.mean.total_cmp(&b.estimate.mean)),
+        finite
+            .iter()
+            .max_by(|a, b| a.estimate.mean.total_cmp(&b.estimate.mean)),
+    ) else {
+        return format!("{label} is undefined at every point.");
+    };
+    let unit = Unit::from_summary(unit);
+    format!(
+        "{label} is lowest at {} ({}) and highest at {} ({}).",
+        file.describe(lo.sweep_point as usize),
+        unit.estimate(lo.estimate.mean, lo.estimate.se),
+        file.describe(hi.sweep_point as usize),
+        unit.estimate(hi.estimate.mean, hi.estimate.se),
+    )
+}
+
+/// The figure over the first two keys, coloured from its lowest (pale) to highest value.
+fn heatmap(
+    dir: &Path,
+    file: &SweepFile,
+    rows: &[SweepRow],
+    figure: &str,
+    meta: &ChartMeta,
+) -> Result<Written, ReportError> {
+    let m = metric(figure);
+    let unit = Unit::from_summary(m.unit);
+    let points = values_of(rows, figure);
+    let (k1, k2) = (&file.keys[0], &file.keys[1]);
+    let cell_of = |a: &str, b: &str| {
+        points
+            .iter()
+            .find(|r| {
+                r.keys[0].label() == a && r.keys[1].label() == b && other_keys_at_first(file, r)
+            })
+            .map(|r| r.estimate.mean)
+    };
+    let all: Vec<f64> = points
+        .iter()
+        .map(|r| r.estimate.mean)
+        .filter(|v| v.is_finite())
+        .collect();
+    let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let cells = k1
+        .values
+        .iter()
+        .map(|a| {
+            k2.values
+                .iter()
+                .map(|b| match cell_of(a, b) {
+                    Some(v) if v.is_finite() => HeatmapCell {
+                        // Coloured linearly from the lowest value to the highest (the ramp
+                        // takes a square root).
+                        probability: if hi > lo {
+                            ((v - lo) / (hi - lo)).powi(2)
+                        } else {
+                            0.25
+                        },
+                        text: unit.format(v),
+                        detail: String::new(),
+                    },
+                    _ => HeatmapCell {
+                        probability: 0.0,
+                        text: "n/a".into(),
+                        detail: String::new(),
+                    },
+                })
+                .collect()
+        })
+        .collect();
+    let stem = format!("sweep_heatmap_{figure}");
+    let title = format!("{} by the first two keys", m.label);
+    let chart = Heatmap {
+        header: meta.header(
+            &title,
+            format!(
+                "Mean across {} at each point; rows {}, columns {}",
+                format::count_of(file.run.paths, "path"),
+                k1.key,
+                k2.key
+            ),
+        ),
+        rows: k1
+            .values
+            .iter()
+            .map(|v| HeatmapRow {
+                name: v.clone(),
+                detail: String::new(),
+            })
+            .collect(),
+        columns: k2.values.clone(),
+        cells,
+        notes: vec![
+            "Cell: the figure's mean at the point".into(),
+            String::new(),
+            "Colour from the lowest value (pale) to the highest (dark)".into(),
+        ],
+        axes: HeatmapAxes {
+            columns: k2.key.clone(),
+            // The rows' key is in the subtitle: a long one does not fit left of the grid.
+            rows: String::new(),
+            colour_bar: "Mean".into(),
+            ticks: (0..=4)
+                .map(|i| {
+                    let t = f64::from(i) / 4.0;
+                    (t, unit.format(lo + t * (hi - lo)))
+                })
+                .collect(),
+        },
+    };
+    transition_heatmap(&dir.join(&stem), &chart)?;
+    let reading = reading(file, &points, m.unit, m.label);
+    Ok((stem, title, reading))
+}
+
+/// The sweep's report.
+fn document(
+    file: &SweepFile,
+    rows: &[SweepRow],
+    differences: &[SweepDifferenceRow],
+    charts: &[Written],
+) -> Document {
+    let run = &file.run;
+    let keys: Vec<String> = file
+        .keys
+        .iter()
+        .map(|k| format!("`{}` ({} values)", k.key, k.values.len()))
+        .collect();
+    let mut blocks = vec![
+        Block::heading("sweep", "The sweep"),
+        Block::Paragraph(format!(
+            "`{}` run at {} points ({} of {}), each with {} over {} months from seed {}: every point shares the base scenario's random numbers loan by loan and path by path, so differences between points are paired and their standard errors come from the per-path differences.",
+            run.scenario_name,
+            file.points.len(),
+            match file.combine {
+                crate::scenario::sweep::Combine::Grid => "every combination",
+                crate::scenario::sweep::Combine::Zip => "the lists zipped",
+            },
+            keys.join(" and "),
+            format::count_of(run.paths, "path"),
+            run.horizon_months,
+            run.seed
+        )),
+    ];
+    if !file.warnings.is_empty() {
+        blocks.push(Block::Warnings(file.warnings.clone()));
+    }
+    // The charted figures at every point.
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(file.keys.iter().map(|k| k.key.clone()));
+    header.extend(file.figures.iter().map(|f| metric(f).label.to_string()));
+    let table_rows: Vec<Vec<String>> = file
+        .points
+        .iter()
+        .map(|p| {
+            let mut cells = vec![p.sweep_point.to_string()];
+            cells.extend(p.values.iter().cloned());
+            for f in &file.figures {
+                let unit = Unit::from_summary(metric(f).unit);
+                cells.push(
+                    rows.iter()
+                        .find(|r| r.sweep_point == p.sweep_point && r.figure == *f)
+                        .map_or("n/a".into(), |r| {
+                            unit.estimate(r.estimate.mean, r.estimate.se)
+                        }),
+                );
+            }
+            cells
+        })
+        .collect();
+    blocks.push(Block::heading("points", "Figures at each point"));
+    blocks.push(Block::Table(
+        Table::new(header, table_rows)
+            .caption("Mean ± Monte Carlo standard error")
+            .numeric_from(1 + file.keys.len())
+            .files(["sweep.csv", "sweep.parquet"]),
+    ));
+    blocks.push(Block::heading("charts", "Charts"));
+    for (stem, title, reading) in charts {
+        blocks.push(Block::chart(stem, title, reading.clone(), &["sweep.csv"]));
+    }
+    // Paired differences from the reference.
+    let reference = file.reference as usize;
+    blocks.push(Block::heading(
+        "differences",
+        "Differences from the reference point",
+    ));
+    blocks.push(Block::Paragraph(format!(
+        "Each point less point {reference} ({}), paired path by path; `z` is the difference over its standard error. `sweep_differences.csv` also holds each point against the previous one along `{}`.",
+        file.describe(reference),
+        file.keys.last().map_or("", |k| k.key.as_str())
+    )));
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(file.keys.iter().map(|k| k.key.clone()));
+    for f in &file.figures {
+        header.push(format!("{} difference", metric(f).label));
+        header.push("z".into());
+    }
+    let diff_rows: Vec<Vec<String>> = file
+        .points
+        .iter()
+        .filter(|p| p.sweep_point as usize != reference)
+        .map(|p| {
+            let mut cells = vec![p.sweep_point.to_string()];
+            cells.extend(p.values.iter().cloned());
+            for f in &file.figures {
+                let unit = Unit::from_summary(metric(f).unit);
+                match differences.iter().find(|d| {
+                    d.sweep_point == p.sweep_point && d.against == "reference" && d.figure == *f
+                }) {
+                    Some(d) => {
+                        cells.push(format!(
+                            "{} ± {}",
+                            unit.difference(d.difference),
+                            unit.difference_se(d.difference_se)
+                        ));
+                        cells.push(format::z_text(d.z));
+                    }
+                    None => cells.extend(["n/a".to_string(), "n/a".to_string()]),
+                }
+            }
+            cells
+        })
+        .collect();
+    blocks.push(Block::Table(
+        Table::new(header, diff_rows)
+            .caption("Difference ± paired standard error")
+            .numeric_from(1 + file.keys.len())
+            .files(["sweep_differences.csv", "sweep_differences.parquet"]),
+    ));
+    blocks.push(Block::heading("folders", "Each point's results"));
+    blocks.push(Block::Paragraph(
+        "Every point is a full result folder: open its report, or compare two points (they share random numbers, so `arrears compare` pairs them):".into(),
+    ));
+    blocks.push(Block::Links(
+        file.points
+            .iter()
+            .map(|p| {
+                (
+                    format!(
+                        "point {}: {}",
+                        p.sweep_point,
+                        file.describe(p.sweep_point as usize)
+                    ),
+                    format!("{}/report.html", p.folder),
+                )
+            })
+            .collect(),
+    ));
+    if file.points.len() >= 2 {
+        blocks.push(Block::Code {
+            language: "sh".into(),
+            text: format!(
+                "arrears compare SWEEP/{} SWEEP/{}",
+                file.points[reference].folder,
+                file.points[if reference == 0 { 1 } else { 0 }].folder
+            ),
+        });
+    }
+    let figures: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
+    blocks.push(Block::Paragraph(format!(
+        "`sweep.csv` holds every figure at every point ({}).",
+        figures.join(", ")
+    )));
+    Document {
+        title: format!("{}: sweep", run.scenario_name),
+        subtitle: format!(
+            "{} points, {} each, seed {}",
+            file.points.len(),
+            format::count_of(run.paths, "path"),
+            run.seed
+        ),
+        blocks,
+        footer: format!("arrears {}", run.arrears_version),
+    }
+}

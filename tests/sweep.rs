@@ -1,0 +1,318 @@
+//! `arrears sweep`: each point is the run `--set` would give (same bytes of outcomes), points
+//! share random numbers (so a price changes proceeds exactly in proportion), paired
+//! differences are the per-path differences' mean and standard error, the sweep is the same
+//! for any thread count, and bad sweeps are refused before anything is simulated.
+
+mod common;
+
+use std::path::Path;
+
+use common::{arrears, csv_rows, output_text, small_example};
+
+fn sweep(args: &[&str], out: &Path) -> std::process::Output {
+    let mut all = vec!["sweep"];
+    all.extend_from_slice(args);
+    all.extend(["--out", out.to_str().unwrap(), "--quiet"]);
+    arrears(&all)
+}
+
+fn number(row: &std::collections::BTreeMap<String, String>, column: &str) -> f64 {
+    row[column]
+        .parse()
+        .unwrap_or_else(|_| panic!("{column} = {:?}", row[column]))
+}
+
+#[test]
+fn points_are_the_runs_set_gives_on_common_random_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = small_example(dir.path(), "baseline.toml");
+    let s = scenario.to_str().unwrap();
+    let out = dir.path().join("sweep");
+    let o = sweep(
+        &[
+            s,
+            "--vary",
+            "debt_sale.price=0.02..0.06/0.02",
+            "--paths",
+            "8",
+            "--reference",
+            "1",
+        ],
+        &out,
+    );
+    assert!(o.status.success(), "{}", output_text(&o));
+    let v = arrears(&["verify", out.to_str().unwrap()]);
+    assert!(v.status.success(), "{}", output_text(&v));
+
+    // Point 2 is the run with `--set debt_sale.price=0.06`, byte for byte in its outcomes.
+    let single = dir.path().join("single");
+    let r = arrears(&[
+        "run",
+        s,
+        "--set",
+        "debt_sale.price=0.06",
+        "--paths",
+        "8",
+        "--quiet",
+        "--out",
+        single.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", output_text(&r));
+    for file in ["outcomes.parquet", "paths.csv", "write_offs.csv"] {
+        assert_eq!(
+            std::fs::read(out.join("points/point-0002").join(file)).unwrap(),
+            std::fs::read(single.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+
+    // Common random numbers: the same claims are sold at every price, so on every path the
+    // proceeds are the price times the same face.
+    let paths: Vec<_> = (0..3)
+        .map(|i| csv_rows(&out.join(format!("points/point-{i:04}/paths.csv"))))
+        .collect();
+    for (k, price) in [0.02, 0.04, 0.06].iter().enumerate() {
+        for (row, base) in paths[k].iter().zip(&paths[0]) {
+            let face = number(base, "sold_face");
+            assert!(face > 0.0);
+            assert_eq!(number(row, "sold_face"), face);
+            let proceeds = number(row, "sale_proceeds");
+            assert!(
+                (proceeds - price * face).abs() <= 1e-6 * face,
+                "{proceeds} vs {price} x {face}"
+            );
+        }
+    }
+
+    // The long table: a row per point and figure, the key as a typed column.
+    let table = csv_rows(&out.join("sweep.csv"));
+    let row = |point: &str, figure: &str| {
+        table
+            .iter()
+            .find(|r| r["sweep_point"] == point && r["figure"] == figure)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row("2", "net_credit_loss")["debt_sale.price"], "0.06");
+    let mean = |k: usize, figure: &str| {
+        paths[k].iter().map(|r| number(r, figure)).sum::<f64>() / paths[k].len() as f64
+    };
+    assert!(
+        (number(&row("2", "net_credit_loss"), "mean") - mean(2, "net_credit_loss")).abs() < 1e-3
+    );
+    assert!(!row("2", "net_credit_loss")["var_99"].is_empty());
+    assert!(row("2", "recoveries")["var_99"].is_empty());
+
+    // Paired differences: point 2 against the reference (point 1), from the per-path
+    // differences, as a hand computation gives them.
+    let d: Vec<f64> = paths[2]
+        .iter()
+        .zip(&paths[1])
+        .map(|(b, a)| number(b, "net_credit_loss") - number(a, "net_credit_loss"))
+        .collect();
+    let n = d.len() as f64;
+    let dm = d.iter().sum::<f64>() / n;
+    let se = (d.iter().map(|x| (x - dm).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt();
+    let diffs = csv_rows(&out.join("sweep_differences.csv"));
+    let pick = |point: &str, against: &str| {
+        diffs
+            .iter()
+            .find(|r| {
+                r["sweep_point"] == point
+                    && r["against"] == against
+                    && r["figure"] == "net_credit_loss"
+            })
+            .unwrap()
+            .clone()
+    };
+    let vs_reference = pick("2", "reference");
+    assert_eq!(vs_reference["other_point"], "1");
+    assert!((number(&vs_reference, "difference") - dm).abs() < 1e-6 * dm.abs().max(1.0));
+    assert!((number(&vs_reference, "difference_se") - se).abs() < 1e-6 * se.max(1.0));
+    // Paired, the difference's error is far below either point's own.
+    let own_se = number(&row("2", "net_credit_loss"), "se");
+    assert!(se < own_se / 3.0, "paired {se} vs own {own_se}");
+    assert_eq!(pick("2", "previous")["other_point"], "1");
+    assert!(
+        !diffs
+            .iter()
+            .any(|r| r["sweep_point"] == "1" && r["against"] == "reference")
+    );
+
+    // The report and the charts are there.
+    for file in [
+        "report.html",
+        "sweep_net_credit_loss.png",
+        "sweep_net_credit_loss.svg",
+        "sweep.parquet",
+    ] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    // A point is a run's folder: compare takes two of them.
+    let cmp = dir.path().join("cmp");
+    let c = arrears(&[
+        "compare",
+        out.join("points/point-0000").to_str().unwrap(),
+        out.join("points/point-0002").to_str().unwrap(),
+        "--out",
+        cmp.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(c.status.success(), "{}", output_text(&c));
+}
+
+#[test]
+fn a_grid_from_the_scenario_file_is_the_same_for_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = small_example(dir.path(), "sweep_sale_price.toml");
+    let s = scenario.to_str().unwrap();
+    let run = |threads: &str, name: &str| {
+        let out = dir.path().join(name);
+        let o = sweep(
+            &[
+                s,
+                "--paths",
+                "4",
+                "--threads",
+                threads,
+                "--set",
+                "simulation.horizon_months=12",
+            ],
+            &out,
+        );
+        assert!(o.status.success(), "{}", output_text(&o));
+        out
+    };
+    let (one, two) = (run("1", "one"), run("2", "two"));
+    for file in [
+        "sweep.csv",
+        "sweep.parquet",
+        "sweep_differences.parquet",
+        "points/point-0019/outcomes.parquet",
+        "sweep_heatmap_recovery_rate_discounted.png",
+    ] {
+        assert_eq!(
+            std::fs::read(one.join(file)).unwrap(),
+            std::fs::read(two.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    // 5 prices x 4 ages, row-major: the first key changes slowest.
+    let table = csv_rows(&one.join("sweep.csv"));
+    let point = |p: &str| {
+        table
+            .iter()
+            .find(|r| r["sweep_point"] == p)
+            .map(|r| (r["debt_sale.price"].clone(), r["debt_sale.months"].clone()))
+            .unwrap()
+    };
+    assert_eq!(point("0"), ("0.02".into(), "0".into()));
+    assert_eq!(point("1"), ("0.02".into(), "6".into()));
+    assert_eq!(point("19"), ("0.1".into(), "24".into()));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(one.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(json["reference"], 10);
+    assert_eq!(json["points"].as_array().unwrap().len(), 20);
+
+    // Tampering with a point is found from the top.
+    let paths_csv = one.join("points/point-0003/paths.csv");
+    let mut text = std::fs::read_to_string(&paths_csv).unwrap();
+    text.push('\n');
+    std::fs::write(&paths_csv, text).unwrap();
+    let v = arrears(&["verify", one.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(2), "{}", output_text(&v));
+    assert!(
+        output_text(&v).contains("point-0003/paths.csv"),
+        "{}",
+        output_text(&v)
+    );
+}
+
+#[test]
+fn bad_sweeps_are_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = small_example(dir.path(), "baseline.toml");
+    let s = scenario.to_str().unwrap();
+    let out = dir.path().join("never");
+    for (args, needle) in [
+        (vec![s], "has no `[sweep]` and no `--vary`"),
+        (vec![s, "--vary", "debt_sale.price"], "not KEY=VALUES"),
+        (
+            vec![s, "--vary", "debt_sale.price=0.1..0.0/0.01"],
+            "before it starts",
+        ),
+        (
+            vec![s, "--vary", "debt_sael.price=1,2"],
+            "there is no `debt_sael`",
+        ),
+        (
+            vec![s, "--vary", "debt_sale.price=0.02,-1"],
+            "(set by `sweep debt_sale.price=-1`)",
+        ),
+        (
+            vec![
+                s,
+                "--vary",
+                "debt_sale.price=1,2",
+                "--vary",
+                "charge_off.dpd=120",
+                "--zip",
+            ],
+            "one length",
+        ),
+        (
+            vec![s, "--vary", "debt_sale.price=1,2", "--reference", "5"],
+            "numbered 0 to 1",
+        ),
+        (
+            vec![s, "--vary", "debt_sale.price=1,2", "--figure", "net_loss"],
+            "`net_loss` is not a figure",
+        ),
+        (
+            vec![
+                s,
+                "--vary",
+                "debt_sale.price=0.1",
+                "--vary",
+                "debt_sale.price=0.2",
+            ],
+            "varied twice",
+        ),
+        (
+            vec![
+                "scenarios/stress_set.toml",
+                "--vary",
+                "simulation.paths=10,20",
+            ],
+            "a sweep runs plain scenarios",
+        ),
+    ] {
+        let o = sweep(&args, &out);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", output_text(&o));
+        assert!(
+            output_text(&o).contains(needle),
+            "{args:?}: expected {needle:?} in {}",
+            output_text(&o)
+        );
+        assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    }
+    // An existing folder is not replaced without --force.
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("mine.txt"), "keep").unwrap();
+    let o = sweep(
+        &[
+            s,
+            "--vary",
+            "debt_sale.price=0.02",
+            "--paths",
+            "2",
+            "--force",
+        ],
+        &out,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
+    assert_eq!(
+        std::fs::read_to_string(out.join("mine.txt")).unwrap(),
+        "keep"
+    );
+}
