@@ -131,10 +131,10 @@ impl ResultFolder {
                             expected: "run's result folder (it is one part of a sharded run: merge the parts with `arrears merge`)",
                         });
                     }
-                    FolderKind::Comparison | FolderKind::Calibration => {
+                    FolderKind::Comparison | FolderKind::Calibration | FolderKind::Optimisation => {
                         return Err(FolderError::Kind {
                             dir: dir.to_path_buf(),
-                            expected: "run's result folder (it holds a comparison or a calibration)",
+                            expected: "run's result folder (it holds a comparison, a calibration or an optimisation)",
                         });
                     }
                 }

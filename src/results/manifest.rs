@@ -34,6 +34,8 @@ pub enum FolderKind {
     Calibration,
     /// A part of a sharded run (`arrears run --shard I/N`), for `arrears merge`.
     Part,
+    /// `arrears optimise`: the best collection strategy.
+    Optimisation,
 }
 
 /// One file of the folder, as written.
