@@ -194,3 +194,64 @@ pub fn describe_segment(model: &Model, segment: usize, on: &[usize]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::simple_model;
+
+    #[test]
+    fn refuses_what_it_cannot_value() {
+        let mut model = simple_model();
+        assert_eq!(check_model(&model), Err(StrategyError::NoActions));
+        model.actions.push(CollectionAction {
+            name: "calls".into(),
+            stage: 0,
+            cost_per_account: 1.0,
+            cure_multiplier: 1.1,
+            roll_multiplier: 1.0,
+            segments: None,
+        });
+        assert_eq!(check_model(&model), Ok(()));
+        model.segments[0].product = Product::Revolving {
+            draw_rate: 0.1,
+            min_payment_rate: 0.05,
+        };
+        assert!(matches!(
+            check_model(&model),
+            Err(StrategyError::Revolving { .. })
+        ));
+        model.segments[0].product = Product::Instalment;
+        model.draw_posterior = true;
+        assert!(matches!(
+            check_model(&model),
+            Err(StrategyError::Unsupported { .. })
+        ));
+    }
+
+    #[test]
+    fn a_policy_model_keeps_each_action_where_chosen() {
+        let mut model = simple_model();
+        model.segments.push(model.segments[0].clone());
+        model.segments[1].name = "other".into();
+        model.actions.push(CollectionAction {
+            name: "calls".into(),
+            stage: 0,
+            cost_per_account: 1.0,
+            cure_multiplier: 1.1,
+            roll_multiplier: 1.0,
+            segments: None,
+        });
+        let policy = BookPolicy {
+            on: vec![vec![0], vec![]],
+        };
+        let m = policy.model(&model);
+        assert_eq!(m.action_cost(0, 1), 1.0);
+        assert_eq!(m.action_cost(1, 1), 0.0);
+        assert_eq!(BookPolicy::champion(&model).on, vec![vec![0], vec![0]]);
+        assert_eq!(
+            policy.describe(&model),
+            "all: early calls; other: early none"
+        );
+    }
+}
