@@ -288,6 +288,11 @@ fn summary_file(
         challenger_value: check_file(&confirmation.challenger),
         value_gain: check_file(&confirmation.difference),
         policies_valued,
+        book_policies: plan
+            .segments
+            .iter()
+            .map(|s| s.policies.len() as u64)
+            .fold(1u64, u64::saturating_mul),
         frontier_vertices: plan.frontier.hull.len() as u64,
         power: options.power,
         alpha: options.alpha,

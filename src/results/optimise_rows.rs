@@ -171,7 +171,10 @@ pub struct OptimisationSummaryFile {
     pub champion_value: CheckFile,
     pub challenger_value: CheckFile,
     pub value_gain: CheckFile,
+    /// Policies valued, summed over segments.
     pub policies_valued: u64,
+    /// Policies of the whole book: the product over segments.
+    pub book_policies: u64,
     pub frontier_vertices: u64,
     pub power: f64,
     pub alpha: f64,

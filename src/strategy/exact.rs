@@ -64,11 +64,13 @@ pub struct Group {
     pub balance: f64,
 }
 
+/// (starting state, remaining term, months on book, APR's bits): what a group shares.
+type GroupKey = (StateId, u32, u32, u64);
+
 /// The book's loans grouped by segment, then by (state, term, months on book, APR), in a fixed
 /// order.
 pub fn group_book(book: &LoanBook, n_segments: usize) -> Vec<Vec<Group>> {
-    let mut maps: Vec<BTreeMap<(StateId, u32, u32, u64), (f64, f64)>> =
-        vec![BTreeMap::new(); n_segments];
+    let mut maps: Vec<BTreeMap<GroupKey, (f64, f64)>> = vec![BTreeMap::new(); n_segments];
     for loan in 0..book.len() {
         let count = book.count.get(loan).copied().unwrap_or(1) as f64;
         let key = (

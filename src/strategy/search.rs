@@ -87,7 +87,7 @@ pub fn search(
 ) -> Result<Plan, StrategyError> {
     check_model(model)?;
     if let Some(b) = budget
-        && !(b >= 0.0)
+        && (b.is_nan() || b < 0.0)
     {
         return Err(StrategyError::NegativeBudget { budget: b });
     }
