@@ -9,6 +9,8 @@
 //! - [`book`]: builds the loan book, synthetic or from a loan tape (CSV/Parquet via polars);
 //! - [`engine`]: the parallel loan-level simulation of every path into per-path outcomes; no IO;
 //! - [`metrics`]: per-path outcomes into summary statistics and timelines; no IO;
+//! - [`strategy`]: the best collection strategy: exact expected values of policies, the
+//!   efficient frontier, the Monte Carlo confirmation (`arrears optimise`); no IO;
 //! - [`calibrate`]: estimates a scenario from a performance history (`arrears calibrate`);
 //! - [`results`]: the result folder's format: manifest, summary, tables and per-path outcomes,
 //!   written and read through the same types, verified on reading;
@@ -31,3 +33,4 @@ pub mod results;
 pub mod rng;
 pub mod scenario;
 pub mod serde_nan;
+pub mod strategy;

@@ -22,6 +22,7 @@ const LAYERS: &[&str] = &[
     "book",
     "engine",
     "metrics",
+    "strategy",
     "calibrate",
     "results",
     "report",

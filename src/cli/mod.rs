@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod error;
 mod init;
+mod optimise;
 mod shard;
 mod sweep;
 
@@ -215,6 +216,10 @@ pub enum Command {
         #[arg(long, default_value = ".")]
         dir: PathBuf,
     },
+    /// Choose the collection actions per segment and stage that maximise the expected present
+    /// value of collections net of costs within a monthly budget, confirmed by Monte Carlo
+    /// against the scenario's own actions
+    Optimise(optimise::OptimiseArgs),
     /// Check a scenario (and its loan tape) and report every problem at once
     Validate {
         /// Scenario file (TOML); `-` reads it from standard input
@@ -254,6 +259,10 @@ pub fn main() -> ExitCode {
 pub fn execute(args: Args) -> Result<(), CliError> {
     match args.command {
         Command::Validate { scenario, set } => validate(&scenario, &overrides(&set)?),
+        Command::Optimise(args) => {
+            let set = overrides(&args.set)?;
+            optimise::optimise(&args.options(set))
+        }
         Command::Verify { folder } => {
             let manifest = crate::results::folder::verify(&folder)
                 .map_err(|e| CliError::Report(ReportError::Folder(e)))?;

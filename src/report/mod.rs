@@ -11,6 +11,7 @@ pub mod compare;
 pub mod describe;
 pub mod document;
 pub mod format;
+pub mod optimise;
 pub mod run_report;
 mod states;
 pub mod sweep;

@@ -26,6 +26,7 @@ pub mod calibration_rows;
 pub mod compare_rows;
 pub mod folder;
 pub mod manifest;
+pub mod optimise_rows;
 pub mod outcomes;
 pub mod part;
 pub mod recompute;
