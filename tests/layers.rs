@@ -36,7 +36,7 @@ const METRICS_LAYERS: &[&[&str]] = &[
     &["paired"],
     &["recovery", "vintage", "risk", "disposition"],
     &["summary"],
-    &["sweep"],
+    &["sweep", "solve"],
 ];
 
 fn src_dir() -> PathBuf {

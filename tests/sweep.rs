@@ -316,3 +316,114 @@ fn bad_sweeps_are_refused_before_anything_runs() {
         "keep"
     );
 }
+
+#[test]
+fn solve_finds_the_break_even_price_of_a_linear_figure_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = small_example(dir.path(), "baseline.toml");
+    let s = scenario.to_str().unwrap();
+    // The face sold does not depend on the price (common random numbers), so the proceeds are
+    // the price times it: the price that brings proceeds V is V / face.
+    let probe = dir.path().join("probe");
+    let r = arrears(&[
+        "run",
+        s,
+        "--paths",
+        "6",
+        "--quiet",
+        "--out",
+        probe.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", output_text(&r));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(probe.join("summary.json")).unwrap())
+            .unwrap();
+    let face = summary["figures"]["sold_face"]["mean"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{}", summary["figures"]["sold_face"]));
+    assert!(face > 0.0);
+    let target = 0.0731 * face;
+    let out = dir.path().join("solve");
+    let o = arrears(&[
+        "solve",
+        s,
+        "--vary",
+        "debt_sale.price=0.01..0.20",
+        "--target",
+        &format!("sale_proceeds={target}"),
+        "--paths",
+        "6",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", output_text(&o));
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("solve.json")).unwrap()).unwrap();
+    let root = file["root"].as_f64().unwrap();
+    assert!((root - 0.0731).abs() < 1e-9, "{root}");
+    assert!(file["ci_low"].as_f64().unwrap() < root && root < file["ci_high"].as_f64().unwrap());
+    assert_eq!(file["converged"], true);
+    let v = arrears(&["verify", out.to_str().unwrap()]);
+    assert!(v.status.success(), "{}", output_text(&v));
+    assert!(out.join("solve.png").is_file() && out.join("report.html").is_file());
+
+    // A target outside the range, and bad arguments: exit 2, nothing written.
+    let never = dir.path().join("never");
+    for (vary, target, needle) in [
+        (
+            "debt_sale.price=0.01..0.02",
+            format!("sale_proceeds={target}"),
+            "does not reach",
+        ),
+        (
+            "debt_sale.price=0.2..0.1",
+            "sale_proceeds=1".into(),
+            "low end must be below",
+        ),
+        (
+            "debt_sale.price",
+            "sale_proceeds=1".into(),
+            "not KEY=LOW..HIGH",
+        ),
+        (
+            "debt_sale.price=0.01..0.2",
+            "proceeds=1".into(),
+            "`proceeds` is not a figure",
+        ),
+        (
+            "debt_sale.price=0.01..0.2",
+            "sale_proceeds=lots".into(),
+            "is not a number",
+        ),
+        (
+            "debt_sael.price=0.01..0.2",
+            "sale_proceeds=1".into(),
+            "there is no `debt_sael`",
+        ),
+    ] {
+        let o = arrears(&[
+            "solve",
+            s,
+            "--vary",
+            vary,
+            "--target",
+            &target,
+            "--paths",
+            "2",
+            "--out",
+            never.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{vary} {target}: {}",
+            output_text(&o)
+        );
+        assert!(
+            output_text(&o).contains(needle),
+            "{needle}: {}",
+            output_text(&o)
+        );
+        assert!(!never.exists());
+    }
+}

@@ -13,6 +13,7 @@ mod error;
 mod init;
 mod optimise;
 mod shard;
+mod solve;
 mod sweep;
 
 pub use error::{CliError, ErrorFormat};
@@ -133,6 +134,45 @@ pub enum Command {
         #[arg(long)]
         force: bool,
         /// No progress bar and no figures on stdout
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Find the value of a key at which a figure reaches a target (break-even, reverse
+    /// stress), every run on the scenario's seed, with a confidence interval for the root
+    #[command(
+        after_help = "Examples:\n  arrears solve scenarios/baseline.toml --vary debt_sale.price=0.01..0.20 --target net_credit_loss=6000000\n  arrears solve scenarios/sweep_sale_price.toml --vary debt_sale.price=0.01..0.2 --target recovery_rate_discounted=42%\n  arrears solve scenarios/baseline.toml --vary charge_off.dpd=90..360 --target gross_write_offs=9000000"
+    )]
+    Solve {
+        /// Scenario file (TOML); `-` reads it from standard input
+        scenario: PathBuf,
+        /// The key and the range to search: `KEY=LOW..HIGH` (whole numbers search whole values)
+        #[arg(long, value_name = "KEY=LOW..HIGH")]
+        vary: String,
+        /// The figure and the value it must reach: `FIGURE=VALUE` (a fraction as 0.42 or 42%)
+        #[arg(long, value_name = "FIGURE=VALUE")]
+        target: String,
+        /// Stop when the bracket is this narrow, in the key's unit [default: 1/10,000 of the range]
+        #[arg(long)]
+        tolerance: Option<f64>,
+        /// Change a scenario key (repeatable), as for `arrears run`
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Monte Carlo paths of each run (overrides `simulation.paths`)
+        #[arg(long)]
+        paths: Option<u64>,
+        /// Random seed shared by every run (overrides `simulation.seed`)
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (overrides `simulation.threads`); results do not depend on it
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Folder for the solution [default: output/<simulation.name>-solve]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the folder if it exists
+        #[arg(long)]
+        force: bool,
+        /// No progress bar and nothing on stdout
         #[arg(long, short)]
         quiet: bool,
     },
@@ -316,6 +356,31 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             force,
             quiet,
         } => merge(&parts, out, force, quiet),
+        Command::Solve {
+            scenario,
+            vary,
+            target,
+            tolerance,
+            set,
+            paths,
+            seed,
+            threads,
+            out,
+            force,
+            quiet,
+        } => solve::solve(&solve::SolveOptions {
+            scenario,
+            overrides: overrides(&set)?,
+            vary,
+            target,
+            tolerance,
+            paths,
+            seed,
+            threads,
+            out,
+            force,
+            quiet,
+        }),
         Command::Sweep {
             scenario,
             vary,

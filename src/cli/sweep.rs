@@ -288,7 +288,7 @@ pub fn sweep(o: &SweepOptions) -> Result<(), CliError> {
 
 /// Whether two points simulate the same book (so the second can reuse the first's): the same
 /// source, seed, mode, cells and states (a tape's loans are checked against the triggers).
-fn same_book(a: &Scenario, b: &Scenario) -> bool {
+pub(super) fn same_book(a: &Scenario, b: &Scenario) -> bool {
     a.book == b.book
         && a.simulation.seed == b.simulation.seed
         && a.simulation.mode == b.simulation.mode

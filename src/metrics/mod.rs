@@ -10,7 +10,8 @@
 //!   [`vintage`] (vintage curves), [`risk`] (convergence, stress comparison) and
 //!   [`disposition`];
 //! - [`summary`]: the run summary, which orchestrates them ([`summary::summarise`]);
-//! - [`sweep`]: a sweep's points from their summaries, and paired differences between them.
+//! - [`sweep`]: a sweep's points from their summaries, and paired differences between them;
+//!   [`solve`]: the value of a key at which a figure reaches a target, with its error.
 
 pub mod disposition;
 pub mod estimate;
@@ -18,6 +19,7 @@ pub mod figures;
 pub mod paired;
 pub mod recovery;
 pub mod risk;
+pub mod solve;
 pub mod summary;
 pub mod sweep;
 pub mod vintage;

@@ -497,3 +497,137 @@ fn document(
         footer: format!("arrears {}", run.arrears_version),
     }
 }
+
+/// Writes a solve's folder: `solve.json`, `solve_evaluations`, the chart of every evaluation
+/// with the target and the root, and the report.
+pub fn write_solve(
+    dir: &Path,
+    file: &crate::results::sweep_rows::SolveFile,
+    rows: &[crate::results::sweep_rows::SolveEvaluationRow],
+    meta: &ChartMeta,
+) -> Result<(), ReportError> {
+    use super::charts::line::VLine;
+    use super::charts::theme::Stroke;
+    let path = dir.join(crate::results::sweep_rows::SOLVE_FILE);
+    std::fs::write(&path, to_json(file)).map_err(|e| ReportError::io(&path, e))?;
+    table(dir, rows)?;
+    let m = metric(&file.figure);
+    let unit = Unit::from_summary(&file.unit);
+    let mut sorted: Vec<_> = rows.iter().collect();
+    sorted.sort_by(|a, b| a.value.total_cmp(&b.value));
+    let xs: Vec<f64> = sorted.iter().map(|r| r.value).collect();
+    let means: Vec<f64> = sorted.iter().map(|r| r.mean).collect();
+    let lows: Vec<f64> = sorted.iter().map(|r| r.mean - 1.96 * r.se).collect();
+    let highs: Vec<f64> = sorted.iter().map(|r| r.mean + 1.96 * r.se).collect();
+    let ends = [file.low, file.high];
+    let y_title = match m.unit {
+        "currency" => meta.amount(m.label),
+        "fraction" => format!("{} (%)", m.label),
+        _ => m.label.to_string(),
+    };
+    let chart = LineChart {
+        band_label: "95% interval of the mean".into(),
+        vlines: vec![VLine {
+            x: file.root,
+            label: format!("{} = {}", file.key, super::format::trimmed(file.root)),
+            colour: theme::OI_VERMILLION,
+            stroke: Stroke::Dashed,
+        }],
+        notes: vec![
+            format!("{} runs on one seed", rows.len()),
+            format!(
+                "95% interval of the root: {} to {}",
+                super::format::trimmed(file.ci_low),
+                super::format::trimmed(file.ci_high)
+            ),
+        ],
+        empty: "No evaluations to show".into(),
+        ..LineChart::new(
+            meta.header(
+                &format!("Solving for {}", file.key),
+                format!(
+                    "{} = {}: each point a run of {} on the same seed, the band 95% of its mean",
+                    m.label,
+                    unit.format(file.target),
+                    format::count_of(file.run.paths, "path")
+                ),
+            ),
+            Axis::new(file.key.as_str(), Scale::Amount, Fit::Span(0.04)),
+            Axis::new(y_title.as_str(), scale_of(m.unit), Fit::Span(0.08)),
+            vec![
+                Line::new("Mean", theme::OI_BLUE, &xs, &means)
+                    .band(&xs, &lows, &highs)
+                    .markers(super::charts::line::Markers::Every(theme::series_marker(0))),
+                Line::new(
+                    &format!("Target {}", unit.format(file.target)),
+                    theme::AXIS,
+                    &ends,
+                    &[file.target, file.target],
+                )
+                .stroke(Stroke::Dashed),
+            ],
+        )
+    };
+    chart.write(&dir.join("solve"))?;
+    let reading = format!(
+        "{} reaches {} at {} = {} (95% interval {} to {}).",
+        m.label,
+        unit.format(file.target),
+        file.key,
+        super::format::trimmed(file.root),
+        super::format::trimmed(file.ci_low),
+        super::format::trimmed(file.ci_high)
+    );
+    let doc = Document {
+        title: format!("{}: solve", file.run.scenario_name),
+        subtitle: format!(
+            "{} = {} over {} from {} to {}, {} each, seed {}",
+            file.figure,
+            unit.format(file.target),
+            file.key,
+            file.low,
+            file.high,
+            format::count_of(file.run.paths, "path"),
+            file.run.seed
+        ),
+        blocks: vec![
+            Block::heading("root", "The root"),
+            Block::Paragraph(format!(
+                "{reading} Every run shares the scenario's random numbers, so the figure is one smooth function of `{}`; the interval is the figure's standard error at the root over the slope there ({} per unit of the key, from the final bracket {} to {}){}.",
+                file.key,
+                unit.format(file.slope),
+                super::format::trimmed(file.bracket_low),
+                super::format::trimmed(file.bracket_high),
+                if file.converged {
+                    ""
+                } else {
+                    "; the search stopped before the bracket closed"
+                }
+            )),
+            Block::chart(
+                "solve",
+                "Every evaluation",
+                reading.clone(),
+                &["solve_evaluations.csv"],
+            ),
+            Block::Table(
+                Table::new(
+                    ["run", file.key.as_str(), "mean ± se"],
+                    rows.iter()
+                        .map(|r| {
+                            vec![
+                                r.evaluation.to_string(),
+                                super::format::trimmed(r.value),
+                                unit.estimate(r.mean, r.se),
+                            ]
+                        })
+                        .collect(),
+                )
+                .numeric_from(1)
+                .files(["solve_evaluations.csv", "solve_evaluations.parquet"]),
+            ),
+        ],
+        footer: format!("arrears {}", file.run.arrears_version),
+    };
+    write_document(dir, &doc).map(|_| ())
+}

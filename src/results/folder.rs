@@ -160,7 +160,10 @@ impl ResultFolder {
                             expected: "run's result folder (it is a sweep: give one point's folder, e.g. `points/point-0000` in it)",
                         });
                     }
-                    FolderKind::Comparison | FolderKind::Calibration | FolderKind::Optimisation => {
+                    FolderKind::Comparison
+                    | FolderKind::Calibration
+                    | FolderKind::Optimisation
+                    | FolderKind::Solve => {
                         return Err(FolderError::Kind {
                             dir: dir.to_path_buf(),
                             expected: "run's result folder (it holds a comparison, a calibration or an optimisation)",

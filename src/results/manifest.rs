@@ -36,6 +36,8 @@ pub enum FolderKind {
     Part,
     /// `arrears sweep`: the sweep's tables at the top, each point's run folder in `points/`.
     Sweep,
+    /// `arrears solve`: the root, its interval and every evaluation.
+    Solve,
     /// `arrears optimise`: the best collection strategy.
     Optimisation,
 }

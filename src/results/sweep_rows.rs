@@ -3,6 +3,8 @@
 //! figure, one column per varied key: the tidy long table) and `sweep_differences` (paired
 //! differences between points). Each point's own results are a run's folder under `points/`.
 //!
+//! `arrears solve` writes `solve.json` ([`SolveFile`]) and `solve_evaluations` beside it.
+//!
 //! The sweep table's key columns depend on the sweep, so its fields are built from
 //! `sweep.json`'s keys ([`sweep_fields`]) and the table is read back through them.
 
@@ -217,6 +219,60 @@ impl Table for SweepDifferenceRow {
             field!(f64 "difference", Any => difference),
             field!(f64 "difference_se", Any => difference_se),
             field!(f64 "z", Any => z),
+        ]
+    }
+}
+
+/// `solve.json`: the question, the root and its interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolveFile {
+    pub run: RunFacts,
+    pub key: String,
+    pub figure: String,
+    pub unit: String,
+    pub target: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Whole values only (bisection to neighbours).
+    pub integer: bool,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
+    pub root: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
+    pub root_se: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
+    pub ci_low: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
+    pub ci_high: f64,
+    pub bracket_low: f64,
+    pub bracket_high: f64,
+    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
+    pub slope: f64,
+    pub converged: bool,
+}
+
+/// The solve's folder file.
+pub const SOLVE_FILE: &str = "solve.json";
+
+/// One evaluation of the figure while solving.
+#[derive(Debug, Clone, Default)]
+pub struct SolveEvaluationRow {
+    pub evaluation: u32,
+    pub value: f64,
+    pub mean: f64,
+    pub se: f64,
+}
+
+impl Table for SolveEvaluationRow {
+    const STEM: &'static str = "solve_evaluations";
+    const ROW: &'static str =
+        "one run of the scenario while solving: the key's value and the figure";
+    fn fields() -> Vec<Field<Self>> {
+        vec![
+            field!(u32 "evaluation" => evaluation),
+            field!(f64 "value", Finite => value),
+            field!(f64 "mean", Any => mean),
+            field!(f64 "se", Any => se),
         ]
     }
 }

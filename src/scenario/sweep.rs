@@ -49,7 +49,7 @@ impl SweepValue {
     }
 
     /// A value given as TOML (`0.05`, `120`, `"buyer"`); a bare word is a string.
-    fn parse(text: &str) -> SweepValue {
+    pub fn parse(text: &str) -> SweepValue {
         let text = text.trim();
         match format!("v = {text}").parse::<toml::Table>() {
             Ok(t) => match t.get("v") {
