@@ -35,7 +35,7 @@ from ._errors import (
     UsageError,
 )
 from ._process import ArrearsWarning, call
-from ._result import Calibration, Comparison, Result
+from ._result import Calibration, Comparison, Result, Solution, Sweep
 from ._toml import dumps, toml_value
 
 try:
@@ -54,6 +54,8 @@ __all__ = [
     "ResultError",
     "RunError",
     "ScenarioError",
+    "Solution",
+    "Sweep",
     "UsageError",
     "binary_version",
     "calibrate",
@@ -63,6 +65,8 @@ __all__ = [
     "open_result",
     "report",
     "run",
+    "solve",
+    "sweep",
     "validate",
 ]
 
@@ -190,6 +194,126 @@ def run(
         args.append("--posterior")
     call(args, stdin=source.stdin)
     return Result(Path(out_dir))
+
+
+def _default_out(source: "_Input", suffix: str) -> Path:
+    """The binary's default folder, ``output/<simulation.name><suffix>``."""
+    name = source.name
+    if name is None:
+        try:
+            name = _name_of(tomllib.loads(Path(source.arg).read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            name = None
+    return Path("output") / f"{name or 'result'}{suffix}"
+
+
+def sweep(
+    scenario: Scenario,
+    *,
+    vary: Optional[Mapping[str, Any]] = None,
+    zip: bool = False,  # noqa: A002 - the CLI's word
+    reference: Optional[int] = None,
+    figures: Optional[list[str]] = None,
+    paths: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+    out: Union[str, "os.PathLike[str]", None] = None,
+    force: bool = False,
+    set: Optional[Mapping[str, Any]] = None,  # noqa: A002
+) -> Sweep:
+    """Runs a scenario at every point of a grid of key values on common random numbers.
+
+    Args:
+        vary: each key (dotted path) and its values: a list (``[0.02, 0.04]``) or a range
+            string (``"0.02..0.08/0.01"``); replaces the scenario's ``[sweep]`` keys. Without
+            it, the scenario's ``[sweep]`` runs.
+        zip: take the i-th value of every key together instead of every combination.
+        reference: the point the others are compared with (default 0, or the file's).
+        figures: figures to chart against the first key.
+        paths, seed, threads, out, force, set: as for :func:`run`; ``out`` defaults to
+            ``output/<simulation.name>-sweep``.
+
+    Raises:
+        ScenarioError: the scenario, or the scenario at some point, is invalid.
+        UsageError: a bad ``vary``, reference or figure.
+    """
+    source = _scenario_input(scenario)
+    args = ["sweep", source.arg, "--quiet", *_set_args(set)]
+    for key, values in (vary or {}).items():
+        if isinstance(values, str):
+            spec = values
+        else:
+            spec = ",".join(toml_value(v) for v in values)
+        args += ["--vary", f"{key}={spec}"]
+    if zip:
+        args.append("--zip")
+    if reference is not None:
+        args += ["--reference", str(int(reference))]
+    for f in figures or []:
+        args += ["--figure", f]
+    if paths is not None:
+        args += ["--paths", str(int(paths))]
+    if seed is not None:
+        args += ["--seed", str(int(seed))]
+    if threads is not None:
+        args += ["--threads", str(int(threads))]
+    out_dir = _absolute(out if out is not None else _default_out(source, "-sweep"))
+    args += ["--out", out_dir]
+    if force:
+        args.append("--force")
+    call(args, stdin=source.stdin)
+    return Sweep(Path(out_dir))
+
+
+def solve(
+    scenario: Scenario,
+    *,
+    key: str,
+    low: float,
+    high: float,
+    figure: str,
+    target: float,
+    tolerance: Optional[float] = None,
+    paths: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+    out: Union[str, "os.PathLike[str]", None] = None,
+    force: bool = False,
+    set: Optional[Mapping[str, Any]] = None,  # noqa: A002
+) -> Solution:
+    """Finds the value of ``key`` in ``[low, high]`` at which ``figure`` reaches ``target``
+    (every run on the scenario's seed), with a 95% interval. Whole-number ends search whole
+    values. ``out`` defaults to ``output/<simulation.name>-solve``.
+
+    Raises:
+        UsageError: the target is not reached in the range (the message gives the figure at
+            both ends), or a bad key, figure or range.
+    """
+    source = _scenario_input(scenario)
+    args = [
+        "solve",
+        source.arg,
+        "--quiet",
+        *_set_args(set),
+        "--vary",
+        f"{key}={toml_value(low)}..{toml_value(high)}",
+        "--target",
+        f"{figure}={float(target)!r}",
+    ]
+    if tolerance is not None:
+        args += ["--tolerance", repr(float(tolerance))]
+    if paths is not None:
+        args += ["--paths", str(int(paths))]
+    if seed is not None:
+        args += ["--seed", str(int(seed))]
+    if threads is not None:
+        args += ["--threads", str(int(threads))]
+    out_dir = _absolute(out if out is not None else _default_out(source, "-solve"))
+    args += ["--out", out_dir]
+    if force:
+        args.append("--force")
+    call(args, stdin=source.stdin)
+    return Solution(Path(out_dir))
 
 
 def _read(path: Path) -> str:

@@ -392,3 +392,72 @@ class Calibration(Folder):
     def scenario_path(self) -> Path:
         """The scenario calibration wrote, ready for :func:`arrears.run`."""
         return self.folder / "scenario.toml"
+
+
+class Sweep(Folder):
+    """A sweep's folder (``arrears sweep``): the long table of every figure at every point
+    (one column per varied key), the paired differences, and each point's own :class:`Result`.
+    """
+
+    @property
+    def sweep_json(self) -> dict[str, Any]:
+        """``sweep.json``: the varied keys, the points and their folders, the reference."""
+        return _read_json(self.folder / "sweep.json")
+
+    @property
+    def keys(self) -> list[str]:
+        """The varied keys, by dotted path (also the key columns of :attr:`table_long`)."""
+        return [str(k["key"]) for k in self.sweep_json["keys"]]
+
+    @property
+    def long(self) -> pl.DataFrame:
+        """``sweep.parquet``: ``sweep_point``, one column per varied key, ``figure``, ``mean``,
+        ``se``, percentiles, VaR and expected shortfall where the figure has them."""
+        return self.table("sweep")
+
+    @property
+    def differences(self) -> pl.DataFrame:
+        """``sweep_differences.parquet``: each point against the reference and the previous
+        point, with paired standard errors."""
+        return self.table("sweep_differences")
+
+    def figure(self, name: str) -> pl.DataFrame:
+        """One figure at every point: the key columns, ``mean``, ``se``, ``p5``, ``p95``."""
+        return self.long.filter(pl.col("figure") == name).select(
+            ["sweep_point", *self.keys, "mean", "se", "p5", "p50", "p95"]
+        )
+
+    @property
+    def points(self) -> list[Result]:
+        """Each point's result folder, in point order."""
+        return [Result(self.folder / str(p["folder"])) for p in self.sweep_json["points"]]
+
+
+class Solution(Folder):
+    """A solve's folder (``arrears solve``): the root and its interval, every evaluation."""
+
+    @property
+    def solve_json(self) -> dict[str, Any]:
+        """``solve.json``: key, figure, target, root, ``root_se``, ``ci_low``/``ci_high``,
+        the final bracket, the slope, whether it converged."""
+        return _read_json(self.folder / "solve.json")
+
+    @property
+    def root(self) -> float:
+        """The key's value at which the figure reaches the target."""
+        return float(self.solve_json["root"])
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The root's 95% confidence interval (NaN for a whole-number key)."""
+        j = self.solve_json
+        low, high = j["ci_low"], j["ci_high"]
+        return (
+            float("nan") if low is None else float(low),
+            float("nan") if high is None else float(high),
+        )
+
+    @property
+    def evaluations(self) -> pl.DataFrame:
+        """Every run: the key's ``value``, the figure's ``mean`` and ``se``."""
+        return self.table("solve_evaluations")
