@@ -279,6 +279,10 @@ fn bad_sweeps_are_refused_before_anything_runs() {
             "varied twice",
         ),
         (
+            vec![s, "--vary", "actions.calls.cure_multiplier=1.0,1.5"],
+            "(at sweep point 1 (actions.calls.cure_multiplier = 1.5))",
+        ),
+        (
             vec![
                 "scenarios/stress_set.toml",
                 "--vary",
@@ -399,6 +403,11 @@ fn solve_finds_the_break_even_price_of_a_linear_figure_exactly() {
             "debt_sael.price=0.01..0.2",
             "sale_proceeds=1".into(),
             "there is no `debt_sael`",
+        ),
+        (
+            "actions.calls.cure_multiplier=1.0..1.5",
+            "sale_proceeds=1".into(),
+            "(at actions.calls.cure_multiplier = 1.5)",
         ),
     ] {
         let o = arrears(&[

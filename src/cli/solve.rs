@@ -159,7 +159,8 @@ pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
                 value: value.toml(),
                 origin: "solve",
             }],
-        )?;
+        )
+        .map_err(|e| e.at(&format!("at {key} = {}", value.label())))?;
         if let Some(paths) = o.paths {
             sc.simulation.paths = paths;
         }

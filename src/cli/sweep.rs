@@ -131,7 +131,14 @@ pub fn sweep(o: &SweepOptions) -> Result<(), CliError> {
     let mut scenarios = Vec::with_capacity(points.len());
     let mut warnings: Vec<String> = Vec::new();
     for point in &points {
-        let mut sc = scenario::parse_with(&base.text, &base.file, &sweep.overrides(point))?;
+        let mut sc = scenario::parse_with(&base.text, &base.file, &sweep.overrides(point))
+            .map_err(|e| {
+                e.at(&format!(
+                    "at sweep point {} ({})",
+                    scenarios.len(),
+                    sweep.describe_point(point)
+                ))
+            })?;
         if let Some(paths) = o.paths {
             sc.simulation.paths = paths;
         }

@@ -214,6 +214,34 @@ pub enum ScenarioError {
     },
 }
 
+impl ScenarioError {
+    /// The same error, each problem that does not already name an override saying where it
+    /// arose (`at sweep point 3 (debt_sale.price = 0.05)`): a problem found only at one
+    /// point of a sweep or one value of a solve may sit on a line the override did not touch.
+    pub fn at(self, place: &str) -> ScenarioError {
+        match self {
+            ScenarioError::Invalid {
+                path,
+                text,
+                diagnostics,
+            } => ScenarioError::Invalid {
+                path,
+                text,
+                diagnostics: diagnostics
+                    .into_iter()
+                    .map(|mut d| {
+                        if !d.message.contains("(set by `") {
+                            d.message = format!("{} ({place})", d.message);
+                        }
+                        d
+                    })
+                    .collect(),
+            },
+            other => other,
+        }
+    }
+}
+
 /// Every diagnostic of a file under one heading; `what` names the kind of file.
 pub(crate) fn render_invalid(
     what: &str,
