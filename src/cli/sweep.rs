@@ -193,55 +193,79 @@ pub fn sweep(o: &SweepOptions) -> Result<(), CliError> {
     atomic::write_atomically(&out_dir, o.force, |tmp| -> Result<(), CliError> {
         let points_dir = tmp.join(crate::results::sweep_rows::POINTS_DIR);
         std::fs::create_dir(&points_dir).map_err(|e| ReportError::io(&points_dir, e))?;
-        let mut done_before = 0;
-        let mut loaded: Option<(book::LoanBook, Option<book::cells::Bucketing>)> = None;
-        for (i, sc) in scenarios.iter().enumerate() {
-            let point_started = Instant::now();
-            if i == 0 || !same_book(&scenarios[i - 1], sc) {
-                loaded = Some(book::load_for_run(sc)?);
-            }
-            let (book, bucketing) = loaded.as_ref().expect("loaded at the first point");
-            let paths = sc.simulation.paths;
-            let output = engine::run_paths(
-                &sc.simulation,
-                &sc.model,
-                book,
-                0..paths,
-                o.threads,
-                &|done| bar.set_position(done_before + done),
-            )?;
-            done_before += paths * engine::passes(&sc.model);
-            threads_used = threads_used.max(output.threads);
-            let facts = run_facts(
-                sc,
-                book,
-                output.threads,
-                point_started.elapsed().as_secs_f64(),
-                1,
-            );
-            let book_facts = report::book_facts(sc, book, bucketing.as_ref());
-            let layout = output.layout;
-            let threads = output.threads;
-            let output = part::combine(&sc.model, layout, threads, [part::passes_of(output)]);
-            let summary = summarise(&output, &sc.model, &book_facts.book_profile);
-            report::write_results(
-                &tmp.join(point_folder(i)),
-                false,
-                sc,
-                &book_facts,
-                &output,
-                &summary,
-                &facts,
-            )?;
-            for w in &summary.warnings {
-                match point_warnings.iter_mut().find(|(text, _)| text == w) {
-                    Some((_, at)) => at.push(i),
-                    None => point_warnings.push((w.clone(), vec![i])),
+        // Each point's folder is written by a second thread while the next point simulates,
+        // one point in flight at most, so writing charts overlaps the simulation.
+        std::thread::scope(|scope| -> Result<(), CliError> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Written>(1);
+            let scenarios = &scenarios;
+            let writer = scope.spawn(move || -> Result<(), ReportError> {
+                for (i, output, summary, facts, book_facts) in rx {
+                    report::write_results(
+                        &tmp.join(point_folder(i)),
+                        false,
+                        &scenarios[i],
+                        &book_facts,
+                        &output,
+                        &summary,
+                        &facts,
+                    )?;
                 }
-            }
-            figures.push(point_figures(&summary));
-            per_path.push(PointPaths::of(&output.paths));
-        }
+                Ok(())
+            });
+            let simulated = (|| -> Result<(), CliError> {
+                let mut done_before = 0;
+                let mut loaded: Option<(book::LoanBook, Option<book::cells::Bucketing>)> = None;
+                for (i, sc) in scenarios.iter().enumerate() {
+                    let point_started = Instant::now();
+                    if i == 0 || !same_book(&scenarios[i - 1], sc) {
+                        loaded = Some(book::load_for_run(sc)?);
+                    }
+                    let (book, bucketing) = loaded.as_ref().expect("loaded at the first point");
+                    let paths = sc.simulation.paths;
+                    let output = engine::run_paths(
+                        &sc.simulation,
+                        &sc.model,
+                        book,
+                        0..paths,
+                        o.threads,
+                        &|done| bar.set_position(done_before + done),
+                    )?;
+                    done_before += paths * engine::passes(&sc.model);
+                    threads_used = threads_used.max(output.threads);
+                    let facts = run_facts(
+                        sc,
+                        book,
+                        output.threads,
+                        point_started.elapsed().as_secs_f64(),
+                        1,
+                    );
+                    let book_facts = report::book_facts(sc, book, bucketing.as_ref());
+                    let (layout, threads) = (output.layout, output.threads);
+                    let output =
+                        part::combine(&sc.model, layout, threads, [part::passes_of(output)]);
+                    let summary = summarise(&output, &sc.model, &book_facts.book_profile);
+                    for w in &summary.warnings {
+                        match point_warnings.iter_mut().find(|(text, _)| text == w) {
+                            Some((_, at)) => at.push(i),
+                            None => point_warnings.push((w.clone(), vec![i])),
+                        }
+                    }
+                    figures.push(point_figures(&summary));
+                    per_path.push(PointPaths::of(&output.paths));
+                    if tx.send((i, output, summary, facts, book_facts)).is_err() {
+                        // The writer stopped on an error: it is returned below.
+                        break;
+                    }
+                }
+                Ok(())
+            })();
+            drop(tx);
+            let written = writer
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            simulated?;
+            written.map_err(CliError::from)
+        })?;
         bar.finish_and_clear();
         for (w, at) in &point_warnings {
             warnings.push(format!("{} {w}", at_points(at, points.len())));
@@ -292,6 +316,15 @@ pub fn sweep(o: &SweepOptions) -> Result<(), CliError> {
     eprintln!("sweep in {}", out_dir.display());
     Ok(())
 }
+
+/// A simulated point on its way to its folder.
+type Written = (
+    usize,
+    engine::RunOutput,
+    crate::metrics::summary::RunSummary,
+    crate::report::RunFacts,
+    crate::results::summary::BookFacts,
+);
 
 /// Whether two points simulate the same book (so the second can reuse the first's): the same
 /// source, seed, mode, cells and states (a tape's loans are checked against the triggers).
