@@ -140,7 +140,7 @@ pub enum Command {
     /// Find the value of a key at which a figure reaches a target (break-even, reverse
     /// stress), every run on the scenario's seed, with a confidence interval for the root
     #[command(
-        after_help = "Examples:\n  arrears solve scenarios/baseline.toml --vary debt_sale.price=0.01..0.20 --target net_credit_loss=6000000\n  arrears solve scenarios/sweep_sale_price.toml --vary debt_sale.price=0.01..0.2 --target recovery_rate_discounted=42%\n  arrears solve scenarios/baseline.toml --vary charge_off.dpd=90..360 --target gross_write_offs=9000000"
+        after_help = "Examples:\n  arrears solve scenarios/baseline.toml --vary debt_sale.price=0.01..0.20 --target net_credit_loss=6000000\n  arrears solve scenarios/sweep_sale_price.toml --vary debt_sale.price=0.01..0.2 --target recovery_rate_discounted=42%\n  arrears solve scenarios/baseline.toml --vary charge_off.dpd=120..180 --target gross_write_offs=8000000"
     )]
     Solve {
         /// Scenario file (TOML); `-` reads it from standard input
