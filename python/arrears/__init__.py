@@ -272,7 +272,7 @@ def solve(
     low: float,
     high: float,
     figure: str,
-    target: float,
+    target: Optional[float] = None,
     tolerance: Optional[float] = None,
     paths: Optional[int] = None,
     seed: Optional[int] = None,
@@ -283,12 +283,25 @@ def solve(
 ) -> Solution:
     """Finds the value of ``key`` in ``[low, high]`` at which ``figure`` reaches ``target``
     (every run on the scenario's seed), with a 95% interval. Whole-number ends search whole
-    values. ``out`` defaults to ``output/<simulation.name>-solve``.
+    values when the key takes only whole values. ``out`` defaults to
+    ``output/<simulation.name>-solve``.
+
+    ``figure`` is a figure's name (its mean), a tail measure of a loss figure
+    (``"net_credit_loss.var_99"``, ``"net_credit_loss.es_99"``; levels 95, 99, 99_9), or a
+    named condition of the disposition study with no ``target``: ``"sale_beats_hold"`` (the
+    price at which selling equals holding, at each sale point and for each segment) or
+    ``"buyer_makes_hurdle"`` (where the buyer's fair price at its hurdle equals the quoted
+    price). A named condition has one root per series: read ``Solution.roots``.
 
     Raises:
-        UsageError: the target is not reached in the range (the message gives the figure at
-            both ends), or a bad key, figure or range.
+        UsageError: a figure's target is not reached in the range (the message gives the
+            figure at both ends), or a bad key, figure or range.
     """
+    named = figure in ("sale_beats_hold", "buyer_makes_hurdle")
+    if named and target is not None:
+        raise ValueError(f"`{figure}` is a named condition: give no target")
+    if not named and target is None:
+        raise ValueError(f"`{figure}` needs a target value")
     source = _scenario_input(scenario)
     args = [
         "solve",
@@ -298,7 +311,7 @@ def solve(
         "--vary",
         f"{key}={toml_value(low)}..{toml_value(high)}",
         "--target",
-        f"{figure}={float(target)!r}",
+        figure if target is None else f"{figure}={float(target)!r}",
     ]
     if tolerance is not None:
         args += ["--tolerance", repr(float(tolerance))]

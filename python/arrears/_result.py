@@ -434,24 +434,44 @@ class Sweep(Folder):
 
 
 class Solution(Folder):
-    """A solve's folder (``arrears solve``): the root and its interval, every evaluation."""
+    """A solve's folder (``arrears solve``): one root per series (the figure, or each sale
+    point and segment of a named condition), its interval, every evaluation."""
 
     @property
     def solve_json(self) -> dict[str, Any]:
-        """``solve.json``: key, figure, target, root, ``root_se``, ``ci_low``/``ci_high``,
-        the final bracket, the slope, whether it converged."""
+        """``solve.json``: the key, ``target_name``, ``label``, ``unit``, ``target``, the
+        range (``low``, ``high``), ``integer`` and the number of ``series``."""
         return _read_json(self.folder / "solve.json")
 
     @property
+    def roots(self) -> pl.DataFrame:
+        """One row per series: ``point``, ``dpd`` and ``segment`` (null for a figure),
+        ``status`` (``solved``, ``not converged``, ``above the target at both ends``, ...),
+        ``root``, ``root_se``, ``ci_low``, ``ci_high``, the final bracket, the ``slope``, the
+        figure at both ends of the range, and the runs used."""
+        return self.table("solve_roots")
+
+    def _one(self) -> dict[str, Any]:
+        roots = self.roots
+        if roots.height != 1:
+            raise ValueError(
+                f"{self.folder} solved {roots.height} series (a named condition has a root "
+                "per sale point and segment): read `.roots`"
+            )
+        return roots.row(0, named=True)
+
+    @property
     def root(self) -> float:
-        """The key's value at which the figure reaches the target."""
-        return float(self.solve_json["root"])
+        """The key's value at which the figure reaches the target (one series only; NaN when
+        it was not reached)."""
+        value = self._one()["root"]
+        return float("nan") if value is None else float(value)
 
     @property
     def interval(self) -> tuple[float, float]:
         """The root's 95% confidence interval (NaN for a whole-number key)."""
-        j = self.solve_json
-        low, high = j["ci_low"], j["ci_high"]
+        row = self._one()
+        low, high = row["ci_low"], row["ci_high"]
         return (
             float("nan") if low is None else float(low),
             float("nan") if high is None else float(high),
@@ -459,5 +479,6 @@ class Solution(Folder):
 
     @property
     def evaluations(self) -> pl.DataFrame:
-        """Every run: the key's ``value``, the figure's ``mean`` and ``se``."""
+        """Every run and series: ``evaluation`` (the run), the series' ``point``, ``dpd`` and
+        ``segment``, the key's ``value``, the figure's ``mean`` and ``se``."""
         return self.table("solve_evaluations")

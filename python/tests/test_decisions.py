@@ -83,3 +83,36 @@ def test_solve_finds_the_price_that_brings_given_proceeds(tmp_path: Path) -> Non
             out=tmp_path / "never",
         )
     assert not (tmp_path / "never").exists()
+
+
+def test_a_named_condition_has_a_root_per_sale_point_and_segment(tmp_path: Path) -> None:
+    solution = arrears.solve(
+        SCENARIOS / "disposition.toml",
+        key="disposition.sale.price",
+        low=0.0,
+        high=0.6,
+        figure="sale_beats_hold",
+        paths=4,
+        set=SMALL,
+        out=tmp_path / "break_even",
+    )
+    roots = solution.roots
+    assert roots.height > 1
+    assert roots.schema["dpd"] == pl.UInt32
+    assert set(roots["status"].to_list()) <= {"solved", "above the target at both ends"}
+    solved = roots.filter(pl.col("status") == "solved")
+    assert solved.height > 0
+    # Sale is worth its price per unit of face: the value of sale minus hold rises one for one.
+    assert all(abs(s - 1.0) < 1e-9 for s in solved["slope"].to_list())
+    assert solution.evaluations["segment"].null_count() == 0
+    with pytest.raises(ValueError, match="read `.roots`"):
+        _ = solution.root
+    with pytest.raises(ValueError, match="give no target"):
+        arrears.solve(
+            SCENARIOS / "disposition.toml",
+            key="disposition.sale.price",
+            low=0.0,
+            high=0.6,
+            figure="sale_beats_hold",
+            target=0.0,
+        )

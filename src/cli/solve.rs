@@ -13,15 +13,17 @@ use super::{
 };
 use crate::book;
 use crate::engine;
-use crate::metrics::figures::METRICS;
-use crate::metrics::solve::{Evaluation, SolveFailure, solve as find_root};
+use crate::metrics::solve::{
+    Evaluation, SeriesId, SeriesValue, SolveFailure, Target, solve as find_root,
+};
 use crate::metrics::summary::summarise;
 use crate::model::group_thousands;
+use crate::report::format;
 use crate::report::{self, ReportError};
 use crate::results::atomic;
 use crate::results::manifest::{self, FolderKind};
 use crate::results::part;
-use crate::results::sweep_rows::{SolveEvaluationRow, SolveFile};
+use crate::results::sweep_rows::{SolveEvaluationRow, SolveFile, SolveRootRow};
 use crate::scenario::sweep::SweepValue;
 use crate::scenario::{self, Override, Scenario};
 
@@ -83,44 +85,12 @@ fn parse_range(arg: &str) -> Result<(String, SweepValue, SweepValue), CliError> 
     }
 }
 
-/// `FIGURE=VALUE` (a fraction may be given in percent: `40%`).
-fn parse_target(arg: &str) -> Result<(&'static crate::metrics::figures::Metric, f64), CliError> {
-    let names: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
-    let (figure, value) = arg.split_once('=').ok_or_else(|| {
-        usage(
-            format!("`--target {arg}` is not FIGURE=VALUE"),
-            "e.g. `--target net_credit_loss=6000000` or `--target recovery_rate_discounted=0.42`",
-        )
-    })?;
-    let m = METRICS
-        .iter()
-        .find(|m| m.name == figure.trim())
-        .ok_or_else(|| {
-            usage(
-                format!("`{}` is not a figure arrears reports", figure.trim()),
-                &format!("target one of: {}", names.join(", ")),
-            )
-        })?;
-    let value = value.trim();
-    let parsed = match value.strip_suffix('%') {
-        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
-        None => value.parse::<f64>(),
-    };
-    match parsed {
-        Ok(v) if v.is_finite() => Ok((m, v)),
-        _ => Err(usage(
-            format!("`--target {arg}`: `{value}` is not a number"),
-            "give the target in the figure's unit: currency, a count, or a fraction (0.42 or 42%)",
-        )),
-    }
-}
-
 /// `arrears solve`.
 pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
     check_run_numbers(o.paths, o.seed, o.threads)?;
     let (key, lo, hi) = parse_range(&o.vary)?;
-    let (metric, target) = parse_target(&o.target)?;
-    let integer = matches!((&lo, &hi), (SweepValue::Integer(_), SweepValue::Integer(_)));
+    let target = Target::parse(&o.target).map_err(|b| usage(b.message, &b.hint))?;
+    let whole_ends = matches!((&lo, &hi), (SweepValue::Integer(_), SweepValue::Integer(_)));
     let (lo, hi) = (lo.as_f64().unwrap_or(0.0), hi.as_f64().unwrap_or(0.0));
     if let Some(t) = o.tolerance
         && !(t > 0.0 && t.is_finite())
@@ -144,7 +114,7 @@ pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(format!("{}-solve", base.simulation.name)));
     atomic::check_destination(&out_dir, o.force)?;
-    let at = |x: f64| -> Result<Scenario, CliError> {
+    let at = |x: f64, integer: bool| -> Result<Scenario, CliError> {
         let value = if integer {
             SweepValue::Integer(x as i64)
         } else {
@@ -178,9 +148,29 @@ pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
         }
         Ok(sc)
     };
+    // Whole-number ends search whole values only when the key takes nothing else: a value
+    // between them with a fraction is tried on the scenario's own rules.
+    let integer = whole_ends && {
+        let mut probe = (lo + hi) / 2.0;
+        if probe.fract() == 0.0 {
+            probe += 0.5;
+        }
+        at(probe, false).is_err()
+    };
+    let at = |x: f64| at(x, integer);
     // Both ends checked (and their books sized) before anything is simulated.
     for x in [lo, hi] {
         let sc = at(x)?;
+        if target.is_named() && sc.model.disposition.is_none() {
+            return Err(usage(
+                format!(
+                    "`{}` needs a disposition study, and `{}` has none",
+                    target.name(),
+                    base.file.display()
+                ),
+                "add `[disposition]` with `sale_points_dpd` and `[disposition.sale]` (or `[disposition.buyer]` with `quoted_price`), or target a figure",
+            ));
+        }
         let (book, _) = book::load_for_run(&sc)?;
         check_memory(&sc, &book, sc.simulation.paths)?;
         check_duration(&sc, &book, sc.simulation.paths * 10)?;
@@ -195,7 +185,12 @@ pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
     );
     let mut cache: Option<(Scenario, book::LoanBook)> = None;
     let mut threads_used = 1;
-    let mut eval = |x: f64| -> Result<Evaluation, CliError> {
+    // Every run made, in order: each serves every series.
+    let mut runs: Vec<(f64, Vec<SeriesValue>)> = Vec::new();
+    let mut evaluate = |x: f64| -> Result<Vec<SeriesValue>, CliError> {
+        if let Some((_, values)) = runs.iter().find(|(at, _)| at.to_bits() == x.to_bits()) {
+            return Ok(values.clone());
+        }
         let sc = at(x)?;
         let reuse = cache.as_ref().is_some_and(|(prev, _)| same_book(prev, &sc));
         if !reuse {
@@ -216,47 +211,139 @@ pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
         let output = part::combine(&sc.model, layout, threads, [part::passes_of(output)]);
         let facts = report::book_facts(&sc, book, None);
         let summary = summarise(&output, &sc.model, &facts.book_profile);
-        let h = summary
-            .headlines
-            .iter()
-            .find(|h| h.name == metric.name)
-            .expect("every figure has a headline");
+        let values = target
+            .series(&summary)
+            .map_err(|b| usage(b.message, &b.hint))?;
         bar.inc(1);
-        Ok(Evaluation {
-            x,
-            mean: h.estimate.mean,
-            se: h.estimate.se,
-        })
+        runs.push((x, values.clone()));
+        Ok(values)
     };
-    let found = find_root(lo, hi, target, integer, tolerance, &mut eval)?;
+    let ids: Vec<SeriesId> = evaluate(lo)?.into_iter().map(|v| v.series).collect();
+    if ids.is_empty() {
+        return Err(usage(
+            format!("`{}` has nothing to solve in this scenario", target.name()),
+            "the disposition study has no sale point with a sale (or a buyer with `quoted_price`)",
+        ));
+    }
+    bar.set_length((crate::metrics::solve::MAX_EVALUATIONS * ids.len()) as u64);
+    let mut found = Vec::new();
+    for id in &ids {
+        let result = find_root(lo, hi, target.value(), integer, tolerance, |x| {
+            let values = evaluate(x)?;
+            Ok::<_, CliError>(values.iter().find(|v| &v.series == id).map_or(
+                Evaluation {
+                    x,
+                    mean: f64::NAN,
+                    se: f64::NAN,
+                },
+                |v| v.at(x),
+            ))
+        })?;
+        found.push(result);
+    }
     bar.finish_and_clear();
-    let unit = crate::report::document::Unit::from_summary(metric.unit);
-    let root = match found {
-        Ok(root) => root,
-        Err(SolveFailure::NotBracketed { lo: a, hi: b }) => {
-            return Err(usage(
-                format!(
-                    "{} does not reach {} between {key} = {} and {}: it is {} and {}",
-                    metric.name,
-                    unit.format(target),
-                    a.x,
-                    b.x,
-                    unit.estimate(a.mean, a.se),
-                    unit.estimate(b.mean, b.se)
-                ),
-                "widen the range of `--vary`, or check the target's unit (fractions as 0.42 or 42%)",
-            ));
+    let unit = crate::report::document::Unit::from_summary(target.unit());
+    if !target.is_named() {
+        // One figure: a target it does not reach is an error, and nothing is written.
+        match &found[0] {
+            Ok(_) => {}
+            Err(SolveFailure::NotBracketed { lo: a, hi: b }) => {
+                return Err(usage(
+                    format!(
+                        "{} does not reach {} between {key} = {} and {}: it is {} and {}",
+                        target.name(),
+                        unit.format(target.value()),
+                        a.x,
+                        b.x,
+                        unit.estimate(a.mean, a.se),
+                        unit.estimate(b.mean, b.se)
+                    ),
+                    "widen the range of `--vary`, or check the target's unit (fractions as 0.42 or 42%)",
+                ));
+            }
+            Err(SolveFailure::Undefined { x }) => {
+                return Err(usage(
+                    format!(
+                        "{} is undefined at {key} = {x} (no path has what it divides by)",
+                        target.name(),
+                    ),
+                    "choose a figure defined over the whole range, or narrow it",
+                ));
+            }
         }
-        Err(SolveFailure::Undefined { x }) => {
-            return Err(usage(
-                format!(
-                    "{} is undefined at {key} = {x} (no path has what it divides by)",
-                    metric.name
-                ),
-                "choose a figure defined over the whole range, or narrow it",
-            ));
-        }
+    }
+    let end_value = |x: f64, id: &SeriesId| {
+        runs.iter()
+            .find(|(at, _)| at.to_bits() == x.to_bits())
+            .and_then(|(_, values)| values.iter().find(|v| &v.series == id))
+            .map_or(f64::NAN, |v| v.mean)
     };
+    let root_rows: Vec<SolveRootRow> = ids
+        .iter()
+        .zip(&found)
+        .map(|(id, result)| {
+            let mut row = SolveRootRow {
+                point: id.point.clone(),
+                dpd: id.dpd,
+                segment: id.segment.clone(),
+                at_low: end_value(lo, id),
+                at_high: end_value(hi, id),
+                root: f64::NAN,
+                root_se: f64::NAN,
+                ci_low: f64::NAN,
+                ci_high: f64::NAN,
+                bracket_low: lo,
+                bracket_high: hi,
+                slope: f64::NAN,
+                ..SolveRootRow::default()
+            };
+            match result {
+                Ok(root) => {
+                    row.status = if root.converged {
+                        "solved"
+                    } else {
+                        "not converged"
+                    }
+                    .into();
+                    row.root = root.x;
+                    row.root_se = root.se;
+                    row.ci_low = root.ci_low;
+                    row.ci_high = root.ci_high;
+                    (row.bracket_low, row.bracket_high) = root.bracket;
+                    row.slope = root.slope;
+                    row.evaluations = root.evaluations.len() as u32;
+                }
+                Err(SolveFailure::NotBracketed { lo: a, .. }) => {
+                    row.status = if a.mean > target.value() {
+                        "above the target at both ends"
+                    } else {
+                        "below the target at both ends"
+                    }
+                    .into();
+                    row.evaluations = 2;
+                }
+                Err(SolveFailure::Undefined { .. }) => {
+                    row.status = "undefined".into();
+                }
+            }
+            row
+        })
+        .collect();
+    let evaluation_rows: Vec<SolveEvaluationRow> = runs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (x, values))| {
+            values.iter().map(move |v| SolveEvaluationRow {
+                evaluation: i as u32,
+                point: v.series.point.clone(),
+                dpd: v.series.dpd,
+                segment: v.series.segment.clone(),
+                value: *x,
+                mean: v.mean,
+                se: v.se,
+            })
+        })
+        .collect();
     let (book, _) = book::load_for_run(&base)?;
     let file = SolveFile {
         run: run_facts(
@@ -267,71 +354,88 @@ pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
             1,
         ),
         key: key.clone(),
-        figure: metric.name.into(),
-        unit: metric.unit.into(),
-        target,
+        target_name: target.name(),
+        label: target.label(),
+        unit: target.unit().into(),
+        target: target.value(),
         low: lo,
         high: hi,
         integer,
-        root: root.x,
-        root_se: root.se,
-        ci_low: root.ci_low,
-        ci_high: root.ci_high,
-        bracket_low: root.bracket.0,
-        bracket_high: root.bracket.1,
-        slope: root.slope,
-        converged: root.converged,
+        series: root_rows.len(),
     };
-    let rows: Vec<SolveEvaluationRow> = root
-        .evaluations
-        .iter()
-        .enumerate()
-        .map(|(i, e)| SolveEvaluationRow {
-            evaluation: i as u32,
-            value: e.x,
-            mean: e.mean,
-            se: e.se,
-        })
-        .collect();
     let meta = report::chart_meta(&base);
     atomic::write_atomically(&out_dir, o.force, |tmp| -> Result<(), CliError> {
-        report::sweep::write_solve(tmp, &file, &rows, &meta)?;
+        report::sweep::write_solve(tmp, &file, &root_rows, &evaluation_rows, &meta)?;
         manifest::write(tmp, FolderKind::Solve).map_err(|e| ReportError::io(tmp, e))?;
         Ok(())
     })?;
-    if !o.quiet && integer {
-        println!(
-            "{} passes {} between {key} = {} and {} ({} runs in {:.1} s)",
-            metric.name,
-            unit.format(target),
-            root.bracket.0,
-            root.bracket.1,
-            root.evaluations.len(),
+    if !o.quiet {
+        let took = format!(
+            "{} in {:.1} s",
+            format::count_of(runs.len() as u64, "run"),
             started.elapsed().as_secs_f64()
         );
-    } else if !o.quiet {
-        println!(
-            "{} = {} at {key} = {} (95% interval {} to {}; se {}), after {} runs in {:.1} s",
-            metric.name,
-            unit.format(target),
-            trim(root.x),
-            trim(root.ci_low),
-            trim(root.ci_high),
-            trim(root.se),
-            root.evaluations.len(),
-            started.elapsed().as_secs_f64()
+        let phrases = crate::report::sweep::solve_phrases(
+            &file.target_name,
+            &file.label,
+            &unit.format(file.target),
+            &key,
         );
-    }
-    if !o.quiet && !root.converged {
-        println!(
-            "not converged after {} runs: the bracket is {} to {}",
-            root.evaluations.len(),
-            trim(root.bracket.0),
-            trim(root.bracket.1)
-        );
+        for (id, row) in ids.iter().zip(&root_rows) {
+            let prefix = match id.describe() {
+                d if d.is_empty() => String::new(),
+                d => format!("{d}: "),
+            };
+            println!("{prefix}{}", describe_root(&phrases, &unit, &key, row));
+        }
+        println!("({took})");
     }
     eprintln!("solution in {}", out_dir.display());
     Ok(())
+}
+
+/// One series' answer in a sentence.
+fn describe_root(
+    phrases: &crate::report::sweep::SolvePhrases,
+    unit: &crate::report::document::Unit,
+    key: &str,
+    row: &SolveRootRow,
+) -> String {
+    match row.status.as_str() {
+        "solved" | "not converged" if row.root_se.is_nan() => format!(
+            "{} between {key} = {} and {}",
+            phrases.met,
+            trim(row.bracket_low),
+            trim(row.bracket_high)
+        ),
+        "solved" => format!(
+            "{} at {key} = {} (95% interval {} to {}; se {})",
+            phrases.met,
+            trim(row.root),
+            trim(row.ci_low),
+            trim(row.ci_high),
+            trim(row.root_se)
+        ),
+        "not converged" => format!(
+            "{} at {key} = {}, not converged: the bracket is {} to {}",
+            phrases.met,
+            trim(row.root),
+            trim(row.bracket_low),
+            trim(row.bracket_high)
+        ),
+        "undefined" => "undefined in the range (no path has what it divides by)".into(),
+        status => format!(
+            "{} ({} at {key} = {}, {} at {})",
+            match status {
+                "above the target at both ends" => &phrases.above,
+                _ => &phrases.below,
+            },
+            unit.format(row.at_low),
+            trim(row.bracket_low),
+            unit.format(row.at_high),
+            trim(row.bracket_high)
+        ),
+    }
 }
 
 /// Six significant digits, thousands grouped for large numbers.

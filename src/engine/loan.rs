@@ -391,8 +391,9 @@ impl PathScratch {
                 }
             }
         }
+        let lasting = f.systematic.as_ref().map_or(0.0, |s| s.z_shift);
         for (t, x) in z.iter_mut().enumerate() {
-            *x += StressPath::at(&f.stress.z_shift, t + 1);
+            *x += lasting + StressPath::at(&f.stress.z_shift, t + 1);
         }
         if cx.model.draw_posterior {
             self.draw_matrices(cx, path);

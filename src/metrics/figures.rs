@@ -6,6 +6,7 @@
 use crate::engine::outcome::{PathOutcome, Total};
 
 /// A figure reported per path and summarised across paths.
+#[derive(Debug)]
 pub struct Metric {
     pub name: &'static str,
     /// What an analyst calls it, in reports, charts and workbooks.

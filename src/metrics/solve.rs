@@ -9,6 +9,326 @@
 //! the slope there, the slope taken from the final bracket (a paired difference, so known far
 //! better than either end).
 
+use super::estimate::{TAIL_LEVELS, TailMeasure};
+use super::figures::{METRICS, Metric};
+use super::summary::RunSummary;
+
+/// Which part of a figure's distribution a target is on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Measure {
+    Mean,
+    /// Value at risk at a level of [`TAIL_LEVELS`].
+    Var(f64),
+    /// Expected shortfall at a level of [`TAIL_LEVELS`].
+    ExpectedShortfall(f64),
+}
+
+/// What `arrears solve` brings to a value: a figure (its mean, or a tail measure of a loss
+/// figure), or a named condition of the disposition study, met where a paired difference
+/// crosses zero at each sale point (and for each segment).
+#[derive(Debug, Clone)]
+pub enum Target {
+    Figure {
+        metric: &'static Metric,
+        measure: Measure,
+        value: f64,
+    },
+    /// Selling is worth as much as holding: the study's sale minus hold per unit of face is 0,
+    /// at each sale point for each segment and for the book.
+    SaleBeatsHold,
+    /// The buyer makes exactly its hurdle at the quoted price: its fair price at the hurdle
+    /// minus the quoted price is 0, at each sale point.
+    BuyerMakesHurdle,
+}
+
+/// The loss figures with tail measures in a run's summary.
+pub const TAIL_FIGURES: [&str; 3] = ["net_credit_loss", "gross_write_offs", "net_write_offs"];
+
+/// A target that cannot be read: the message and how to fix it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadTarget {
+    pub message: String,
+    pub hint: String,
+}
+
+impl Target {
+    /// `FIGURE=VALUE`, `FIGURE.var_99=VALUE` (`es_99`, levels 95, 99, 99_9), or a named
+    /// condition. A fraction may be given in percent (`40%`).
+    pub fn parse(arg: &str) -> Result<Target, BadTarget> {
+        let bad = |message: String, hint: &str| BadTarget {
+            message,
+            hint: hint.into(),
+        };
+        match arg.trim() {
+            "sale_beats_hold" => return Ok(Target::SaleBeatsHold),
+            "buyer_makes_hurdle" => return Ok(Target::BuyerMakesHurdle),
+            _ => {}
+        }
+        let (figure, value) = arg.split_once('=').ok_or_else(|| {
+            bad(
+                format!("`--target {arg}` is not FIGURE=VALUE or a named condition"),
+                "e.g. `--target net_credit_loss=6000000`, `--target net_credit_loss.var_99=2.5e7`, `--target sale_beats_hold` or `--target buyer_makes_hurdle`",
+            )
+        })?;
+        let figure = figure.trim();
+        let (name, measure) = match figure.split_once('.') {
+            None => (figure, Measure::Mean),
+            Some((name, tail)) => {
+                let level = |suffix: &str| {
+                    TAIL_LEVELS
+                        .iter()
+                        .find(|(_, s)| *s == suffix)
+                        .map(|&(l, _)| l)
+                };
+                let measure = match (tail.strip_prefix("var_"), tail.strip_prefix("es_")) {
+                    (Some(l), _) => level(l).map(Measure::Var),
+                    (_, Some(l)) => level(l).map(Measure::ExpectedShortfall),
+                    _ => None,
+                };
+                let measure = measure.ok_or_else(|| {
+                    bad(
+                        format!("`{figure}`: `{tail}` is not a tail measure"),
+                        "give var_95, var_99, var_99_9, es_95, es_99 or es_99_9 (e.g. `net_credit_loss.var_99`)",
+                    )
+                })?;
+                if !TAIL_FIGURES.contains(&name) {
+                    return Err(bad(
+                        format!("`{name}` has no tail measures"),
+                        &format!("tail measures are reported for {}", TAIL_FIGURES.join(", ")),
+                    ));
+                }
+                (name, measure)
+            }
+        };
+        let metric = METRICS.iter().find(|m| m.name == name).ok_or_else(|| {
+            let names: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
+            bad(
+                format!("`{name}` is not a figure arrears reports"),
+                &format!(
+                    "target one of: {}; or a named condition: sale_beats_hold, buyer_makes_hurdle",
+                    names.join(", ")
+                ),
+            )
+        })?;
+        let value = value.trim();
+        let parsed = match value.strip_suffix('%') {
+            Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+            None => value.parse::<f64>(),
+        };
+        match parsed {
+            Ok(v) if v.is_finite() => Ok(Target::Figure {
+                metric,
+                measure,
+                value: v,
+            }),
+            _ => Err(bad(
+                format!("`--target {arg}`: `{value}` is not a number"),
+                "give the target in the figure's unit: currency, a count, or a fraction (0.42 or 42%)",
+            )),
+        }
+    }
+
+    /// The name results and messages use: `net_credit_loss`, `net_credit_loss.var_99`,
+    /// `sale_beats_hold`.
+    pub fn name(&self) -> String {
+        match self {
+            Target::Figure {
+                metric, measure, ..
+            } => {
+                let suffix = |l: &f64| {
+                    TAIL_LEVELS
+                        .iter()
+                        .find(|(x, _)| x == l)
+                        .map_or("", |(_, s)| *s)
+                };
+                match measure {
+                    Measure::Mean => metric.name.to_string(),
+                    Measure::Var(l) => format!("{}.var_{}", metric.name, suffix(l)),
+                    Measure::ExpectedShortfall(l) => format!("{}.es_{}", metric.name, suffix(l)),
+                }
+            }
+            Target::SaleBeatsHold => "sale_beats_hold".into(),
+            Target::BuyerMakesHurdle => "buyer_makes_hurdle".into(),
+        }
+    }
+
+    /// What the series measures, in words.
+    pub fn label(&self) -> String {
+        match self {
+            Target::Figure {
+                metric, measure, ..
+            } => match measure {
+                Measure::Mean => metric.label.to_string(),
+                Measure::Var(l) => format!("{}: {}% VaR", metric.label, trim_level(*l)),
+                Measure::ExpectedShortfall(l) => {
+                    format!("{}: {}% expected shortfall", metric.label, trim_level(*l))
+                }
+            },
+            Target::SaleBeatsHold => "Sale minus hold, per unit of face".into(),
+            Target::BuyerMakesHurdle => {
+                "Buyer's fair price at its hurdle minus the quoted price, per unit of face".into()
+            }
+        }
+    }
+
+    /// The series' unit, as `summary.json` names units.
+    pub fn unit(&self) -> &'static str {
+        match self {
+            Target::Figure { metric, .. } => metric.unit,
+            Target::SaleBeatsHold | Target::BuyerMakesHurdle => "fraction",
+        }
+    }
+
+    /// The value the series must reach.
+    pub fn value(&self) -> f64 {
+        match self {
+            Target::Figure { value, .. } => *value,
+            Target::SaleBeatsHold | Target::BuyerMakesHurdle => 0.0,
+        }
+    }
+
+    /// A named condition, solved at each sale point.
+    pub fn is_named(&self) -> bool {
+        !matches!(self, Target::Figure { .. })
+    }
+
+    /// The series' values in one run. `Err` when the run has nothing to read them from (a
+    /// named condition on a scenario without a disposition study).
+    pub fn series(&self, summary: &RunSummary) -> Result<Vec<SeriesValue>, BadTarget> {
+        match self {
+            Target::Figure {
+                metric, measure, ..
+            } => {
+                let tail = |tails: &[TailMeasure], level: f64| {
+                    tails.iter().find(|t| t.level == level).copied()
+                };
+                let tails: &[TailMeasure] = match metric.name {
+                    "net_credit_loss" => &summary.net_credit_loss_tail,
+                    name => summary
+                        .write_off_tails
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map_or(&[], |(_, t)| t.as_slice()),
+                };
+                let (mean, se) = match measure {
+                    Measure::Mean => {
+                        let h = summary
+                            .headlines
+                            .iter()
+                            .find(|h| h.name == metric.name)
+                            .expect("every figure has a headline");
+                        (h.estimate.mean, h.estimate.se)
+                    }
+                    // The 95% interval's half-width over 1.96: a standard error for the delta
+                    // method.
+                    Measure::Var(level) => tail(tails, *level).map_or((f64::NAN, f64::NAN), |t| {
+                        (t.var, (t.var_ci_high - t.var_ci_low) / (2.0 * 1.96))
+                    }),
+                    Measure::ExpectedShortfall(level) => {
+                        tail(tails, *level).map_or((f64::NAN, f64::NAN), |t| {
+                            (
+                                t.expected_shortfall,
+                                (t.expected_shortfall_ci_high - t.expected_shortfall_ci_low)
+                                    / (2.0 * 1.96),
+                            )
+                        })
+                    }
+                };
+                Ok(vec![SeriesValue {
+                    series: SeriesId::default(),
+                    mean,
+                    se,
+                }])
+            }
+            Target::SaleBeatsHold | Target::BuyerMakesHurdle => {
+                let d = summary.disposition.as_ref().ok_or_else(|| BadTarget {
+                    message: format!("`{}` needs a disposition study", self.name()),
+                    hint: "add `[disposition]` with `sale_points_dpd` and `[disposition.sale]` (or `[disposition.buyer]`) to the scenario, or target a figure".into(),
+                })?;
+                if matches!(self, Target::SaleBeatsHold) {
+                    Ok(d.rows
+                        .iter()
+                        .filter(|r| r.strategy == "sale")
+                        .map(|r| SeriesValue {
+                            series: SeriesId {
+                                point: Some(r.point.clone()),
+                                dpd: Some(r.dpd),
+                                segment: Some(r.segment.clone()),
+                            },
+                            mean: r.minus_hold_per_face.mean,
+                            se: r.minus_hold_per_face.se,
+                        })
+                        .collect())
+                } else {
+                    Ok(d.buyer
+                        .iter()
+                        .map(|b| SeriesValue {
+                            series: SeriesId {
+                                point: Some(b.point.clone()),
+                                dpd: Some(b.dpd),
+                                segment: None,
+                            },
+                            mean: b.fair_price.mean - b.quoted_price,
+                            se: b.fair_price.se,
+                        })
+                        .collect())
+                }
+            }
+        }
+    }
+}
+
+fn trim_level(level: f64) -> String {
+    let s = format!("{:.1}", level * 100.0);
+    s.trim_end_matches(".0").to_string()
+}
+
+/// Which series of a target a value belongs to: the figure itself (all `None`), or a sale
+/// point, and a segment (`"all"` for the book).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SeriesId {
+    pub point: Option<String>,
+    pub dpd: Option<u32>,
+    pub segment: Option<String>,
+}
+
+impl SeriesId {
+    /// `sale at 180 DPD, prime`, or empty for the figure itself.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(dpd) = self.dpd {
+            parts.push(format!("sale point {dpd} DPD"));
+        }
+        if let Some(s) = &self.segment {
+            parts.push(if s == "all" {
+                "the whole book".to_string()
+            } else {
+                format!("segment `{s}`")
+            });
+        }
+        parts.join(", ")
+    }
+}
+
+/// One series' value in one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesValue {
+    pub series: SeriesId,
+    pub mean: f64,
+    pub se: f64,
+}
+
+impl SeriesValue {
+    /// The value as an [`Evaluation`] at `x`.
+    pub fn at(&self, x: f64) -> Evaluation {
+        Evaluation {
+            x,
+            mean: self.mean,
+            se: self.se,
+        }
+    }
+}
+
 /// A figure's estimate at one value of the key.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Evaluation {

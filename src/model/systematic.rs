@@ -127,6 +127,9 @@ pub struct Systematic {
     /// Importance sampling: the mean of the factor's innovations is shifted to this value and
     /// paths are weighted by the likelihood ratio (Glasserman and Li 2005). `None`: plain.
     pub importance_shift: Option<f64>,
+    /// Added to the factor in every month of every path (on top of a stress scenario's own
+    /// shift): a run under a lasting downturn when negative. 0 leaves the factor as drawn.
+    pub z_shift: f64,
 }
 
 /// A named macro path: shifts of the factor and multipliers of rates by calendar month.

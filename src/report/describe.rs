@@ -199,8 +199,21 @@ pub fn describe(
             }
         };
         out.push(format!(
-            "Systematic factor (one-factor Gaussian copula, {dynamics}): asset correlation {}{}.",
+            "Systematic factor (one-factor Gaussian copula, {dynamics}): asset correlation {}{}{}.",
             rhos.join(", "),
+            if sys.z_shift != 0.0 {
+                format!(
+                    "; shifted by {} standard deviations in every month (a lasting {})",
+                    trim(sys.z_shift),
+                    if sys.z_shift < 0.0 {
+                        "downturn"
+                    } else {
+                        "upturn"
+                    }
+                )
+            } else {
+                String::new()
+            },
             if sys.importance_shift.is_some() {
                 "; importance sampling of the factor, paths weighted by the likelihood ratio"
             } else {

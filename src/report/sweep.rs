@@ -498,92 +498,388 @@ fn document(
     }
 }
 
-/// Writes a solve's folder: `solve.json`, `solve_evaluations`, the chart of every evaluation
-/// with the target and the root, and the report.
+/// How a solve's answer reads: what reaching the target means, and what it means to be past
+/// it at both ends of the range.
+pub struct SolvePhrases {
+    pub met: String,
+    pub above: String,
+    pub below: String,
+    /// The chart's title.
+    pub title: String,
+}
+
+/// The phrases for a target, by its name in `solve.json`.
+pub fn solve_phrases(target_name: &str, label: &str, target: &str, key: &str) -> SolvePhrases {
+    match target_name {
+        "sale_beats_hold" => SolvePhrases {
+            met: "selling equals holding".into(),
+            above: "selling beats holding across the whole range".into(),
+            below: "holding beats selling across the whole range".into(),
+            title: format!("Break-even {key}: selling equals holding"),
+        },
+        "buyer_makes_hurdle" => SolvePhrases {
+            met: "the buyer makes exactly its hurdle at the quoted price".into(),
+            above: "the buyer beats its hurdle across the whole range".into(),
+            below: "the buyer misses its hurdle across the whole range".into(),
+            title: format!("{key} at which the buyer makes exactly its hurdle"),
+        },
+        name => SolvePhrases {
+            met: format!("{name} = {target}"),
+            above: format!("{label} stays above {target} across the whole range"),
+            below: format!("{label} stays below {target} across the whole range"),
+            title: format!("Solving for {key}"),
+        },
+    }
+}
+
+/// Writes a solve's files: `solve.json`, `solve_roots`, `solve_evaluations`, the chart
+/// `solve` and the report. One series: the figure at every evaluation with the target and the
+/// root. Several (a named condition): each series' root against its sale point, one line per
+/// segment, with its interval (or, with one sale point, every series' evaluations).
 pub fn write_solve(
     dir: &Path,
     file: &crate::results::sweep_rows::SolveFile,
+    roots: &[crate::results::sweep_rows::SolveRootRow],
     rows: &[crate::results::sweep_rows::SolveEvaluationRow],
     meta: &ChartMeta,
 ) -> Result<(), ReportError> {
-    use super::charts::line::VLine;
+    use super::charts::line::{Markers, VLine};
     use super::charts::theme::Stroke;
+    use crate::results::sweep_rows::SolveRootRow;
     let path = dir.join(crate::results::sweep_rows::SOLVE_FILE);
     std::fs::write(&path, to_json(file)).map_err(|e| ReportError::io(&path, e))?;
+    table(dir, roots)?;
     table(dir, rows)?;
-    let m = metric(&file.figure);
     let unit = Unit::from_summary(&file.unit);
-    let mut sorted: Vec<_> = rows.iter().collect();
-    sorted.sort_by(|a, b| a.value.total_cmp(&b.value));
-    let xs: Vec<f64> = sorted.iter().map(|r| r.value).collect();
-    let means: Vec<f64> = sorted.iter().map(|r| r.mean).collect();
-    let lows: Vec<f64> = sorted.iter().map(|r| r.mean - 1.96 * r.se).collect();
-    let highs: Vec<f64> = sorted.iter().map(|r| r.mean + 1.96 * r.se).collect();
-    let ends = [file.low, file.high];
-    let y_title = match m.unit {
-        "currency" => meta.amount(m.label),
-        "fraction" => format!("{} (%)", m.label),
-        _ => m.label.to_string(),
+    let trimmed = super::format::trimmed;
+    let y_title = match file.unit.as_str() {
+        "currency" => meta.amount(&file.label),
+        "fraction" => format!("{} (%)", file.label),
+        _ => file.label.clone(),
     };
-    let chart = LineChart {
-        band_label: "95% interval of the mean".into(),
-        vlines: vec![VLine {
-            x: file.root,
-            label: format!("{} = {}", file.key, super::format::trimmed(file.root)),
-            colour: theme::OI_VERMILLION,
-            stroke: Stroke::Dashed,
-        }],
-        notes: vec![
-            format!("{} runs on one seed", rows.len()),
+    let ends = [file.low, file.high];
+    let series_name = |point: &Option<String>, dpd: Option<u32>, segment: &Option<String>| {
+        let mut parts = Vec::new();
+        if let Some(d) = dpd {
+            parts.push(format!("{d} DPD"));
+        } else if let Some(p) = point {
+            parts.push(p.clone());
+        }
+        if let Some(s) = segment {
+            parts.push(s.clone());
+        }
+        parts.join(", ")
+    };
+    let solved = |r: &SolveRootRow| r.root.is_finite();
+    let phrases = solve_phrases(
+        &file.target_name,
+        &file.label,
+        &unit.format(file.target),
+        &file.key,
+    );
+    let reading_of = |r: &SolveRootRow| -> String {
+        let name = series_name(&r.point, r.dpd, &r.segment);
+        let lead = if name.is_empty() {
+            file.label.clone()
+        } else {
+            format!("{}, {name}", file.label)
+        };
+        if solved(r) && r.ci_low.is_finite() {
             format!(
-                "95% interval of the root: {} to {}",
-                super::format::trimmed(file.ci_low),
-                super::format::trimmed(file.ci_high)
-            ),
-        ],
-        empty: "No evaluations to show".into(),
-        ..LineChart::new(
-            meta.header(
-                &format!("Solving for {}", file.key),
-                format!(
-                    "{} = {}: each point a run of {} on the same seed, the band 95% of its mean",
-                    m.label,
-                    unit.format(file.target),
-                    format::count_of(file.run.paths, "path")
-                ),
-            ),
-            Axis::new(file.key.as_str(), Scale::Amount, Fit::Span(0.04)),
-            Axis::new(y_title.as_str(), scale_of(m.unit), Fit::Span(0.08)),
-            vec![
-                Line::new("Mean", theme::OI_BLUE, &xs, &means)
-                    .band(&xs, &lows, &highs)
-                    .markers(super::charts::line::Markers::Every(theme::series_marker(0))),
+                "{lead}: {} at {} = {} (95% interval {} to {}).",
+                phrases.met,
+                file.key,
+                trimmed(r.root),
+                trimmed(r.ci_low),
+                trimmed(r.ci_high)
+            )
+        } else if solved(r) {
+            format!(
+                "{lead}: {} between {} = {} and {}.",
+                phrases.met,
+                file.key,
+                trimmed(r.bracket_low),
+                trimmed(r.bracket_high)
+            )
+        } else {
+            format!(
+                "{lead}: {} ({} at {} = {}, {} at {}).",
+                match r.status.as_str() {
+                    "above the target at both ends" => phrases.above.as_str(),
+                    "below the target at both ends" => phrases.below.as_str(),
+                    other => other,
+                },
+                unit.format(r.at_low),
+                file.key,
+                trimmed(file.low),
+                unit.format(r.at_high),
+                trimmed(file.high)
+            )
+        }
+    };
+    let points: std::collections::BTreeSet<u32> = roots.iter().filter_map(|r| r.dpd).collect();
+    let chart = if roots.len() > 1 && points.len() > 1 {
+        // Roots against the sale point, one line per segment.
+        let mut segments: Vec<Option<String>> = Vec::new();
+        for r in roots {
+            if !segments.contains(&r.segment) {
+                segments.push(r.segment.clone());
+            }
+        }
+        let lines = segments
+            .iter()
+            .enumerate()
+            .map(|(i, segment)| {
+                let mine: Vec<&SolveRootRow> = roots
+                    .iter()
+                    .filter(|r| &r.segment == segment && solved(r) && r.dpd.is_some())
+                    .collect();
+                let xs: Vec<f64> = mine.iter().map(|r| f64::from(r.dpd.unwrap_or(0))).collect();
+                let ys: Vec<f64> = mine.iter().map(|r| r.root).collect();
+                let lows: Vec<f64> = mine
+                    .iter()
+                    .map(|r| {
+                        if r.ci_low.is_finite() {
+                            r.ci_low
+                        } else {
+                            r.root
+                        }
+                    })
+                    .collect();
+                let highs: Vec<f64> = mine
+                    .iter()
+                    .map(|r| {
+                        if r.ci_high.is_finite() {
+                            r.ci_high
+                        } else {
+                            r.root
+                        }
+                    })
+                    .collect();
+                let label = match segment.as_deref() {
+                    Some("all") => "Whole book".to_string(),
+                    Some(s) => s.to_string(),
+                    None => file.label.clone(),
+                };
                 Line::new(
-                    &format!("Target {}", unit.format(file.target)),
-                    theme::AXIS,
-                    &ends,
-                    &[file.target, file.target],
+                    &label,
+                    theme::SERIES_COLOURS[i % theme::SERIES_COLOURS.len()],
+                    &xs,
+                    &ys,
                 )
-                .stroke(Stroke::Dashed),
-            ],
-        )
+                .band(&xs, &lows, &highs)
+                .markers(Markers::Every(theme::series_marker(i)))
+            })
+            .collect();
+        let unsolved = roots.iter().filter(|r| !solved(r)).count();
+        let mut notes = vec![format!(
+            "{} on one seed; bands are 95% intervals of the root",
+            format::count_of(
+                rows.iter()
+                    .map(|r| r.evaluation)
+                    .max()
+                    .map_or(0, |m| m as u64 + 1),
+                "run"
+            )
+        )];
+        if unsolved > 0 {
+            notes.push(format!(
+                "{unsolved} of {} series not reached between {} = {} and {}: see the table",
+                roots.len(),
+                file.key,
+                trimmed(file.low),
+                trimmed(file.high)
+            ));
+        }
+        LineChart {
+            band_label: "95% interval of the root".into(),
+            notes,
+            empty: format!("No series reaches the target between {} = {} and {}", file.key, trimmed(file.low), trimmed(file.high)),
+            ..LineChart::new(
+                meta.header(
+                    &format!("{} by sale point", phrases.title),
+                    format!(
+                        "The value of {} at which {}, at each sale point and for each segment; {} each",
+                        file.key,
+                        phrases.met,
+                        format::count_of(file.run.paths, "path")
+                    ),
+                ),
+                Axis::new("Sale point (days past due)", Scale::Amount, Fit::Span(0.04)),
+                Axis::new(file.key.as_str(), Scale::Amount, Fit::Span(0.1)),
+                lines,
+            )
+        }
+    } else {
+        // Every evaluation of each series, the target, and each root.
+        let mut ids: Vec<(Option<String>, Option<u32>, Option<String>)> = Vec::new();
+        for r in rows {
+            let id = (r.point.clone(), r.dpd, r.segment.clone());
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        let many = ids.len() > 1;
+        let mut lines: Vec<Line> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, (point, dpd, segment))| {
+                let mut mine: Vec<_> = rows
+                    .iter()
+                    .filter(|r| &r.point == point && &r.dpd == dpd && &r.segment == segment)
+                    .collect();
+                mine.sort_by(|a, b| a.value.total_cmp(&b.value));
+                let xs: Vec<f64> = mine.iter().map(|r| r.value).collect();
+                let means: Vec<f64> = mine.iter().map(|r| r.mean).collect();
+                let lows: Vec<f64> = mine.iter().map(|r| r.mean - 1.96 * r.se).collect();
+                let highs: Vec<f64> = mine.iter().map(|r| r.mean + 1.96 * r.se).collect();
+                let label = if many {
+                    series_name(point, *dpd, segment)
+                } else {
+                    "Mean".to_string()
+                };
+                Line::new(
+                    &label,
+                    theme::SERIES_COLOURS[i % theme::SERIES_COLOURS.len()],
+                    &xs,
+                    &means,
+                )
+                .band(&xs, &lows, &highs)
+                .markers(Markers::Every(theme::series_marker(i)))
+            })
+            .collect();
+        lines.push(
+            Line::new(
+                &format!("Target {}", unit.format(file.target)),
+                theme::AXIS,
+                &ends,
+                &[file.target, file.target],
+            )
+            .stroke(Stroke::Dashed),
+        );
+        let vlines = roots
+            .iter()
+            .filter(|r| solved(r))
+            .take(if many { 0 } else { 1 })
+            .map(|r| VLine {
+                x: r.root,
+                label: format!("{} = {}", file.key, trimmed(r.root)),
+                colour: theme::OI_VERMILLION,
+                stroke: Stroke::Dashed,
+            })
+            .collect();
+        let mut notes = vec![format!(
+            "{} on one seed",
+            format::count_of(
+                rows.iter()
+                    .map(|r| r.evaluation)
+                    .max()
+                    .map_or(0, |m| m as u64 + 1),
+                "run"
+            )
+        )];
+        if let [r] = roots
+            && r.ci_low.is_finite()
+        {
+            notes.push(format!(
+                "95% interval of the root: {} to {}",
+                trimmed(r.ci_low),
+                trimmed(r.ci_high)
+            ));
+        }
+        LineChart {
+            band_label: "95% interval of the figure".into(),
+            vlines,
+            notes,
+            empty: "No evaluations to show".into(),
+            ..LineChart::new(
+                meta.header(
+                    &phrases.title,
+                    format!(
+                        "{} = {}: each point a run of {} on the same seed, the band 95% of the figure",
+                        file.label,
+                        unit.format(file.target),
+                        format::count_of(file.run.paths, "path")
+                    ),
+                ),
+                Axis::new(file.key.as_str(), Scale::Amount, Fit::Span(0.04)),
+                Axis::new(y_title.as_str(), scale_of(&file.unit), Fit::Span(0.08)),
+                lines,
+            )
+        }
     };
     chart.write(&dir.join("solve"))?;
-    let reading = format!(
-        "{} reaches {} at {} = {} (95% interval {} to {}).",
-        m.label,
-        unit.format(file.target),
-        file.key,
-        super::format::trimmed(file.root),
-        super::format::trimmed(file.ci_low),
-        super::format::trimmed(file.ci_high)
+    let readings: Vec<String> = roots.iter().map(reading_of).collect();
+    let slope_text = match roots {
+        [r] if r.slope.is_finite() => format!(
+            " The interval is the figure's standard error at the root over the slope there ({} per unit of the key, from the final bracket {} to {}){}.",
+            unit.format(r.slope),
+            trimmed(r.bracket_low),
+            trimmed(r.bracket_high),
+            if r.status == "solved" {
+                ""
+            } else {
+                "; the search stopped before the bracket closed"
+            }
+        ),
+        [_] => String::new(),
+        _ => " Each series is solved on its own, every run serving them all; each interval is the series' standard error at its root over its slope there.".into(),
+    };
+    let has_points = roots.iter().any(|r| r.dpd.is_some() || r.segment.is_some());
+    let mut headers: Vec<String> = Vec::new();
+    if has_points {
+        headers.extend(["sale point".to_string(), "segment".to_string()]);
+    }
+    headers.extend(
+        [
+            file.key.as_str(),
+            "95% interval",
+            "status",
+            "at low end",
+            "at high end",
+        ]
+        .map(String::from),
     );
+    let root_table = Table::new(
+        headers,
+        roots
+            .iter()
+            .map(|r| {
+                let mut cells = Vec::new();
+                if has_points {
+                    cells.push(
+                        r.dpd
+                            .map(|d| format!("{d} DPD"))
+                            .or(r.point.clone())
+                            .unwrap_or_default(),
+                    );
+                    cells.push(r.segment.clone().unwrap_or_default());
+                }
+                cells.push(if r.root.is_finite() {
+                    trimmed(r.root)
+                } else {
+                    "n/a".into()
+                });
+                cells.push(if r.ci_low.is_finite() {
+                    format!("{} to {}", trimmed(r.ci_low), trimmed(r.ci_high))
+                } else {
+                    "n/a".into()
+                });
+                cells.push(r.status.clone());
+                cells.push(unit.format(r.at_low));
+                cells.push(unit.format(r.at_high));
+                cells
+            })
+            .collect(),
+    )
+    .numeric_from(if has_points { 2 } else { 0 })
+    .files(["solve_roots.csv", "solve_roots.parquet"]);
+    let first_reading = readings.first().cloned().unwrap_or_default();
     let doc = Document {
         title: format!("{}: solve", file.run.scenario_name),
         subtitle: format!(
-            "{} = {} over {} from {} to {}, {} each, seed {}",
-            file.figure,
-            unit.format(file.target),
+            "{} over {} from {} to {}, {} each, seed {}",
+            phrases.met,
             file.key,
             file.low,
             file.high,
@@ -591,39 +887,61 @@ pub fn write_solve(
             file.run.seed
         ),
         blocks: vec![
-            Block::heading("root", "The root"),
-            Block::Paragraph(format!(
-                "{reading} Every run shares the scenario's random numbers, so the figure is one smooth function of `{}`; the interval is the figure's standard error at the root over the slope there ({} per unit of the key, from the final bracket {} to {}){}.",
-                file.key,
-                unit.format(file.slope),
-                super::format::trimmed(file.bracket_low),
-                super::format::trimmed(file.bracket_high),
-                if file.converged {
-                    ""
+            Block::heading(
+                "root",
+                if roots.len() == 1 {
+                    "The root"
                 } else {
-                    "; the search stopped before the bracket closed"
-                }
+                    "The roots"
+                },
+            ),
+            Block::Paragraph(format!(
+                "{} Every run shares the scenario's random numbers, so the figure is one smooth function of `{}`.{slope_text}",
+                if roots.len() == 1 {
+                    first_reading.clone()
+                } else {
+                    format!(
+                        "In {} of {} series {} somewhere between {} = {} and {}.",
+                        roots.iter().filter(|r| solved(r)).count(),
+                        roots.len(),
+                        phrases.met,
+                        file.key,
+                        trimmed(file.low),
+                        trimmed(file.high)
+                    )
+                },
+                file.key,
             )),
+            Block::Table(root_table),
             Block::chart(
                 "solve",
-                "Every evaluation",
-                reading.clone(),
-                &["solve_evaluations.csv"],
+                if roots.len() > 1 && points.len() > 1 {
+                    "The root at each sale point"
+                } else {
+                    "Every evaluation"
+                },
+                if roots.len() == 1 {
+                    first_reading
+                } else {
+                    readings.join(" ")
+                },
+                &["solve_roots.csv", "solve_evaluations.csv"],
             ),
             Block::Table(
                 Table::new(
-                    ["run", file.key.as_str(), "mean ± se"],
+                    ["run", "series", file.key.as_str(), "mean ± se"],
                     rows.iter()
                         .map(|r| {
                             vec![
                                 r.evaluation.to_string(),
-                                super::format::trimmed(r.value),
+                                series_name(&r.point, r.dpd, &r.segment),
+                                trimmed(r.value),
                                 unit.estimate(r.mean, r.se),
                             ]
                         })
                         .collect(),
                 )
-                .numeric_from(1)
+                .numeric_from(2)
                 .files(["solve_evaluations.csv", "solve_evaluations.parquet"]),
             ),
         ],

@@ -121,9 +121,55 @@ pub fn verify(dir: &Path) -> Result<FolderManifest, FolderError> {
                 verify(&dir.join(&point.folder))?;
             }
         }
+        FolderKind::Solve => {
+            read_solve(dir)?;
+        }
         _ => {}
     }
     Ok(manifest)
+}
+
+/// A solve's folder through its types: `solve.json`, its roots (one per series, as many as
+/// the file says) and every evaluation.
+pub fn read_solve(
+    dir: &Path,
+) -> Result<
+    (
+        super::sweep_rows::SolveFile,
+        Vec<super::sweep_rows::SolveRootRow>,
+        Vec<super::sweep_rows::SolveEvaluationRow>,
+    ),
+    FolderError,
+> {
+    let path = dir.join(super::sweep_rows::SOLVE_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| FolderError::Read {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let file: super::sweep_rows::SolveFile =
+        serde_json::from_str(&text).map_err(|e| FolderError::Read {
+            path: path.clone(),
+            message: format!("not the solve file arrears writes ({e})"),
+        })?;
+    let table_error = |e: super::table::TableError| FolderError::Read {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    };
+    let roots: Vec<super::sweep_rows::SolveRootRow> =
+        super::table::read(dir).map_err(table_error)?;
+    let evaluations: Vec<super::sweep_rows::SolveEvaluationRow> =
+        super::table::read(dir).map_err(table_error)?;
+    if roots.len() != file.series {
+        return Err(FolderError::Read {
+            path,
+            message: format!(
+                "it promises {} series but `solve_roots` has {} rows",
+                file.series,
+                roots.len()
+            ),
+        });
+    }
+    Ok((file, roots, evaluations))
 }
 
 /// A sweep folder's `sweep.json`, through its types.
@@ -160,13 +206,28 @@ impl ResultFolder {
                             expected: "run's result folder (it is a sweep: give one point's folder, e.g. `points/point-0000` in it)",
                         });
                     }
-                    FolderKind::Comparison
-                    | FolderKind::Calibration
-                    | FolderKind::Optimisation
-                    | FolderKind::Solve => {
+                    FolderKind::Comparison => {
                         return Err(FolderError::Kind {
                             dir: dir.to_path_buf(),
-                            expected: "run's result folder (it holds a comparison, a calibration or an optimisation)",
+                            expected: "run's result folder (it holds a comparison)",
+                        });
+                    }
+                    FolderKind::Calibration => {
+                        return Err(FolderError::Kind {
+                            dir: dir.to_path_buf(),
+                            expected: "run's result folder (it holds a calibration)",
+                        });
+                    }
+                    FolderKind::Optimisation => {
+                        return Err(FolderError::Kind {
+                            dir: dir.to_path_buf(),
+                            expected: "run's result folder (it holds an optimisation)",
+                        });
+                    }
+                    FolderKind::Solve => {
+                        return Err(FolderError::Kind {
+                            dir: dir.to_path_buf(),
+                            expected: "run's result folder (it holds a solve: its report is written with it)",
                         });
                     }
                 }

@@ -3,7 +3,8 @@
 //! figure, one column per varied key: the tidy long table) and `sweep_differences` (paired
 //! differences between points). Each point's own results are a run's folder under `points/`.
 //!
-//! `arrears solve` writes `solve.json` ([`SolveFile`]) and `solve_evaluations` beside it.
+//! `arrears solve` writes `solve.json` ([`SolveFile`]), `solve_roots` and `solve_evaluations`
+//! beside it.
 //!
 //! The sweep table's key columns depend on the sweep, so its fields are built from
 //! `sweep.json`'s keys ([`sweep_fields`]) and the table is read back through them.
@@ -223,41 +224,101 @@ impl Table for SweepDifferenceRow {
     }
 }
 
-/// `solve.json`: the question, the root and its interval.
+/// `solve.json`: the question. The answers are in `solve_roots`, one row per series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SolveFile {
     pub run: RunFacts,
     pub key: String,
-    pub figure: String,
+    /// The target's name: a figure (`net_credit_loss`), a tail measure of one
+    /// (`net_credit_loss.var_99`), or a named condition (`sale_beats_hold`).
+    pub target_name: String,
+    /// What the series measures, in words.
+    pub label: String,
+    /// The series' unit, as `summary.json` names units.
     pub unit: String,
+    /// The value each series must reach.
     pub target: f64,
     pub low: f64,
     pub high: f64,
     /// Whole values only (bisection to neighbours).
     pub integer: bool,
-    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
-    pub root: f64,
-    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
-    pub root_se: f64,
-    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
-    pub ci_low: f64,
-    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
-    pub ci_high: f64,
-    pub bracket_low: f64,
-    pub bracket_high: f64,
-    #[serde(deserialize_with = "crate::serde_nan::nan_if_null")]
-    pub slope: f64,
-    pub converged: bool,
+    /// Series solved: 1 for a figure, one per sale point (and segment) for a named condition.
+    pub series: usize,
 }
 
 /// The solve's folder file.
 pub const SOLVE_FILE: &str = "solve.json";
 
-/// One evaluation of the figure while solving.
+/// How a series' search ended.
+pub const SOLVE_STATUS: &[&str] = &[
+    "solved",
+    "not converged",
+    "above the target at both ends",
+    "below the target at both ends",
+    "undefined",
+];
+
+/// One series' root: where its figure reaches the target.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SolveRootRow {
+    /// The sale point (its name and DPD) and segment of a named condition's series; null for
+    /// a figure.
+    pub point: Option<String>,
+    pub dpd: Option<u32>,
+    pub segment: Option<String>,
+    /// One of [`SOLVE_STATUS`].
+    pub status: String,
+    /// The key's value at which the figure reaches the target (NaN unless solved or not
+    /// converged).
+    pub root: f64,
+    /// Standard error of the root (delta method); NaN for a whole-number key.
+    pub root_se: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// The final bracket, or the range when the target was not bracketed.
+    pub bracket_low: f64,
+    pub bracket_high: f64,
+    /// Slope of the figure against the key over the final bracket.
+    pub slope: f64,
+    /// The figure at the two ends of the range.
+    pub at_low: f64,
+    pub at_high: f64,
+    /// Runs this series used.
+    pub evaluations: u32,
+}
+
+impl Table for SolveRootRow {
+    const STEM: &'static str = "solve_roots";
+    const ROW: &'static str = "one series of a solve (the figure, or a sale point and segment of a named condition): its root, interval and final bracket";
+    fn fields() -> Vec<Field<Self>> {
+        vec![
+            field!(opt_text "point" => point),
+            field!(opt_u32 "dpd" => dpd),
+            field!(opt_text "segment" => segment),
+            field!(choice "status", SOLVE_STATUS => status),
+            field!(f64 "root", Any => root),
+            field!(f64 "root_se", Any => root_se),
+            field!(f64 "ci_low", Any => ci_low),
+            field!(f64 "ci_high", Any => ci_high),
+            field!(f64 "bracket_low", Finite => bracket_low),
+            field!(f64 "bracket_high", Finite => bracket_high),
+            field!(f64 "slope", Any => slope),
+            field!(f64 "at_low", Any => at_low),
+            field!(f64 "at_high", Any => at_high),
+            field!(u32 "evaluations" => evaluations),
+        ]
+    }
+}
+
+/// One evaluation of one series while solving.
 #[derive(Debug, Clone, Default)]
 pub struct SolveEvaluationRow {
+    /// The run, in the order they were made; a run serves every series.
     pub evaluation: u32,
+    pub point: Option<String>,
+    pub dpd: Option<u32>,
+    pub segment: Option<String>,
     pub value: f64,
     pub mean: f64,
     pub se: f64,
@@ -265,11 +326,13 @@ pub struct SolveEvaluationRow {
 
 impl Table for SolveEvaluationRow {
     const STEM: &'static str = "solve_evaluations";
-    const ROW: &'static str =
-        "one run of the scenario while solving: the key's value and the figure";
+    const ROW: &'static str = "one run of the scenario while solving and one series in it: the key's value and the figure";
     fn fields() -> Vec<Field<Self>> {
         vec![
             field!(u32 "evaluation" => evaluation),
+            field!(opt_text "point" => point),
+            field!(opt_u32 "dpd" => dpd),
+            field!(opt_text "segment" => segment),
             field!(f64 "value", Finite => value),
             field!(f64 "mean", Any => mean),
             field!(f64 "se", Any => se),

@@ -68,6 +68,8 @@ enum Access<R> {
     OptText(Get<R, Option<String>>, Set<R, Option<String>>),
     /// A yes/no that may be absent (null): undefined for the reference row of a comparison.
     OptBool(Get<R, Option<bool>>, Set<R, Option<bool>>),
+    /// A whole number that may be absent (null): the sale point of a solve's series.
+    OptU32(Get<R, Option<u32>>, Set<R, Option<u32>>),
     /// Text that must be one of a fixed list (a closed vocabulary: measures, strategies).
     Choice(Get<R, String>, Set<R, String>, &'static [&'static str]),
 }
@@ -182,6 +184,16 @@ impl<R: 'static> Field<R> {
             access: Access::OptBool(Box::new(get), Box::new(set)),
         }
     }
+    pub fn opt_u32(
+        name: &str,
+        get: impl Fn(&R) -> Option<u32> + 'static,
+        set: impl Fn(&mut R, Option<u32>) + 'static,
+    ) -> Field<R> {
+        Field {
+            name: name.into(),
+            access: Access::OptU32(Box::new(get), Box::new(set)),
+        }
+    }
     pub fn choice(
         name: &str,
         choices: &'static [&'static str],
@@ -277,6 +289,9 @@ impl<R: 'static> Field<R> {
 macro_rules! field {
     (text $name:literal => $f:ident) => {
         $crate::results::table::Field::text($name, |r: &Self| r.$f.clone(), |r, v| r.$f = v)
+    };
+    (opt_u32 $name:literal => $f:ident) => {
+        $crate::results::table::Field::opt_u32($name, |r: &Self| r.$f, |r, v| r.$f = v)
     };
     (opt_text $name:literal => $f:ident) => {
         $crate::results::table::Field::opt_text($name, |r: &Self| r.$f.clone(), |r, v| r.$f = v)
@@ -414,6 +429,9 @@ pub fn frame_of<R: 'static>(
             }
             Access::OptBool(get, _) => {
                 Column::new(name, rows.iter().map(get).collect::<Vec<Option<bool>>>())
+            }
+            Access::OptU32(get, _) => {
+                Column::new(name, rows.iter().map(get).collect::<Vec<Option<u32>>>())
             }
         };
         columns.push(column);
@@ -577,6 +595,12 @@ pub fn rows_of_fields<R: Default + 'static>(
             }
             Access::OptBool(_, set) => {
                 let values = column.bool().map_err(|_| wrong("Boolean"))?;
+                for (r, v) in rows.iter_mut().zip(values.iter()) {
+                    set(r, v);
+                }
+            }
+            Access::OptU32(_, set) => {
+                let values = column.u32().map_err(|_| wrong("UInt32"))?;
                 for (r, v) in rows.iter_mut().zip(values.iter()) {
                     set(r, v);
                 }

@@ -64,6 +64,7 @@ pub struct RawSystematic {
     pub asset_correlation: Option<Spanned<f64>>,
     pub recovery_correlation: Option<Spanned<f64>>,
     pub importance_shift: Option<Spanned<f64>>,
+    pub z_shift: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

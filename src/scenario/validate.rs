@@ -1774,6 +1774,7 @@ fn systematic(cx: &mut Ctx, raw: &RawScenario, model: &Model) -> Option<Systemat
             }
             shift
         }),
+        z_shift: r.z_shift.as_ref().map_or(0.0, |z| cx.in_range(z, -10.0, 10.0, "systematic.z_shift", "standard deviations added to the factor in every month: -2 is a lasting two-sigma downturn; 0 or left out for none")),
     })
 }
 
