@@ -6,7 +6,7 @@ mod common;
 
 use arrears::engine::Total;
 use arrears::metrics::figures::metric;
-use common::{run, scenario};
+use common::{charged_off_pool, geometric_buyer, run, scenario};
 use proptest::prelude::*;
 
 fn one_loan(rows: &str, extra: &str, horizon: u32, term: u32) -> String {
@@ -250,57 +250,6 @@ proptest! {
     }
 }
 
-/// Three buckets, the last charged off on entry at 30 DPD; every loan is charged off in month
-/// 1 at 1,000 (current -> dpd_31_plus, redirected to charged_off).
-fn charged_off_pool(loans: u64, paths: u64, extra: &str) -> String {
-    format!(
-        r#"
-version = 1
-[simulation]
-name = "pool"
-paths = {paths}
-horizon_months = 12
-seed = 11
-discount_rate = 0.0
-[states]
-buckets = [
-  {{ name = "dpd_1_30", min_dpd = 1, max_dpd = 30 }},
-  {{ name = "dpd_31_plus", min_dpd = 31 }},
-]
-[charge_off]
-dpd = 30
-[book]
-source = "synthetic"
-[segments.all.book]
-loans = {loans}
-balance = {{ distribution = "fixed", value = 1000.0 }}
-apr = 0.12
-term_months = 24
-[segments.all.transitions]
-current = {{ dpd_31_plus = 1.0 }}
-dpd_1_30 = {{ current = 1.0 }}
-{extra}
-"#
-    )
-}
-
-/// A buyer whose monthly collections fall geometrically: `a r^k` of face in month `k + 1`.
-/// Its fair price at hurdle h (monthly discount v = (1 + h)^(-1/12)), net of cost share s, is
-/// `(1 - s) a v (1 - (r v)^K) / (1 - r v)` in closed form.
-fn geometric_buyer(payers: f64) -> (String, f64) {
-    let (a, r, k, s, h) = (0.02, 0.9, 24, 0.3, 0.2);
-    let curve: Vec<String> = (0..k)
-        .map(|i| format!("{:.17}", a * f64::powi(r, i)))
-        .collect();
-    let v = f64::powf(1.0 + h, -1.0 / 12.0);
-    let exact = (1.0 - s) * a * v * (1.0 - f64::powi(r * v, k)) / (1.0 - r * v);
-    let extra = format!(
-        "[disposition]\nsale_points_dpd = [30]\n[disposition.buyer]\ncurve = [{}]\npayment_probability = {payers}\ncost_share = {s}\nhurdle_rate = {h}\n",
-        curve.join(", ")
-    );
-    (extra, exact)
-}
-
 fn buyer_price(extra: &str, loans: u64, paths: u64) -> arrears::metrics::estimate::Estimate {
     let s = scenario(&charged_off_pool(loans, paths, extra));
     let book = arrears::book::load(&s).unwrap();
@@ -318,7 +267,8 @@ fn buyer_price(extra: &str, loans: u64, paths: u64) -> arrears::metrics::estimat
 #[test]
 fn buyer_price_of_a_geometric_pool_matches_the_closed_form() {
     // Every account pays: the price is exact, no Monte Carlo error at all.
-    let (extra, exact) = geometric_buyer(1.0);
+    let (extra, price) = geometric_buyer(1.0, None);
+    let exact = price(0.2);
     let price = buyer_price(&extra, 50, 4);
     assert!(
         (price.mean - exact).abs() < 1e-12,
@@ -326,7 +276,8 @@ fn buyer_price_of_a_geometric_pool_matches_the_closed_form() {
         price.mean
     );
     // A fifth of accounts pay five times as much: the same expectation, now with noise.
-    let (extra, exact) = geometric_buyer(0.2);
+    let (extra, price) = geometric_buyer(0.2, None);
+    let exact = price(0.2);
     let price = buyer_price(&extra, 400, 200);
     assert!(price.se > 0.0);
     assert!(

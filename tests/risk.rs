@@ -11,40 +11,7 @@ use arrears::metrics::estimate::{
 };
 use arrears::metrics::summary::summarise;
 use arrears::model::systematic::{normal_cdf, normal_inverse_cdf};
-use common::{run, scenario};
-
-/// A one-month book: each current loan charges off with probability `pd`, else stays. The
-/// factor is drawn once per path.
-fn one_period(loans: u64, paths: u64, pd: f64, rho: f64, shift: Option<f64>) -> String {
-    let shift = shift.map_or(String::new(), |s| format!("importance_shift = {s}\n"));
-    format!(
-        r#"
-version = 1
-[simulation]
-name = "vasicek"
-paths = {paths}
-horizon_months = 1
-seed = 2024
-[states]
-buckets = [ {{ name = "dpd_1_30", min_dpd = 1, max_dpd = 30 }} ]
-[systematic]
-factor = "per_path"
-asset_correlation = {rho}
-{shift}
-[book]
-source = "synthetic"
-[segments.all.book]
-loans = {loans}
-balance = {{ distribution = "fixed", value = 1.0 }}
-apr = 0.0
-term_months = 600
-[segments.all.transitions]
-current = {{ current = {keep}, charged_off = {pd} }}
-dpd_1_30 = {{ current = 1.0 }}
-"#,
-        keep = 1.0 - pd
-    )
-}
+use common::{one_period, run, scenario};
 
 fn default_fractions(text: &str, loans: u64) -> (Vec<f64>, Vec<f64>) {
     let out = run(&scenario(text), 2);

@@ -44,38 +44,12 @@ fn solve(
     csv_rows(&out.join("solve_roots.csv"))
 }
 
-/// A one-month book of `loans` loans of 1.0: each charges off with probability `pd` (no
-/// recovery), with a per-path factor of correlation `rho`. Its loss is its number of
-/// charge-offs.
-fn one_period(dir: &Path, loans: u64, pd: f64, rho: f64) -> std::path::PathBuf {
-    let text = format!(
-        r#"
-version = 1
-[simulation]
-name = "vasicek"
-paths = 100
-horizon_months = 1
-seed = 2024
-[states]
-buckets = [ {{ name = "dpd_1_30", min_dpd = 1, max_dpd = 30 }} ]
-[systematic]
-factor = "per_path"
-asset_correlation = {rho}
-[book]
-source = "synthetic"
-[segments.all.book]
-loans = {loans}
-balance = {{ distribution = "fixed", value = 1.0 }}
-apr = 0.0
-term_months = 600
-[segments.all.transitions]
-current = {{ current = {keep}, charged_off = {pd} }}
-dpd_1_30 = {{ current = 1.0 }}
-"#,
-        keep = 1.0 - pd
-    );
+/// A one-month book of `loans` loans of 1.0 (`common::one_period`): each charges off with
+/// probability `pd` (no recovery), with a per-path factor of correlation `rho`. Its loss is its
+/// number of charge-offs.
+fn one_period_file(dir: &Path, loans: u64, pd: f64, rho: f64) -> std::path::PathBuf {
     let path = dir.join("vasicek.toml");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, common::one_period(loans, 100, pd, rho, None)).unwrap();
     path
 }
 
@@ -83,7 +57,7 @@ dpd_1_30 = {{ current = 1.0 }}
 fn reverse_stress_finds_the_vasicek_factor_shift() {
     let dir = tempfile::tempdir().unwrap();
     let (loans, pd, rho) = (20_000u64, 0.02, 0.1);
-    let scenario = one_period(dir.path(), loans, pd, rho);
+    let scenario = one_period_file(dir.path(), loans, pd, rho);
     let a = normal_inverse_cdf(pd);
 
     // The mean: a shift s makes each loan's default probability E[p(Z + s)] = Phi(a - sqrt(rho)
@@ -143,57 +117,13 @@ fn reverse_stress_finds_the_vasicek_factor_shift() {
     assert!(report.contains("99% VaR"), "{report}");
 }
 
-/// Every loan charged off in month 1 at 1,000, a buyer whose collections fall geometrically
-/// (`a r^k` of face in month `k + 1`, every account paying): its fair price at hurdle h is
-/// `(1 - s) a v (1 - (r v)^K) / (1 - r v)` with `v = (1 + h)^(-1/12)`.
+/// Every loan charged off in month 1 at 1,000 (`common::charged_off_pool`), sold to a buyer
+/// whose collections fall geometrically, every account paying (`common::geometric_buyer`),
+/// quoted `quoted_price`. Returns the file and the closed-form fair price at a hurdle.
 fn geometric_pool(dir: &Path, quoted_price: f64) -> (std::path::PathBuf, impl Fn(f64) -> f64) {
-    let (a, r, k, s) = (0.02, 0.9, 24, 0.3);
-    let curve: Vec<String> = (0..k)
-        .map(|i| format!("{:.17}", a * f64::powi(r, i)))
-        .collect();
-    let text = format!(
-        r#"
-version = 1
-[simulation]
-name = "pool"
-paths = 4
-horizon_months = 12
-seed = 11
-discount_rate = 0.0
-[states]
-buckets = [
-  {{ name = "dpd_1_30", min_dpd = 1, max_dpd = 30 }},
-  {{ name = "dpd_31_plus", min_dpd = 31 }},
-]
-[charge_off]
-dpd = 30
-[book]
-source = "synthetic"
-[segments.all.book]
-loans = 50
-balance = {{ distribution = "fixed", value = 1000.0 }}
-apr = 0.12
-term_months = 24
-[segments.all.transitions]
-current = {{ dpd_31_plus = 1.0 }}
-dpd_1_30 = {{ current = 1.0 }}
-[disposition]
-sale_points_dpd = [30]
-[disposition.buyer]
-curve = [{}]
-payment_probability = 1.0
-cost_share = {s}
-hurdle_rate = 0.2
-quoted_price = {quoted_price}
-"#,
-        curve.join(", ")
-    );
+    let (extra, price) = common::geometric_buyer(1.0, Some(quoted_price));
     let path = dir.join(format!("pool-{quoted_price}.toml"));
-    std::fs::write(&path, text).unwrap();
-    let price = move |h: f64| {
-        let v = f64::powf(1.0 + h, -1.0 / 12.0);
-        (1.0 - s) * a * v * (1.0 - f64::powi(r * v, k)) / (1.0 - r * v)
-    };
+    std::fs::write(&path, common::charged_off_pool(50, 4, &extra)).unwrap();
     (path, price)
 }
 

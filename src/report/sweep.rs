@@ -636,26 +636,10 @@ pub fn write_solve(
                     .collect();
                 let xs: Vec<f64> = mine.iter().map(|r| f64::from(r.dpd.unwrap_or(0))).collect();
                 let ys: Vec<f64> = mine.iter().map(|r| r.root).collect();
-                let lows: Vec<f64> = mine
-                    .iter()
-                    .map(|r| {
-                        if r.ci_low.is_finite() {
-                            r.ci_low
-                        } else {
-                            r.root
-                        }
-                    })
-                    .collect();
-                let highs: Vec<f64> = mine
-                    .iter()
-                    .map(|r| {
-                        if r.ci_high.is_finite() {
-                            r.ci_high
-                        } else {
-                            r.root
-                        }
-                    })
-                    .collect();
+                // A whole-number key has no interval: the band closes on the root.
+                let or_root = |v: f64, r: &SolveRootRow| if v.is_finite() { v } else { r.root };
+                let lows: Vec<f64> = mine.iter().map(|r| or_root(r.ci_low, r)).collect();
+                let highs: Vec<f64> = mine.iter().map(|r| or_root(r.ci_high, r)).collect();
                 let label = match segment.as_deref() {
                     Some("all") => "Whole book".to_string(),
                     Some(s) => s.to_string(),

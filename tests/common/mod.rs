@@ -295,3 +295,91 @@ pub fn assert_same_result(one: &Path, other: &Path) {
         }
     }
 }
+
+/// A one-month book: each current loan charges off with probability `pd`, else stays. The
+/// factor is drawn once per path.
+pub fn one_period(loans: u64, paths: u64, pd: f64, rho: f64, shift: Option<f64>) -> String {
+    let shift = shift.map_or(String::new(), |s| format!("importance_shift = {s}\n"));
+    format!(
+        r#"
+version = 1
+[simulation]
+name = "vasicek"
+paths = {paths}
+horizon_months = 1
+seed = 2024
+[states]
+buckets = [ {{ name = "dpd_1_30", min_dpd = 1, max_dpd = 30 }} ]
+[systematic]
+factor = "per_path"
+asset_correlation = {rho}
+{shift}
+[book]
+source = "synthetic"
+[segments.all.book]
+loans = {loans}
+balance = {{ distribution = "fixed", value = 1.0 }}
+apr = 0.0
+term_months = 600
+[segments.all.transitions]
+current = {{ current = {keep}, charged_off = {pd} }}
+dpd_1_30 = {{ current = 1.0 }}
+"#,
+        keep = 1.0 - pd
+    )
+}
+
+/// Three buckets, the last charged off on entry at 30 DPD; every loan is charged off in month
+/// 1 at 1,000 (current -> dpd_31_plus, redirected to charged_off).
+pub fn charged_off_pool(loans: u64, paths: u64, extra: &str) -> String {
+    format!(
+        r#"
+version = 1
+[simulation]
+name = "pool"
+paths = {paths}
+horizon_months = 12
+seed = 11
+discount_rate = 0.0
+[states]
+buckets = [
+  {{ name = "dpd_1_30", min_dpd = 1, max_dpd = 30 }},
+  {{ name = "dpd_31_plus", min_dpd = 31 }},
+]
+[charge_off]
+dpd = 30
+[book]
+source = "synthetic"
+[segments.all.book]
+loans = {loans}
+balance = {{ distribution = "fixed", value = 1000.0 }}
+apr = 0.12
+term_months = 24
+[segments.all.transitions]
+current = {{ dpd_31_plus = 1.0 }}
+dpd_1_30 = {{ current = 1.0 }}
+{extra}
+"#
+    )
+}
+
+/// A buyer whose monthly collections fall geometrically: `a r^k` of face in month `k + 1`,
+/// with `payers` of accounts paying, a hurdle of 20% and `quoted` the quoted price if given.
+/// Returns the disposition tables and the closed-form fair price at a hurdle h (monthly
+/// discount v = (1 + h)^(-1/12)), net of cost share s: `(1 - s) a v (1 - (r v)^K) / (1 - r v)`.
+pub fn geometric_buyer(payers: f64, quoted: Option<f64>) -> (String, impl Fn(f64) -> f64) {
+    let (a, r, k, s, h) = (0.02, 0.9, 24, 0.3, 0.2);
+    let curve: Vec<String> = (0..k)
+        .map(|i| format!("{:.17}", a * f64::powi(r, i)))
+        .collect();
+    let price = move |h: f64| {
+        let v = f64::powf(1.0 + h, -1.0 / 12.0);
+        (1.0 - s) * a * v * (1.0 - f64::powi(r * v, k)) / (1.0 - r * v)
+    };
+    let quoted = quoted.map_or(String::new(), |q| format!("quoted_price = {q}\n"));
+    let extra = format!(
+        "[disposition]\nsale_points_dpd = [30]\n[disposition.buyer]\ncurve = [{}]\npayment_probability = {payers}\ncost_share = {s}\nhurdle_rate = {h}\n{quoted}",
+        curve.join(", ")
+    );
+    (extra, price)
+}
