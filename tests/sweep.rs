@@ -16,6 +16,17 @@ fn sweep(args: &[&str], out: &Path) -> std::process::Output {
     arrears(&all)
 }
 
+/// Every file below `dir` and its bytes.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    common::files_below(dir)
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(dir.join(&f)).unwrap();
+            (f, bytes)
+        })
+        .collect()
+}
+
 fn number(row: &std::collections::BTreeMap<String, String>, column: &str) -> f64 {
     row[column]
         .parse()
@@ -214,6 +225,12 @@ fn a_grid_from_the_scenario_file_is_the_same_for_any_thread_count() {
     assert_eq!(json["reference"], 10);
     assert_eq!(json["points"].as_array().unwrap().len(), 20);
 
+    // `arrears report` redraws the sweep's charts and report from its files: the same bytes.
+    let before = snapshot(&one);
+    let r = arrears(&["report", one.to_str().unwrap(), "--quiet"]);
+    assert!(r.status.success(), "{}", output_text(&r));
+    assert!(before == snapshot(&one), "the rebuilt sweep differs");
+
     // Tampering with a point is found from the top.
     let paths_csv = one.join("points/point-0003/paths.csv");
     let mut text = std::fs::read_to_string(&paths_csv).unwrap();
@@ -226,6 +243,13 @@ fn a_grid_from_the_scenario_file_is_the_same_for_any_thread_count() {
         "{}",
         output_text(&v)
     );
+    // Nor is its report rebuilt, even when asked to trust modified files.
+    for extra in [None, Some("--trust-modified")] {
+        let mut args = vec!["report", one.to_str().unwrap()];
+        args.extend(extra);
+        let r = arrears(&args);
+        assert_eq!(r.status.code(), Some(2), "{}", output_text(&r));
+    }
 }
 
 #[test]
@@ -371,6 +395,11 @@ fn solve_finds_the_break_even_price_of_a_linear_figure_exactly() {
     let v = arrears(&["verify", out.to_str().unwrap()]);
     assert!(v.status.success(), "{}", output_text(&v));
     assert!(out.join("solve.png").is_file() && out.join("report.html").is_file());
+    // `arrears report` redraws the chart and the report from the files: the same bytes.
+    let before = snapshot(&out);
+    let r = arrears(&["report", out.to_str().unwrap(), "--quiet"]);
+    assert!(r.status.success(), "{}", output_text(&r));
+    assert!(before == snapshot(&out), "the rebuilt solve differs");
 
     // A target outside the range, and bad arguments: exit 2, nothing written.
     let never = dir.path().join("never");

@@ -362,10 +362,10 @@ pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
         high: hi,
         integer,
         series: root_rows.len(),
+        chart: report::chart_facts(&base),
     };
-    let meta = report::chart_meta(&base);
     atomic::write_atomically(&out_dir, o.force, |tmp| -> Result<(), CliError> {
-        report::sweep::write_solve(tmp, &file, &root_rows, &evaluation_rows, &meta)?;
+        report::sweep::write_solve(tmp, &file, &root_rows, &evaluation_rows)?;
         manifest::write(tmp, FolderKind::Solve).map_err(|e| ReportError::io(tmp, e))?;
         Ok(())
     })?;

@@ -288,6 +288,7 @@ pub fn sweep(o: &SweepOptions) -> Result<(), CliError> {
             combine: sweep.combine,
             reference: sweep.reference as u32,
             figures: sweep.figures.clone(),
+            chart: report::chart_facts(&scenarios[sweep.reference]),
             points: points
                 .iter()
                 .enumerate()
@@ -304,8 +305,7 @@ pub fn sweep(o: &SweepOptions) -> Result<(), CliError> {
                 .collect(),
             warnings: warnings.clone(),
         };
-        let meta = report::chart_meta(&scenarios[sweep.reference]);
-        report::sweep::write_sweep(tmp, &file, &rows, &differences, &meta)?;
+        report::sweep::write_sweep(tmp, &file, &rows, &differences)?;
         manifest::write(tmp, FolderKind::Sweep).map_err(|e| ReportError::io(tmp, e))?;
         Ok(())
     })?;

@@ -283,6 +283,30 @@ fn write_scenario_copy(dir: &Path, scenario: &Scenario) -> Result<(), ReportErro
     std::fs::write(&path, &scenario.text).map_err(|e| ReportError::io(&path, e))
 }
 
+/// The display settings a sweep or a solve keeps for its charts.
+pub(crate) fn chart_facts(scenario: &Scenario) -> crate::results::sweep_rows::ChartFacts {
+    let display = &scenario.simulation.display;
+    crate::results::sweep_rows::ChartFacts {
+        title: display.title.clone(),
+        currency: display.currency.clone(),
+        state_labels: display.state_labels.clone(),
+    }
+}
+
+/// A sweep's or a solve's chart settings, from its files.
+pub(crate) fn chart_meta_of(
+    run: &crate::results::summary::RunFacts,
+    chart: &crate::results::sweep_rows::ChartFacts,
+) -> charts::ChartMeta {
+    charts::ChartMeta {
+        scenario_name: chart.title.clone(),
+        seed: run.seed,
+        paths: run.paths,
+        currency: chart.currency.clone(),
+        labels: chart.state_labels.clone(),
+    }
+}
+
 pub(crate) fn chart_meta(scenario: &Scenario) -> charts::ChartMeta {
     let display = &scenario.simulation.display;
     charts::ChartMeta {

@@ -22,6 +22,7 @@ use crate::metrics::risk::{ConvergenceRow, StressRow};
 use crate::metrics::summary::TimelineRow;
 use crate::metrics::vintage::VintageRow;
 use crate::model::group_thousands;
+use crate::results::FolderKind;
 use crate::results::folder::Contents;
 use crate::results::rows::{PathRow, TransitionRow};
 use crate::results::summary::{Figure, RunFacts, RunSummaryFile};
@@ -50,6 +51,28 @@ pub fn write_reports(dir: &Path, trust: Trust) -> Result<Vec<PathBuf>, ReportErr
 /// words or draws them differently); a folder read with `--trust-modified` keeps its manifest,
 /// so it stays marked as modified.
 pub fn rebuild(dir: &Path, trust: Trust) -> Result<Vec<PathBuf>, ReportError> {
+    // A sweep and a solve redraw their charts from their files, as they were first drawn.
+    let kind = crate::results::manifest::read(dir).ok().map(|m| m.kind);
+    if let Some(kind @ (FolderKind::Sweep | FolderKind::Solve)) = kind {
+        if trust == Trust::Modified {
+            return Err(ReportError::Input {
+                message: format!(
+                    "`{}` is a {}: its report is rebuilt only from the files as arrears wrote them",
+                    dir.display(),
+                    if kind == FolderKind::Sweep { "sweep" } else { "solve" }
+                ),
+                hint: "leave out `--trust-modified`; rerun the sweep or solve if its files were changed".into(),
+            });
+        }
+        crate::results::folder::verify(dir)?;
+        let written = if kind == FolderKind::Sweep {
+            super::sweep::write_outputs(dir)?
+        } else {
+            super::sweep::solve_outputs(dir)?
+        };
+        super::write_manifests(dir, kind)?;
+        return Ok(written);
+    }
     let written = write_reports(dir, trust)?;
     if trust == Trust::Verified {
         let kind = ResultFolder::open(dir, Trust::BeingWritten)?.kind();

@@ -15,7 +15,6 @@ use super::format;
 use super::run_report::write_document;
 use super::{ReportError, table, to_json};
 use crate::metrics::figures::{METRICS, metric};
-use crate::results::Trust;
 use crate::results::folder::read_sweep_file;
 use crate::results::sweep_rows::{SWEEP_FILE, SweepDifferenceRow, SweepFile, SweepRow};
 use crate::results::table as result_table;
@@ -39,22 +38,19 @@ pub fn write_sweep(
     file: &SweepFile,
     rows: &[SweepRow],
     differences: &[SweepDifferenceRow],
-    meta: &ChartMeta,
 ) -> Result<(), ReportError> {
     let path = dir.join(SWEEP_FILE);
     std::fs::write(&path, to_json(file)).map_err(|e| ReportError::io(&path, e))?;
     crate::results::sweep_rows::write_sweep(dir, &file.keys, rows)?;
     table(dir, differences)?;
-    write_outputs(dir, meta, Trust::BeingWritten).map(|_| ())
+    write_outputs(dir).map(|_| ())
 }
 
-/// The charts and the report of a sweep folder, from its files.
-pub fn write_outputs(
-    dir: &Path,
-    meta: &ChartMeta,
-    _trust: Trust,
-) -> Result<Vec<PathBuf>, ReportError> {
+/// The charts and the report of a sweep folder, from its files (`arrears report` calls it on
+/// a verified folder and gets the same bytes).
+pub fn write_outputs(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let file = read_sweep_file(dir)?;
+    let meta = &super::chart_meta_of(&file.run, &file.chart);
     let rows = crate::results::sweep_rows::read_sweep(dir, &file.keys)?;
     let differences: Vec<SweepDifferenceRow> = result_table::read(dir)?;
     let mut charts = Vec::new();
@@ -541,15 +537,22 @@ pub fn write_solve(
     file: &crate::results::sweep_rows::SolveFile,
     roots: &[crate::results::sweep_rows::SolveRootRow],
     rows: &[crate::results::sweep_rows::SolveEvaluationRow],
-    meta: &ChartMeta,
 ) -> Result<(), ReportError> {
-    use super::charts::line::{Markers, VLine};
-    use super::charts::theme::Stroke;
-    use crate::results::sweep_rows::SolveRootRow;
     let path = dir.join(crate::results::sweep_rows::SOLVE_FILE);
     std::fs::write(&path, to_json(file)).map_err(|e| ReportError::io(&path, e))?;
     table(dir, roots)?;
     table(dir, rows)?;
+    solve_outputs(dir).map(|_| ())
+}
+
+/// The chart and the report of a solve folder, from its files.
+pub fn solve_outputs(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    use super::charts::line::{Markers, VLine};
+    use super::charts::theme::Stroke;
+    use crate::results::sweep_rows::SolveRootRow;
+    let (file, roots, rows) = crate::results::folder::read_solve(dir)?;
+    let (file, roots, rows) = (&file, roots.as_slice(), rows.as_slice());
+    let meta = &super::chart_meta_of(&file.run, &file.chart);
     let unit = Unit::from_summary(&file.unit);
     let trimmed = super::format::trimmed;
     let y_title = match file.unit.as_str() {
@@ -931,5 +934,5 @@ pub fn write_solve(
         ],
         footer: format!("arrears {}", file.run.arrears_version),
     };
-    write_document(dir, &doc).map(|_| ())
+    write_document(dir, &doc)
 }

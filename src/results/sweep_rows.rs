@@ -59,6 +59,18 @@ pub struct SweepFile {
     pub points: Vec<SweepPoint>,
     /// Each point's warnings, prefixed with the point.
     pub warnings: Vec<String>,
+    /// What the charts are titled and labelled with, so `arrears report` redraws them.
+    pub chart: ChartFacts,
+}
+
+/// The scenario's display settings a sweep's or a solve's charts use: its title, currency and
+/// state labels (`[simulation] title`, `currency`, `[states] labels`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChartFacts {
+    pub title: String,
+    pub currency: String,
+    pub state_labels: std::collections::BTreeMap<String, String>,
 }
 
 impl SweepFile {
@@ -245,6 +257,8 @@ pub struct SolveFile {
     pub integer: bool,
     /// Series solved: 1 for a figure, one per sale point (and segment) for a named condition.
     pub series: usize,
+    /// What the chart is titled and labelled with.
+    pub chart: ChartFacts,
 }
 
 /// The solve's folder file.
