@@ -466,3 +466,80 @@ fn solve_finds_the_break_even_price_of_a_linear_figure_exactly() {
         assert!(!never.exists());
     }
 }
+
+#[test]
+fn a_sharded_sweep_merges_into_the_sweep_one_machine_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = small_example(dir.path(), "baseline.toml");
+    let s = scenario.to_str().unwrap();
+    let vary = [
+        "--vary",
+        "debt_sale.price=0.02..0.06/0.02",
+        "--vary",
+        "charge_off.dpd=150,180",
+        "--paths",
+        "6",
+    ];
+    let one = dir.path().join("one");
+    let mut args = vec![s];
+    args.extend(vary);
+    let o = sweep(&args, &one);
+    assert!(o.status.success(), "{}", output_text(&o));
+
+    // Three shards of six points, on one thread each, the last run first.
+    let parts = dir.path().join("parts");
+    for shard in ["2/3", "0/3", "1/3"] {
+        let mut args = vec![s];
+        args.extend(vary);
+        args.extend(["--shard", shard, "--threads", "1"]);
+        let o = sweep(&args, &parts);
+        assert!(o.status.success(), "{shard}: {}", output_text(&o));
+    }
+    // A part is not a sweep: merging two of three says which is missing.
+    let merged = dir.path().join("merged");
+    let some = arrears(&[
+        "merge",
+        parts.join("part-00000-of-00003").to_str().unwrap(),
+        parts.join("part-00002-of-00003").to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(some.status.code(), Some(2), "{}", output_text(&some));
+    assert!(
+        output_text(&some).contains("shard 1 is missing"),
+        "{}",
+        output_text(&some)
+    );
+    assert!(!merged.exists());
+
+    let m = arrears(&[
+        "merge",
+        parts.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(m.status.success(), "{}", output_text(&m));
+    let v = arrears(&["verify", merged.to_str().unwrap()]);
+    assert!(v.status.success(), "{}", output_text(&v));
+    common::assert_same_result(&one, &merged);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(merged.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(json["run"]["shards"], 3);
+
+    // A part that was changed is refused.
+    let table = parts.join("part-00001-of-00003/points/point-0002/paths.csv");
+    let mut text = std::fs::read_to_string(&table).unwrap();
+    text.push('\n');
+    std::fs::write(&table, text).unwrap();
+    let again = dir.path().join("again");
+    let m = arrears(&[
+        "merge",
+        parts.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(m.status.code(), Some(2), "{}", output_text(&m));
+    assert!(output_text(&m).contains("paths.csv"), "{}", output_text(&m));
+    assert!(!again.exists());
+}

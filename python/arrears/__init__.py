@@ -380,14 +380,18 @@ def merge(
     *parts: Union[str, "os.PathLike[str]"],
     out: Union[str, "os.PathLike[str]"],
     force: bool = False,
-) -> Result:
-    """Merges the parts of a sharded run (folders of parts, or part folders) into ``out``:
-    the same bytes as a run on one machine."""
+) -> Union[Result, Sweep]:
+    """Merges the parts of a sharded run or sweep (folders of parts, or part folders; from
+    ``arrears run --shard`` or ``arrears sweep --shard``) into ``out``: the same bytes as on
+    one machine. Returns the run's ``Result``, or the ``Sweep``."""
     args = ["merge", *(_absolute(p) for p in parts), "--out", _absolute(out), "--quiet"]
     if force:
         args.append("--force")
     call(args)
-    return Result(Path(_absolute(out)))
+    folder = Path(_absolute(out))
+    if (folder / "sweep.json").is_file():
+        return Sweep(folder)
+    return Result(folder)
 
 
 def compare(

@@ -4,12 +4,14 @@ points as results; the break-even price of a figure that is linear in it."""
 from __future__ import annotations
 
 import math
+import subprocess
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 import arrears
+from arrears._binary import find_binary
 from conftest import SCENARIOS
 
 # A book a hundred times smaller than the baseline's, so each point takes a fraction of a second.
@@ -116,3 +118,30 @@ def test_a_named_condition_has_a_root_per_sale_point_and_segment(tmp_path: Path)
             figure="sale_beats_hold",
             target=0.0,
         )
+
+
+def test_a_sharded_sweep_merges_into_a_sweep(tmp_path: Path) -> None:
+    parts = tmp_path / "parts"
+    for shard in ("0/2", "1/2"):
+        subprocess.run(
+            [
+                find_binary(),
+                "sweep",
+                str(SCENARIOS / "baseline.toml"),
+                "--vary",
+                "debt_sale.price=0.02,0.04,0.06",
+                "--paths",
+                "4",
+                "--shard",
+                shard,
+                "--out",
+                str(parts),
+                "--quiet",
+                *[f"--set={k}={v}" for k, v in SMALL.items()],
+            ],
+            check=True,
+            capture_output=True,
+        )
+    merged = arrears.merge(parts, out=tmp_path / "merged")
+    assert isinstance(merged, arrears.Sweep)
+    assert merged.long["sweep_point"].unique().sort().to_list() == [0, 1, 2]

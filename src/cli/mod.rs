@@ -23,10 +23,10 @@ use crate::engine;
 use crate::metrics::summary::{RunSummary, summarise};
 use crate::model::group_thousands;
 use crate::report::{self, ReportError, RunFacts};
-use crate::results::Trust;
 use crate::results::atomic;
 use crate::results::part::{self, PartError, PartFile};
 use crate::results::summary::BookFacts;
+use crate::results::{FolderKind, Trust};
 use crate::scenario::{self, BookSource, Mode, Override, Scenario};
 
 #[derive(Debug, Parser)]
@@ -127,7 +127,16 @@ pub enum Command {
         /// Worker threads (overrides `simulation.threads`); results do not depend on it
         #[arg(long)]
         threads: Option<usize>,
-        /// Sweep folder [default: output/<simulation.name>-sweep]
+        /// Simulate only shard I of N (points floor(I*K/N) to floor((I+1)*K/N) of K) and write
+        /// it as a part for `arrears merge`; `auto` reads the index from a Slurm array, a
+        /// Kubernetes Indexed Job (with `--shards`) or an AWS Batch array
+        #[arg(long, value_name = "I/N|auto")]
+        shard: Option<String>,
+        /// Number of shards, for `--shard auto` under Kubernetes
+        #[arg(long)]
+        shards: Option<u64>,
+        /// Sweep folder [default: output/<simulation.name>-sweep; with `--shard`, the folder
+        /// of parts, output/<simulation.name>-sweep.parts]
         #[arg(long)]
         out: Option<PathBuf>,
         /// Replace the sweep folder if it exists
@@ -176,8 +185,8 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Merge the parts of a sharded run (`arrears run --shard`) into its result folder, the
-    /// same as a run on one machine
+    /// Merge the parts of a sharded run (`arrears run --shard`) or sweep (`arrears sweep
+    /// --shard`) into its result folder, the same as on one machine
     Merge {
         /// Part folders, or folders holding them (e.g. `output/baseline.parts`)
         #[arg(required = true)]
@@ -391,6 +400,8 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             paths,
             seed,
             threads,
+            shard,
+            shards,
             out,
             force,
             quiet,
@@ -404,6 +415,8 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             paths,
             seed,
             threads,
+            shard,
+            shards,
             out,
             force,
             quiet,
@@ -557,7 +570,13 @@ pub fn run(options: &RunOptions) -> Result<(), CliError> {
     }
     let paths = scenario.simulation.paths;
     let env = |name: &str| std::env::var(name).ok();
-    let shard = shard::resolve(options.shard.as_deref(), options.shards, paths, &env)?;
+    let shard = shard::resolve(
+        options.shard.as_deref(),
+        options.shards,
+        paths,
+        "path",
+        &env,
+    )?;
     let (index, shards) = shard.unwrap_or((0, 1));
     let range = part::path_range(index, shards, paths);
     let name = &scenario.simulation.name;
@@ -688,6 +707,10 @@ fn finish(
 
 /// `arrears merge PARTS...`: checks the parts belong together, then finishes the run.
 fn merge(args: &[PathBuf], out: Option<PathBuf>, force: bool, quiet: bool) -> Result<(), CliError> {
+    // The parts of a sharded sweep, if that is what the arguments hold.
+    if let Ok(sweep_parts) = part::gather_of(args, FolderKind::SweepPart) {
+        return sweep::merge(&sweep_parts, out, force, quiet);
+    }
     let started = Instant::now();
     let parts = part::gather(args)?
         .into_iter()

@@ -16,12 +16,14 @@ fn usage(message: String, hint: &str) -> CliError {
     }
 }
 
-/// The shard `--shard` and `--shards` name for a run of `paths` paths, reading the scheduler's
-/// variables through `env` for `--shard auto`; `None` without `--shard`.
+/// The shard `--shard` and `--shards` name for work of `paths` units (a run's paths, a sweep's
+/// points: `unit` names them), reading the scheduler's variables through `env` for
+/// `--shard auto`; `None` without `--shard`.
 pub fn resolve(
     shard: Option<&str>,
     shards: Option<u64>,
     paths: u64,
+    unit: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<Shard>, CliError> {
     let (index, count) = match shard {
@@ -59,8 +61,8 @@ pub fn resolve(
     }
     if count > paths {
         return Err(usage(
-            format!("{count} shards of {paths} paths: some shards would have no path"),
-            "use at most as many shards as paths",
+            format!("{count} shards of {paths} {unit}s: some shards would have no {unit}"),
+            &format!("use at most as many shards as {unit}s"),
         ));
     }
     Ok(Some((index, count)))
@@ -200,7 +202,7 @@ mod tests {
         shards: Option<u64>,
         vars: &[(&str, &str)],
     ) -> Result<Option<Shard>, String> {
-        resolve(spec, shards, 100, &with(vars)).map_err(|e| e.to_string())
+        resolve(spec, shards, 100, "path", &with(vars)).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -46,6 +46,21 @@ pub fn write_sweep(
     write_outputs(dir).map(|_| ())
 }
 
+/// A sweep's part: `sweep_part.json`, the base scenario's text as `scenario.toml`, and the
+/// manifest over them and the points' folders already in `dir`.
+pub fn write_sweep_part(
+    dir: &Path,
+    file: &crate::results::sweep_rows::SweepPartFile,
+    scenario_text: &str,
+) -> Result<(), ReportError> {
+    let path = dir.join(crate::results::sweep_rows::SWEEP_PART_FILE);
+    std::fs::write(&path, to_json(file)).map_err(|e| ReportError::io(&path, e))?;
+    let path = dir.join("scenario.toml");
+    std::fs::write(&path, scenario_text).map_err(|e| ReportError::io(&path, e))?;
+    crate::results::manifest::write(dir, crate::results::FolderKind::SweepPart)
+        .map_err(|e| ReportError::io(dir, e))
+}
+
 /// The charts and the report of a sweep folder, from its files (`arrears report` calls it on
 /// a verified folder and gets the same bytes).
 pub fn write_outputs(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {

@@ -124,6 +124,12 @@ pub fn verify(dir: &Path) -> Result<FolderManifest, FolderError> {
         FolderKind::Solve => {
             read_solve(dir)?;
         }
+        FolderKind::SweepPart => {
+            let part = read_sweep_part(dir)?;
+            for point in part.first_point..part.end_point {
+                verify(&dir.join(super::sweep_rows::point_folder(point as usize)))?;
+            }
+        }
         _ => {}
     }
     Ok(manifest)
@@ -142,15 +148,8 @@ pub fn read_solve(
     FolderError,
 > {
     let path = dir.join(super::sweep_rows::SOLVE_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| FolderError::Read {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
     let file: super::sweep_rows::SolveFile =
-        serde_json::from_str(&text).map_err(|e| FolderError::Read {
-            path: path.clone(),
-            message: format!("not the solve file arrears writes ({e})"),
-        })?;
+        read_json(dir, super::sweep_rows::SOLVE_FILE, "solve file")?;
     let table_error = |e: super::table::TableError| FolderError::Read {
         path: dir.to_path_buf(),
         message: e.to_string(),
@@ -172,17 +171,31 @@ pub fn read_solve(
     Ok((file, roots, evaluations))
 }
 
-/// A sweep folder's `sweep.json`, through its types.
-pub fn read_sweep_file(dir: &Path) -> Result<super::sweep_rows::SweepFile, FolderError> {
-    let path = dir.join(super::sweep_rows::SWEEP_FILE);
+/// A JSON file of a folder, through its type; `what` names it in the error.
+fn read_json<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    file: &str,
+    what: &str,
+) -> Result<T, FolderError> {
+    let path = dir.join(file);
     let text = std::fs::read_to_string(&path).map_err(|e| FolderError::Read {
         path: path.clone(),
         message: e.to_string(),
     })?;
     serde_json::from_str(&text).map_err(|e| FolderError::Read {
         path,
-        message: format!("not the sweep file arrears writes ({e})"),
+        message: format!("not the {what} arrears writes ({e})"),
     })
+}
+
+/// A sweep part's `sweep_part.json`, through its types.
+pub fn read_sweep_part(dir: &Path) -> Result<super::sweep_rows::SweepPartFile, FolderError> {
+    read_json(dir, super::sweep_rows::SWEEP_PART_FILE, "sweep part file")
+}
+
+/// A sweep folder's `sweep.json`, through its types.
+pub fn read_sweep_file(dir: &Path) -> Result<super::sweep_rows::SweepFile, FolderError> {
+    read_json(dir, super::sweep_rows::SWEEP_FILE, "sweep file")
 }
 
 impl ResultFolder {
@@ -204,6 +217,12 @@ impl ResultFolder {
                         return Err(FolderError::Kind {
                             dir: dir.to_path_buf(),
                             expected: "run's result folder (it is a sweep: give one point's folder, e.g. `points/point-0000` in it)",
+                        });
+                    }
+                    FolderKind::SweepPart => {
+                        return Err(FolderError::Kind {
+                            dir: dir.to_path_buf(),
+                            expected: "run's result folder (it is one part of a sharded sweep: merge the parts with `arrears merge`)",
                         });
                     }
                     FolderKind::Comparison => {

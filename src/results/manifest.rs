@@ -36,6 +36,9 @@ pub enum FolderKind {
     Part,
     /// `arrears sweep`: the sweep's tables at the top, each point's run folder in `points/`.
     Sweep,
+    /// A shard of a sweep (`arrears sweep --shard I/N`): some points' run folders, for
+    /// `arrears merge`.
+    SweepPart,
     /// `arrears solve`: the root, its interval and every evaluation.
     Solve,
     /// `arrears optimise`: the best collection strategy.

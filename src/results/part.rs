@@ -191,10 +191,20 @@ pub fn is_part(dir: &Path) -> bool {
 /// (other entries, such as a scheduler's log files or a killed shard's hidden temporary
 /// folder, are passed over), sorted and without repeats.
 pub fn gather(args: &[PathBuf]) -> Result<Vec<PathBuf>, PartError> {
+    gather_of(args, FolderKind::Part)
+}
+
+/// As [`gather`], for folders of `kind` (a run's parts, or a sweep's).
+pub fn gather_of(args: &[PathBuf], kind: FolderKind) -> Result<Vec<PathBuf>, PartError> {
+    let of_kind = |dir: &Path| manifest::read(dir).is_ok_and(|m| m.kind == kind);
     let mut found = Vec::new();
     for arg in args {
         if arg.join(manifest::MANIFEST_FILE).is_file() {
-            found.push(arg.clone());
+            // A run's part given by name is taken as one (reading it says what is wrong
+            // with it); a sweep's only if it is one.
+            if kind == FolderKind::Part || of_kind(arg) {
+                found.push(arg.clone());
+            }
             continue;
         }
         let entries = std::fs::read_dir(arg).map_err(|e| PartError::NotPart {
@@ -208,7 +218,7 @@ pub fn gather(args: &[PathBuf]) -> Result<Vec<PathBuf>, PartError> {
         for entry in entries.filter_map(Result::ok) {
             let name = entry.file_name();
             let hidden = name.to_str().is_none_or(|n| n.starts_with('.'));
-            if !hidden && entry.file_type().is_ok_and(|t| t.is_dir()) && is_part(&entry.path()) {
+            if !hidden && entry.file_type().is_ok_and(|t| t.is_dir()) && of_kind(&entry.path()) {
                 found.push(entry.path());
             }
         }

@@ -69,6 +69,20 @@ fn recomputed_file(file: &RunSummaryFile, summary: &RunSummary) -> RunSummaryFil
     )
 }
 
+/// A run folder's summary recomputed from its outcomes (as [`recompute`] does), with the
+/// outcomes and the file it holds: how a merged sweep summarises each point.
+pub fn run_summary(
+    dir: &Path,
+    trust: Trust,
+) -> Result<(RunSummary, RunOutput, RunSummaryFile), FolderError> {
+    let folder = ResultFolder::open(dir, trust)?;
+    let scenario = scenario_of(dir)?;
+    let file = folder.run()?.clone();
+    let output = output_of(&folder)?;
+    let summary = summarise(&output, &scenario.model, &file.book_profile);
+    Ok((summary, output, file))
+}
+
 /// Each `summary.json` of the folder (the top one first, then a stress set's scenarios) as
 /// recomputed from the outcomes, in the text arrears writes: `(relative path, text)`.
 pub fn recompute(dir: &Path, trust: Trust) -> Result<Vec<(String, String)>, FolderError> {

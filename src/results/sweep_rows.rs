@@ -63,6 +63,37 @@ pub struct SweepFile {
     pub chart: ChartFacts,
 }
 
+/// `sweep_part.json`: one shard of a sweep (`arrears sweep --shard I/N`). It keeps the sweep's
+/// inputs (the base scenario is `scenario.toml` beside it) so `arrears merge` plans the same
+/// sweep again, and holds the run folders of points `first_point..end_point` in `points/`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepPartFile {
+    pub shard: u64,
+    pub shards: u64,
+    pub first_point: u64,
+    pub end_point: u64,
+    /// The scenario file as given, for messages and the sweep's facts.
+    pub scenario_file: String,
+    /// SHA-256 of the scenario file's bytes, as a run's facts give it.
+    pub scenario_sha256: String,
+    /// `--set KEY=VALUE`, in order.
+    pub overrides: Vec<String>,
+    /// `--vary`, `--zip`, `--reference`, `--figure`, `--paths`, `--seed` as given.
+    pub vary: Vec<String>,
+    pub zip: bool,
+    pub reference: Option<usize>,
+    pub figures: Vec<String>,
+    pub paths: Option<u64>,
+    pub seed: Option<u64>,
+    /// This shard's threads and seconds.
+    pub threads: usize,
+    pub run_seconds: f64,
+}
+
+/// The sweep part's file.
+pub const SWEEP_PART_FILE: &str = "sweep_part.json";
+
 /// The scenario's display settings a sweep's or a solve's charts use: its title, currency and
 /// state labels (`[simulation] title`, `currency`, `[states] labels`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

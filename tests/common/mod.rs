@@ -226,7 +226,7 @@ fn mask_report(text: &str) -> String {
 
 /// Asserts that two result folders of the same scenario and seed are the same byte for byte,
 /// except the fields that describe the run itself (timestamps, run time, threads, shards): in
-/// each `summary.json` the `run` object's `threads`, `shards`, `run_seconds`, `created_utc`;
+/// each `summary.json` (and a sweep's `sweep.json`) the `run` object's `threads`, `shards`, `run_seconds`, `created_utc`;
 /// the reports' timestamps and `Run` line; and the manifests' hashes and sizes of those files
 /// (and of a stress set's inner manifests, which hold theirs).
 pub fn assert_same_result(one: &Path, other: &Path) {
@@ -242,7 +242,7 @@ pub fn assert_same_result(one: &Path, other: &Path) {
     let differs_with_facts = |f: &str| {
         matches!(
             name(f).as_str(),
-            "summary.json" | "report.html" | "report.md" | "manifest.json"
+            "summary.json" | "sweep.json" | "report.html" | "report.md" | "manifest.json"
         )
     };
     for file in &files {
@@ -250,7 +250,7 @@ pub fn assert_same_result(one: &Path, other: &Path) {
         let (ba, bb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
         let what = format!("{} vs {}", a.display(), b.display());
         match name(file).as_str() {
-            "summary.json" => {
+            "summary.json" | "sweep.json" => {
                 let strip = |bytes: &[u8]| {
                     String::from_utf8_lossy(bytes)
                         .lines()
