@@ -135,8 +135,8 @@ pub enum Command {
         /// Number of shards, for `--shard auto` under Kubernetes
         #[arg(long)]
         shards: Option<u64>,
-        /// Sweep folder [default: output/<simulation.name>-sweep; with `--shard`, the folder
-        /// of parts, output/<simulation.name>-sweep.parts]
+        /// Sweep folder [default: output/<simulation.name>-sweep]; with `--shard`, the folder
+        /// of parts [default: output/<simulation.name>-sweep.parts]
         #[arg(long)]
         out: Option<PathBuf>,
         /// Replace the sweep folder if it exists

@@ -855,7 +855,10 @@ pub fn solve_outputs(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
                             .or(r.point.clone())
                             .unwrap_or_default(),
                     );
-                    cells.push(r.segment.clone().unwrap_or_default());
+                    cells.push(match r.segment.as_deref() {
+                        Some("all") => "whole book".to_string(),
+                        other => other.unwrap_or_default().to_string(),
+                    });
                 }
                 cells.push(if r.root.is_finite() {
                     trimmed(r.root)
@@ -867,7 +870,11 @@ pub fn solve_outputs(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
                 } else {
                     "n/a".into()
                 });
-                cells.push(r.status.clone());
+                cells.push(match r.status.as_str() {
+                    "above the target at both ends" => phrases.above.clone(),
+                    "below the target at both ends" => phrases.below.clone(),
+                    other => other.to_string(),
+                });
                 cells.push(unit.format(r.at_low));
                 cells.push(unit.format(r.at_high));
                 cells
@@ -924,8 +931,20 @@ pub fn solve_outputs(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
                 },
                 if roots.len() == 1 {
                     first_reading
+                } else if points.len() <= 1 {
+                    format!(
+                        "Each line is one series at every run, with 95% of its mean; it reaches {} where it crosses the dashed line. The roots are in the table above.",
+                        unit.format(file.target)
+                    )
                 } else {
-                    readings.join(" ")
+                    // Each series is in the table above; the caption says how to read them.
+                    format!(
+                        "Each point is the value of {} at which {}, with its 95% interval; {} of {} series reach it in the range (the rest are in the table above).",
+                        file.key,
+                        phrases.met,
+                        roots.iter().filter(|r| solved(r)).count(),
+                        roots.len()
+                    )
                 },
                 &["solve_roots.csv", "solve_evaluations.csv"],
             ),
