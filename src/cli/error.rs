@@ -109,6 +109,14 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// Arguments the user can fix: the message and what to do.
+    pub fn usage(message: String, hint: &str) -> CliError {
+        CliError::Usage {
+            message,
+            hint: hint.into(),
+        }
+    }
+
     /// 2 for input the user can fix, 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self.kind() {

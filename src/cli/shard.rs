@@ -9,13 +9,6 @@ pub const MAX_SHARDS: u64 = 99_999;
 /// This process's shard: `(I, N)`, `I` from 0.
 pub type Shard = (u64, u64);
 
-fn usage(message: String, hint: &str) -> CliError {
-    CliError::Usage {
-        message,
-        hint: hint.into(),
-    }
-}
-
 /// The shard `--shard` and `--shards` name for work of `paths` units (a run's paths, a sweep's
 /// points: `unit` names them), reading the scheduler's variables through `env` for
 /// `--shard auto`; `None` without `--shard`.
@@ -30,7 +23,7 @@ pub fn resolve(
         None => {
             return match shards {
                 None => Ok(None),
-                Some(_) => Err(usage(
+                Some(_) => Err(CliError::usage(
                     "`--shards` goes with `--shard auto` (Kubernetes does not tell a pod how many completions its Job has)".into(),
                     "e.g. `arrears run SCENARIO --shard auto --shards 8` in an Indexed Job of 8 completions",
                 )),
@@ -42,7 +35,7 @@ pub fn resolve(
             if let Some(n) = shards
                 && n != fixed.1
             {
-                return Err(usage(
+                return Err(CliError::usage(
                     format!(
                         "`--shard {text}` says {} shards, `--shards` says {n}",
                         fixed.1
@@ -54,13 +47,13 @@ pub fn resolve(
         }
     };
     if count > MAX_SHARDS {
-        return Err(usage(
+        return Err(CliError::usage(
             format!("{count} shards, more than the {MAX_SHARDS} arrears merges"),
             "use fewer, larger shards: a shard of a few hundred paths already keeps a node busy",
         ));
     }
     if count > paths {
-        return Err(usage(
+        return Err(CliError::usage(
             format!("{count} shards of {paths} {unit}s: some shards would have no {unit}"),
             &format!("use at most as many shards as {unit}s"),
         ));
@@ -73,17 +66,17 @@ fn fixed(text: &str) -> Result<Shard, CliError> {
     let hint = "`--shard I/N` runs shard I (from 0) of N, e.g. `--shard 3/8`; `--shard auto` takes them from Slurm, Kubernetes or AWS Batch";
     let (i, n) = text
         .split_once('/')
-        .ok_or_else(|| usage(format!("`--shard {text}` is not of the form I/N"), hint))?;
+        .ok_or_else(|| CliError::usage(format!("`--shard {text}` is not of the form I/N"), hint))?;
     let number = |s: &str| s.trim().parse::<u64>().ok();
     match (number(i), number(n)) {
         (Some(i), Some(n)) if n >= 1 && i < n => Ok((i, n)),
-        (Some(i), Some(n)) => Err(usage(
+        (Some(i), Some(n)) => Err(CliError::usage(
             format!(
                 "`--shard {text}`: shard {i} of {n} does not exist (shards are numbered 0 to N-1)"
             ),
             hint,
         )),
-        _ => Err(usage(
+        _ => Err(CliError::usage(
             format!("`--shard {text}` is not of the form I/N with whole numbers"),
             hint,
         )),
@@ -102,7 +95,7 @@ fn from_env(env: &dyn Fn(&str) -> Option<String>, shards: Option<u64>) -> Result
     ];
     let named: Vec<&str> = set.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect();
     if named.len() > 1 {
-        return Err(usage(
+        return Err(CliError::usage(
             format!(
                 "`--shard auto` found the variables of more than one scheduler: {}",
                 named.join(", ")
@@ -112,13 +105,13 @@ fn from_env(env: &dyn Fn(&str) -> Option<String>, shards: Option<u64>) -> Result
     }
     let var = |name: &str| -> Result<u64, CliError> {
         let value = env(name).ok_or_else(|| {
-            usage(
+            CliError::usage(
                 format!("`--shard auto`: `{name}` is not set"),
                 "run inside the scheduler's array job, or give `--shard I/N`",
             )
         })?;
         value.trim().parse().map_err(|_| {
-            usage(
+            CliError::usage(
                 format!("`--shard auto`: `{name}` is `{value}`, not a whole number"),
                 "give `--shard I/N` instead",
             )
@@ -133,7 +126,7 @@ fn from_env(env: &dyn Fn(&str) -> Option<String>, shards: Option<u64>) -> Result
     };
     let check_count = |n: u64, from: &str| -> Result<(), CliError> {
         match shards {
-            Some(s) if s != n => Err(usage(
+            Some(s) if s != n => Err(CliError::usage(
                 format!("`--shards {s}` but {from} says {n}"),
                 "leave `--shards` out under Slurm and AWS Batch",
             )),
@@ -147,7 +140,7 @@ fn from_env(env: &dyn Fn(&str) -> Option<String>, shards: Option<u64>) -> Result
         let step = optional("SLURM_ARRAY_TASK_STEP", 1)?.max(1);
         let max = optional("SLURM_ARRAY_TASK_MAX", min + count.saturating_sub(1) * step)?;
         if id < min || (id - min) % step != 0 || max != min + count.saturating_sub(1) * step {
-            return Err(usage(
+            return Err(CliError::usage(
                 format!(
                     "`--shard auto`: the Slurm array ({count} tasks, {min} to {max} step {step}, this one {id}) is not an evenly spaced range, so its task ids do not number the shards"
                 ),
@@ -159,7 +152,7 @@ fn from_env(env: &dyn Fn(&str) -> Option<String>, shards: Option<u64>) -> Result
     } else if kubernetes {
         let index = var("JOB_COMPLETION_INDEX")?;
         let count = shards.ok_or_else(|| {
-            usage(
+            CliError::usage(
                 "`--shard auto` in a Kubernetes Indexed Job needs `--shards N`: Kubernetes does not tell a pod how many completions its Job has".into(),
                 "add `--shards N` with N the Job's `completions`",
             )
@@ -171,13 +164,13 @@ fn from_env(env: &dyn Fn(&str) -> Option<String>, shards: Option<u64>) -> Result
         check_count(count, "AWS_BATCH_JOB_ARRAY_SIZE")?;
         (index, count)
     } else {
-        return Err(usage(
+        return Err(CliError::usage(
             "`--shard auto` found no scheduler's array variables (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX)".into(),
             "run it as a task of a Slurm array, a Kubernetes Indexed Job or an AWS Batch array job, or give `--shard I/N`",
         ));
     };
     if count == 0 || index >= count {
-        return Err(usage(
+        return Err(CliError::usage(
             format!("`--shard auto`: shard {index} of {count} does not exist"),
             "the scheduler's array and `--shards` must agree: N shards are numbered 0 to N-1",
         ));

@@ -45,40 +45,33 @@ pub struct SolveOptions {
     pub quiet: bool,
 }
 
-fn usage(message: String, hint: &str) -> CliError {
-    CliError::Usage {
-        message,
-        hint: hint.into(),
-    }
-}
-
 /// `KEY=lo..hi` as the key and its two ends.
 fn parse_range(arg: &str) -> Result<(String, SweepValue, SweepValue), CliError> {
     let hint = "give `--vary KEY=LOW..HIGH`, e.g. `--vary debt_sale.price=0.01..0.20`";
     let (key, range) = arg
         .split_once('=')
-        .ok_or_else(|| usage(format!("`--vary {arg}` is not KEY=LOW..HIGH"), hint))?;
+        .ok_or_else(|| CliError::usage(format!("`--vary {arg}` is not KEY=LOW..HIGH"), hint))?;
     let key = key.trim();
     if key.is_empty() || key.split('.').any(|p| p.trim().is_empty()) {
-        return Err(usage(
+        return Err(CliError::usage(
             format!("`--vary {arg}`: `{key}` is not a dotted key"),
             hint,
         ));
     }
     let (lo, hi) = range
         .split_once("..")
-        .ok_or_else(|| usage(format!("`--vary {arg}` is not KEY=LOW..HIGH"), hint))?;
+        .ok_or_else(|| CliError::usage(format!("`--vary {arg}` is not KEY=LOW..HIGH"), hint))?;
     let lo = SweepValue::parse(lo);
     let hi = SweepValue::parse(hi);
     match (lo.as_f64(), hi.as_f64()) {
         (Some(a), Some(b)) if a.is_finite() && b.is_finite() && a < b => {
             Ok((key.to_string(), lo, hi))
         }
-        (Some(_), Some(_)) => Err(usage(
+        (Some(_), Some(_)) => Err(CliError::usage(
             format!("`--vary {arg}`: the low end must be below the high end"),
             hint,
         )),
-        _ => Err(usage(
+        _ => Err(CliError::usage(
             format!("`--vary {arg}`: the ends must be numbers"),
             hint,
         )),
@@ -89,13 +82,13 @@ fn parse_range(arg: &str) -> Result<(String, SweepValue, SweepValue), CliError> 
 pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
     check_run_numbers(o.paths, o.seed, o.threads)?;
     let (key, lo, hi) = parse_range(&o.vary)?;
-    let target = Target::parse(&o.target).map_err(|b| usage(b.message, &b.hint))?;
+    let target = Target::parse(&o.target).map_err(|b| CliError::usage(b.message, &b.hint))?;
     let whole_ends = matches!((&lo, &hi), (SweepValue::Integer(_), SweepValue::Integer(_)));
     let (lo, hi) = (lo.as_f64().unwrap_or(0.0), hi.as_f64().unwrap_or(0.0));
     if let Some(t) = o.tolerance
         && !(t > 0.0 && t.is_finite())
     {
-        return Err(usage(
+        return Err(CliError::usage(
             format!("`--tolerance` is {t}, expected a number above 0"),
             "the width of the final bracket, in the key's unit",
         ));
@@ -138,7 +131,7 @@ pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
             sc.simulation.seed = seed;
         }
         if !sc.model.stress.is_empty() {
-            return Err(usage(
+            return Err(CliError::usage(
                 format!(
                     "`{}` is a stress set; solve runs plain scenarios",
                     base.file.display()
@@ -162,7 +155,7 @@ pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
     for x in [lo, hi] {
         let sc = at(x)?;
         if target.is_named() && sc.model.disposition.is_none() {
-            return Err(usage(
+            return Err(CliError::usage(
                 format!(
                     "`{}` needs a disposition study, and `{}` has none",
                     target.name(),
@@ -213,14 +206,14 @@ pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
         let summary = summarise(&output, &sc.model, &facts.book_profile);
         let values = target
             .series(&summary)
-            .map_err(|b| usage(b.message, &b.hint))?;
+            .map_err(|b| CliError::usage(b.message, &b.hint))?;
         bar.inc(1);
         runs.push((x, values.clone()));
         Ok(values)
     };
     let ids: Vec<SeriesId> = evaluate(lo)?.into_iter().map(|v| v.series).collect();
     if ids.is_empty() {
-        return Err(usage(
+        return Err(CliError::usage(
             format!("`{}` has nothing to solve in this scenario", target.name()),
             "the disposition study has no sale point with a sale (or a buyer with `quoted_price`)",
         ));
@@ -248,7 +241,7 @@ pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
         match &found[0] {
             Ok(_) => {}
             Err(SolveFailure::NotBracketed { lo: a, hi: b }) => {
-                return Err(usage(
+                return Err(CliError::usage(
                     format!(
                         "{} does not reach {} between {key} = {} and {}: it is {} and {}",
                         target.name(),
@@ -262,7 +255,7 @@ pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
                 ));
             }
             Err(SolveFailure::Undefined { x }) => {
-                return Err(usage(
+                return Err(CliError::usage(
                     format!(
                         "{} is undefined at {key} = {x} (no path has what it divides by)",
                         target.name(),
@@ -344,11 +337,19 @@ pub fn solve(o: &SolveOptions) -> Result<(), CliError> {
             })
         })
         .collect();
-    let (book, _) = book::load_for_run(&base)?;
+    // The base's book is the one the runs used unless the key changes the book.
+    let loaded;
+    let book = match &cache {
+        Some((sc, book)) if same_book(sc, &base) => book,
+        _ => {
+            loaded = book::load_for_run(&base)?.0;
+            &loaded
+        }
+    };
     let file = SolveFile {
         run: run_facts(
             &base,
-            &book,
+            book,
             threads_used,
             started.elapsed().as_secs_f64(),
             1,

@@ -45,18 +45,11 @@ pub struct SweepOptions {
     pub quiet: bool,
 }
 
-fn usage(message: String, hint: &str) -> CliError {
-    CliError::Usage {
-        message,
-        hint: hint.into(),
-    }
-}
-
 /// The sweep to run: `--vary` (with `--zip`) if given, else the scenario's `[sweep]`.
 fn sweep_of(base: &Scenario, o: &SweepOptions) -> Result<Sweep, CliError> {
     let mut sweep = if o.vary.is_empty() {
         base.simulation.sweep.clone().ok_or_else(|| {
-            usage(
+            CliError::usage(
                 format!("`{}` has no `[sweep]` and no `--vary` was given", base.file.display()),
                 "vary keys on the command line (`--vary debt_sale.price=0.02..0.08/0.01 --vary charge_off.dpd=120,150,180`) or add `[sweep]` to the scenario (docs/SCENARIOS.md)",
             )
@@ -67,7 +60,7 @@ fn sweep_of(base: &Scenario, o: &SweepOptions) -> Result<Sweep, CliError> {
             .iter()
             .map(|v| Vary::parse(v))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|m| usage(m, "give `--vary KEY=a..b/step` or `--vary KEY=v1,v2,v3`, the key by its dotted path as for `--set`"))?;
+            .map_err(|m| CliError::usage(m, "give `--vary KEY=a..b/step` or `--vary KEY=v1,v2,v3`, the key by its dotted path as for `--set`"))?;
         Sweep {
             vary,
             combine: Combine::Grid,
@@ -97,7 +90,7 @@ fn sweep_of(base: &Scenario, o: &SweepOptions) -> Result<Sweep, CliError> {
     }
     let names: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
     if let Some(f) = sweep.figures.iter().find(|f| !names.contains(&f.as_str())) {
-        return Err(usage(
+        return Err(CliError::usage(
             format!("`{f}` is not a figure arrears reports"),
             &format!("chart one of: {}", names.join(", ")),
         ));
@@ -127,7 +120,7 @@ struct Plan {
 fn plan(base: Scenario, o: &SweepOptions) -> Result<Plan, CliError> {
     let sweep = sweep_of(&base, o)?;
     let points = sweep.points().map_err(|m| {
-        usage(
+        CliError::usage(
             m,
             "see `arrears sweep --help` and `[sweep]` in docs/SCENARIOS.md",
         )
@@ -150,7 +143,7 @@ fn plan(base: Scenario, o: &SweepOptions) -> Result<Plan, CliError> {
             sc.simulation.seed = seed;
         }
         if !sc.model.stress.is_empty() {
-            return Err(usage(
+            return Err(CliError::usage(
                 format!(
                     "`{}` is a stress set; a sweep runs plain scenarios",
                     base.file.display()
@@ -485,7 +478,7 @@ pub fn merge(
     parts.sort_by_key(|(_, p)| p.shard);
     let (first_dir, first) = &parts[0];
     let damaged = |dir: &Path, message: String| {
-        usage(
+        CliError::usage(
             format!(
                 "`{}` is not a part of the same sweep: {message}",
                 dir.display()
@@ -516,7 +509,7 @@ pub fn merge(
     }
     let shards_seen: Vec<u64> = parts.iter().map(|(_, p)| p.shard).collect();
     if let Some(w) = shards_seen.windows(2).find(|w| w[0] == w[1]) {
-        return Err(usage(
+        return Err(CliError::usage(
             format!("shard {} of {shards} is given twice", w[0]),
             "give each part once",
         ));
@@ -526,7 +519,7 @@ pub fn merge(
         .map(|i| i.to_string())
         .collect();
     if !missing.is_empty() {
-        return Err(usage(
+        return Err(CliError::usage(
             format!(
                 "the sweep has {shards} shards and shard{} {} {} missing",
                 if missing.len() == 1 { "" } else { "s" },

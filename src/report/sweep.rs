@@ -589,6 +589,26 @@ pub fn solve_outputs(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
         parts.join(", ")
     };
     let solved = |r: &SolveRootRow| r.root.is_finite();
+    // Runs made: evaluations are numbered from 0 in the order they ran.
+    let runs = format::count_of(
+        rows.iter()
+            .map(|r| r.evaluation)
+            .max()
+            .map_or(0, |m| m as u64 + 1),
+        "run",
+    );
+    // A series' line with its band and markers, coloured by its place.
+    let series_line =
+        |label: &str, i: usize, xs: &[f64], ys: &[f64], lows: &[f64], highs: &[f64]| {
+            Line::new(
+                label,
+                theme::SERIES_COLOURS[i % theme::SERIES_COLOURS.len()],
+                xs,
+                ys,
+            )
+            .band(xs, lows, highs)
+            .markers(Markers::Every(theme::series_marker(i)))
+        };
     let phrases = solve_phrases(
         &file.target_name,
         &file.label,
@@ -663,26 +683,13 @@ pub fn solve_outputs(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
                     Some(s) => s.to_string(),
                     None => file.label.clone(),
                 };
-                Line::new(
-                    &label,
-                    theme::SERIES_COLOURS[i % theme::SERIES_COLOURS.len()],
-                    &xs,
-                    &ys,
-                )
-                .band(&xs, &lows, &highs)
-                .markers(Markers::Every(theme::series_marker(i)))
+                series_line(&label, i, &xs, &ys, &lows, &highs)
             })
             .collect();
         let unsolved = roots.iter().filter(|r| !solved(r)).count();
         let mut notes = vec![format!(
             "{} on one seed; bands are 95% intervals of the root",
-            format::count_of(
-                rows.iter()
-                    .map(|r| r.evaluation)
-                    .max()
-                    .map_or(0, |m| m as u64 + 1),
-                "run"
-            )
+            runs
         )];
         if unsolved > 0 {
             notes.push(format!(
@@ -740,14 +747,7 @@ pub fn solve_outputs(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
                 } else {
                     "Mean".to_string()
                 };
-                Line::new(
-                    &label,
-                    theme::SERIES_COLOURS[i % theme::SERIES_COLOURS.len()],
-                    &xs,
-                    &means,
-                )
-                .band(&xs, &lows, &highs)
-                .markers(Markers::Every(theme::series_marker(i)))
+                series_line(&label, i, &xs, &means, &lows, &highs)
             })
             .collect();
         lines.push(
@@ -770,16 +770,7 @@ pub fn solve_outputs(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
                 stroke: Stroke::Dashed,
             })
             .collect();
-        let mut notes = vec![format!(
-            "{} on one seed",
-            format::count_of(
-                rows.iter()
-                    .map(|r| r.evaluation)
-                    .max()
-                    .map_or(0, |m| m as u64 + 1),
-                "run"
-            )
-        )];
+        let mut notes = vec![format!("{} on one seed", runs)];
         if let [r] = roots
             && r.ci_low.is_finite()
         {
